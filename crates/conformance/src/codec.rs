@@ -1,0 +1,9 @@
+//! Runner for the codec vectors (to be written).
+
+use crate::CaseOutcome;
+use std::path::Path;
+
+/// Runs one vector file.
+pub fn run(path: &Path, _cfg: crate::Config) -> CaseOutcome {
+    CaseOutcome::fail(crate::name_of(path), "runner not written yet")
+}
