@@ -49,7 +49,7 @@ impl CaseOutcome {
 }
 
 /// The chain configuration a vector was made for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Config {
     /// The tiny test configuration (V = 6, C = 2, E = 12).
     Tiny,
@@ -58,7 +58,7 @@ pub enum Config {
 }
 
 /// What a vector file tests, detected from its path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// `codec/{tiny,full}/*.bin` with its `.json` twin.
     Codec(Config),
