@@ -1,9 +1,16 @@
-//! Runner for the pvm vectors (to be written).
+//! Runner for the PVM program vectors (`pvm-test-vectors/programs/*.json`): each file is one
+//! program run from the given registers, pc, page map, memory and gas; status, registers, pc,
+//! gas, page-fault address and memory are compared (see `marmalade_pvm::vectors`).
 
 use crate::CaseOutcome;
+use marmalade_pvm::vectors::ProgramTest;
 use std::path::Path;
 
 /// Runs one vector file.
 pub fn run(path: &Path) -> CaseOutcome {
-    CaseOutcome::fail(crate::name_of(path), "runner not written yet")
+    let name = crate::name_of(path);
+    let result = crate::read(path)
+        .and_then(|bytes| ProgramTest::from_json(&bytes))
+        .and_then(|test| test.run());
+    CaseOutcome::from_result(name, result)
 }

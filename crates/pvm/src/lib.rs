@@ -1,1 +1,81 @@
-//! placeholder
+//! The Polkadot Virtual Machine of the Gray Paper 0.7.2 (appendix A), with the standard
+//! program initialisation `Y`, the host-call loop Ψ_H and the marshalling invocation Ψ_M
+//! (appendix B).
+//!
+//! A program blob is decoded once ([`Program`]) into a dense instruction array; [`run`]
+//! executes it on a [`Machine`] (registers, pc, gas, [`Memory`]).
+//!
+//! ```
+//! use marmalade_pvm::{Machine, Program, ExitReason, NoTrace};
+//! // load_imm r7, 5 ; jump_ind r0 (r0 = 2^32 - 2^16: halt)
+//! let blob = [0, 0, 5, 51, 7, 5, 50, 0, 0b01001];
+//! let program = Program::from_blob(&blob).unwrap();
+//! let mut m = Machine::new(100);
+//! m.regs[0] = 0xffff_0000;
+//! assert_eq!(marmalade_pvm::run(&program, &mut m, &mut NoTrace), ExitReason::Halt);
+//! assert_eq!(m.regs[7], 5);
+//! ```
+
+pub mod backend;
+pub mod blob;
+pub mod disasm;
+pub mod instruction;
+pub mod interpreter;
+pub mod invoke;
+pub mod memory;
+pub mod opcode;
+pub mod program;
+pub mod trace;
+pub mod vectors;
+
+pub use backend::{Backend, Interpreter};
+pub use blob::{BlobError, ProgramCode, StandardProgram};
+pub use disasm::disassemble;
+pub use instruction::{Args, Instruction};
+pub use interpreter::{run, NoTrace, Tracer, HALT_ADDRESS};
+pub use invoke::{
+    invoke_host, invoke_marshalling, invoke_standard, standard_init, HostCalls, HostOutcome,
+    MarshallingResult, StandardInit,
+};
+pub use memory::{Access, Memory, MemoryFault};
+pub use opcode::Opcode;
+pub use program::{GasModel, Program};
+pub use trace::{trace, PrintTracer};
+
+/// Why Ψ stopped (GP eq. A.1: `ε ∈ {∎, ☇, ∞} ∪ {F, h} × N_R`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitReason {
+    /// `∎`: a `djump` to `2^32 − 2^16`.
+    Halt,
+    /// `☇`: trap, invalid instruction or jump, or a memory access below 2^16.
+    Panic,
+    /// `∞`: gas ran out.
+    OutOfGas,
+    /// `F`: a page fault at this page address.
+    PageFault(u32),
+    /// `h`: an `ecalli` with this host-call identifier.
+    HostCall(u64),
+}
+
+/// The state Ψ acts on: registers `ω`, instruction counter `ı`, gas `ϱ` and RAM `μ`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Machine {
+    /// `ω`: the 13 registers.
+    pub regs: [u64; 13],
+    /// `ı`: the instruction counter (code index).
+    pub pc: u32,
+    /// `ϱ`: gas left; negative after running out (GP's `Z_G`).
+    pub gas: i64,
+    /// `μ`: the RAM.
+    pub memory: Memory,
+}
+
+impl Machine {
+    /// A machine with zero registers, pc 0, empty memory and `gas`.
+    pub fn new(gas: i64) -> Self {
+        Machine {
+            gas,
+            ..Machine::default()
+        }
+    }
+}
