@@ -17,6 +17,9 @@ struct Cli {
 enum Command {
     /// Run conformance vectors (files or folders; default: every vector under $JAM_VECTORS or ./.jam-vectors).
     Conformance(cmd::conformance::Args),
+    /// PVM tools: disassembler and tracer.
+    #[command(subcommand)]
+    Pvm(cmd::pvm::Command),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Conformance(args) => cmd::conformance::run(args),
+        Command::Pvm(command) => cmd::pvm::run(command),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,4 @@
 //! The subcommands.
 
 pub mod conformance;
+pub mod pvm;
