@@ -231,13 +231,23 @@ pub trait Decode: Sized {
     /// Decodes `n` items back to back. Overridden for `u8` to copy in one go.
     #[doc(hidden)]
     fn decode_vec(r: &mut Reader<'_>, n: usize) -> Result<Vec<Self>> {
-        // Every encoded item takes at least one byte, so the input bounds the reservation.
-        let mut v = Vec::with_capacity(n.min(r.remaining()));
+        let mut v = Vec::with_capacity(prealloc::<Self>(n, r.remaining()));
         for _ in 0..n {
             v.push(Self::decode(r)?);
         }
         Ok(v)
     }
+}
+
+/// How many items of `T` to reserve for a sequence claiming `n` items with `remaining` input
+/// bytes: never more than the input could hold (an item takes at least one byte) and never
+/// more than 64 KiB up front, so a forged length cannot make the decoder allocate more than
+/// the input justifies; the vector grows as items actually decode.
+#[inline]
+pub fn prealloc<T>(n: usize, remaining: usize) -> usize {
+    const MAX_BYTES: usize = 64 * 1024;
+    n.min(remaining)
+        .min(MAX_BYTES / std::mem::size_of::<T>().max(1))
 }
 
 /// Decodes a value that must span all of `bytes`.
@@ -516,7 +526,10 @@ mod tests {
     fn fixed_ints_are_little_endian() {
         assert_eq!(0x0102_0304u32.encode(), vec![4, 3, 2, 1]);
         assert_eq!(dec::<u32>(&[4, 3, 2, 1]), Ok(0x0102_0304));
-        assert!(matches!(dec::<u32>(&[1, 2]), Err(Error::UnexpectedEof { .. })));
+        assert!(matches!(
+            dec::<u32>(&[1, 2]),
+            Err(Error::UnexpectedEof { .. })
+        ));
     }
 
     #[test]

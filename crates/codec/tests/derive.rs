@@ -35,10 +35,7 @@ fn struct_roundtrip_and_layout() {
         opt: None,
     };
     let b = v.encode();
-    assert_eq!(
-        b,
-        vec![1, 0, 0x80, 200, 2, 7, 8, 1, 0, 0, 0, 2, 0, 0, 0, 0]
-    );
+    assert_eq!(b, vec![1, 0, 0x80, 200, 2, 7, 8, 1, 0, 0, 0, 2, 0, 0, 0, 0]);
     assert_eq!(decode_all::<Outer>(&b, SeqLens::TINY), Ok(v));
     // With a config of more cores the same bytes are too short.
     assert!(decode_all::<Outer>(&b, SeqLens::FULL).is_err());
