@@ -1,9 +1,56 @@
-//! Runner for the shuffle vectors (to be written).
+//! Runner for the shuffle vectors (`shuffle/shuffle_tests.json`, GP appendix F).
+//!
+//! A JSON array of `{input, entropy, output}`: shuffling `[0, 1, ..., input - 1]` with the
+//! 32-byte `entropy` (hex) must give `output`.
 
 use crate::CaseOutcome;
+use serde::Deserialize;
 use std::path::Path;
 
-/// Runs one vector file, one outcome per case.
+#[derive(Deserialize)]
+struct Case {
+    input: u32,
+    entropy: String,
+    output: Vec<u32>,
+}
+
+fn check(case: &Case) -> Result<(), String> {
+    let entropy: [u8; 32] = hex::decode(case.entropy.trim_start_matches("0x"))
+        .map_err(|e| format!("entropy: {e}"))?
+        .try_into()
+        .map_err(|_| "entropy: expected 32 bytes".to_string())?;
+    let got = marmalade_crypto::shuffle((0..case.input).collect(), &entropy);
+    if got == case.output {
+        return Ok(());
+    }
+    let at = got
+        .iter()
+        .zip(&case.output)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(case.output.len()));
+    Err(format!(
+        "input {}: output differs at index {at}: got {:?}, expected {:?} (lengths {} and {})",
+        case.input,
+        got.get(at),
+        case.output.get(at),
+        got.len(),
+        case.output.len()
+    ))
+}
+
+/// Runs one vector file, one outcome per case (`path#<index>`).
 pub fn run(path: &Path) -> Vec<CaseOutcome> {
-    vec![CaseOutcome::fail(crate::name_of(path), "runner not written yet")]
+    let name = crate::name_of(path);
+    let cases: Vec<Case> = match crate::read_json(path) {
+        Ok(c) => c,
+        Err(e) => return vec![CaseOutcome::fail(name, e)],
+    };
+    if cases.is_empty() {
+        return vec![CaseOutcome::fail(name, "no cases")];
+    }
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| CaseOutcome::from_result(format!("{name}#{i}"), check(case)))
+        .collect()
 }
