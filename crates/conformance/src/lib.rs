@@ -11,6 +11,7 @@ pub mod ed25519;
 pub mod erasure;
 pub mod pvm;
 pub mod shuffle;
+pub mod stf;
 pub mod trie;
 
 /// The outcome of one test case.
@@ -72,18 +73,29 @@ pub enum Kind {
     Ed25519,
     /// `pvm-test-vectors/programs/*.json`.
     PvmProgram,
+    /// `stf/<subsystem>/{tiny,full}/*.bin`.
+    Stf(stf::Subsystem, Config),
 }
 
 fn config_of(path: &Path) -> Option<Config> {
-    path.components().rev().find_map(|c| match c.as_os_str().to_str() {
-        Some("tiny") => Some(Config::Tiny),
-        Some("full") => Some(Config::Full),
-        _ => None,
-    })
+    path.components()
+        .rev()
+        .find_map(|c| match c.as_os_str().to_str() {
+            Some("tiny") => Some(Config::Tiny),
+            Some("full") => Some(Config::Full),
+            _ => None,
+        })
 }
 
 fn has_component(path: &Path, name: &str) -> bool {
     path.components().any(|c| c.as_os_str() == name)
+}
+
+/// The subsystem of a path `.../stf/<subsystem>/...`.
+fn stf_subsystem(path: &Path) -> Option<stf::Subsystem> {
+    let mut parts = path.components().map(|c| c.as_os_str());
+    parts.find(|c| *c == "stf")?;
+    stf::Subsystem::from_dir(parts.next()?.to_str()?)
 }
 
 /// Detects the kind of a vector file, or `None` for files that are not vectors (READMEs,
@@ -91,6 +103,11 @@ fn has_component(path: &Path, name: &str) -> bool {
 pub fn detect(path: &Path) -> Option<Kind> {
     let ext = path.extension()?.to_str()?;
     let file = path.file_name()?.to_str()?;
+    if ext == "bin" {
+        if let Some(sub) = stf_subsystem(path) {
+            return config_of(path).map(|cfg| Kind::Stf(sub, cfg));
+        }
+    }
     if has_component(path, "codec") && ext == "bin" {
         return config_of(path).map(Kind::Codec);
     }
@@ -103,7 +120,9 @@ pub fn detect(path: &Path) -> Option<Kind> {
     if has_component(path, "trie") && ext == "json" {
         return Some(Kind::Trie);
     }
-    if file == "vectors.json" && (has_component(path, "crypto-ed25519") || has_component(path, "ed25519")) {
+    if file == "vectors.json"
+        && (has_component(path, "crypto-ed25519") || has_component(path, "ed25519"))
+    {
         return Some(Kind::Ed25519);
     }
     if has_component(path, "programs") && ext == "json" {
@@ -121,6 +140,7 @@ pub fn run_file(path: &Path, kind: Kind) -> Vec<CaseOutcome> {
         Kind::Trie => trie::run(path),
         Kind::Ed25519 => ed25519::run(path),
         Kind::PvmProgram => vec![pvm::run(path)],
+        Kind::Stf(sub, cfg) => vec![stf::run(path, sub, cfg)],
     }
 }
 
