@@ -7,6 +7,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod accumulate;
 pub mod assurances;
 pub mod authorizations;
 pub mod disputes;

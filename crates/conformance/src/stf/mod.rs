@@ -11,6 +11,7 @@ use marmalade_types::ChainSpec;
 use serde::Serialize;
 use std::path::Path;
 
+pub mod accumulate;
 pub mod assurances;
 pub mod authorizations;
 pub mod disputes;
@@ -39,6 +40,8 @@ pub enum Subsystem {
     Authorizations,
     /// `stf/preimages` (GP 12.4).
     Preimages,
+    /// `stf/accumulate` (GP 12).
+    Accumulate,
 }
 
 impl Subsystem {
@@ -53,6 +56,7 @@ impl Subsystem {
             "statistics" => Subsystem::Statistics,
             "authorizations" => Subsystem::Authorizations,
             "preimages" => Subsystem::Preimages,
+            "accumulate" => Subsystem::Accumulate,
             _ => return None,
         })
     }
@@ -78,6 +82,7 @@ pub fn run(path: &Path, sub: Subsystem, cfg: Config) -> CaseOutcome {
         Subsystem::Statistics => statistics::run(path, spec),
         Subsystem::Authorizations => authorizations::run(path, spec),
         Subsystem::Preimages => preimages::run(path, spec),
+        Subsystem::Accumulate => accumulate::run(path, spec),
     };
     CaseOutcome::from_result(crate::name_of(path), result)
 }
