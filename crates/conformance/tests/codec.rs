@@ -11,7 +11,7 @@ fn all_codec_vectors_pass() {
         "codec vectors not found at {} (set JAM_VECTORS or unpack them into .jam-vectors)",
         dir.display()
     );
-    let files = collect(&[dir.clone()]).expect("walking the codec vectors");
+    let files = collect(std::slice::from_ref(&dir)).expect("walking the codec vectors");
     assert!(files.iter().all(|(_, k)| matches!(k, Kind::Codec(_))));
     let outcomes: Vec<_> = files.iter().flat_map(|(p, k)| run_file(p, *k)).collect();
     let failed: Vec<String> = outcomes

@@ -250,17 +250,23 @@ fn ring_params(ring_size: usize) -> Result<Arc<suite::RingProofParams>> {
     if ring_size == 0 || ring_size > MAX_RING_SIZE {
         return Err(BandersnatchError::InvalidRingSize(ring_size));
     }
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(p) = cache.get(&ring_size) {
+    let cache = CACHE.get_or_init(Default::default);
+    let lock = || {
+        cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(p) = lock().get(&ring_size) {
         return Ok(p.clone());
     }
+    // Built outside the lock: `from_pcs_params` runs on rayon, and holding the lock here
+    // while pool workers wait on it would deadlock. A race only builds the params twice.
     let params = suite::RingProofParams::from_pcs_params(ring_size, pcs_params().clone())
         .map_err(|_| BandersnatchError::InvalidRingSize(ring_size))?;
-    let params = Arc::new(params);
-    cache.insert(ring_size, params.clone());
+    let params = lock()
+        .entry(ring_size)
+        .or_insert_with(|| Arc::new(params))
+        .clone();
     Ok(params)
 }
 
