@@ -1,0 +1,30 @@
+//! The JAM state $\sigma$ (Gray Paper 0.7.2, eq. 4.4), its serialization into state keys and
+//! values (GP D.1, eq. D.1–D.2) and its Merkle root (GP D.2, eq. D.5–D.6).
+//!
+//! - [`key`]: the state-key constructor $C$ (eq. D.1) and its helpers for service storage,
+//!   preimages and lookups; [`classify`] reads a key's form back.
+//! - [`state`]: [`State`], every component named after its GP symbol, with
+//!   [`State::to_key_values`] ($T(\sigma)$) and [`State::from_key_values`] ($T^{-1}$).
+//! - [`root`]: [`state_root`], the per-component [`diff`] of two states, and the incremental
+//!   [`StateTrie`].
+//! - [`trace`]: the block-import trace schema ([`TraceStep`], [`RawState`], [`Genesis`]) and
+//!   [`describe_key`] for diff messages.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod key;
+pub mod root;
+pub mod state;
+pub mod trace;
+
+pub use key::{
+    classify, component_key, indexed_key, item_key, item_key_from_hash, item_service, lookup_key,
+    preimage_key, service_info_key, storage_key, Component, KeyKind, StateKey,
+};
+pub use root::{diff, state_root, KeyChange, StateTrie};
+pub use state::{AccumulationOutput, AccumulationOutputs, State, StateError};
+pub use trace::{
+    describe_key, describe_key_value, diff_key_values, Genesis, KeyValue, KeyValueDiff, RawState,
+    TraceStep,
+};
