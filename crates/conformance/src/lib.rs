@@ -12,6 +12,7 @@ pub mod erasure;
 pub mod pvm;
 pub mod shuffle;
 pub mod stf;
+pub mod traces;
 pub mod trie;
 
 /// The outcome of one test case.
@@ -75,6 +76,8 @@ pub enum Kind {
     PvmProgram,
     /// `stf/<subsystem>/{tiny,full}/*.bin`.
     Stf(stf::Subsystem, Config),
+    /// `traces/<set>/NNNNNNNN.bin` (tiny): one block-import step.
+    Trace,
 }
 
 fn config_of(path: &Path) -> Option<Config> {
@@ -107,6 +110,9 @@ pub fn detect(path: &Path) -> Option<Kind> {
         if let Some(sub) = stf_subsystem(path) {
             return config_of(path).map(|cfg| Kind::Stf(sub, cfg));
         }
+    }
+    if ext == "bin" && has_component(path, "traces") && file != "genesis.bin" {
+        return Some(Kind::Trace);
     }
     if has_component(path, "codec") && ext == "bin" {
         return config_of(path).map(Kind::Codec);
@@ -141,6 +147,7 @@ pub fn run_file(path: &Path, kind: Kind) -> Vec<CaseOutcome> {
         Kind::Ed25519 => ed25519::run(path),
         Kind::PvmProgram => vec![pvm::run(path)],
         Kind::Stf(sub, cfg) => vec![stf::run(path, sub, cfg)],
+        Kind::Trace => vec![traces::run(path)],
     }
 }
 

@@ -17,6 +17,10 @@ struct Cli {
 enum Command {
     /// Run conformance vectors (files or folders; default: every vector under $JAM_VECTORS or ./.jam-vectors).
     Conformance(cmd::conformance::Args),
+    /// Import chains of blocks from trace folders, with per-block timing statistics.
+    Import(cmd::import::Args),
+    /// Serve the conformance fuzz protocol v1 on a Unix socket.
+    FuzzTarget(cmd::fuzz_target::Args),
     /// PVM tools: disassembler and tracer.
     #[command(subcommand)]
     Pvm(cmd::pvm::Command),
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Conformance(args) => cmd::conformance::run(args),
         Command::Pvm(command) => cmd::pvm::run(command),
+        Command::Import(args) => cmd::import::run(args),
+        Command::FuzzTarget(args) => cmd::fuzz_target::run(args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ pub mod assurances;
 pub mod authorizations;
 pub mod disputes;
 pub mod history;
+pub mod import;
 pub mod preimages;
 pub mod reports;
 pub mod safrole;

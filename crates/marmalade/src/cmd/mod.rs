@@ -1,4 +1,6 @@
 //! The subcommands.
 
 pub mod conformance;
+pub mod fuzz_target;
+pub mod import;
 pub mod pvm;

@@ -1,0 +1,1 @@
+//! State storage backends (being written).
