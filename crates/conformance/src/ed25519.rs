@@ -44,17 +44,5 @@ fn check(case: &Case) -> Result<(), String> {
 
 /// Runs one vector file, one outcome per case (`path#<index>`).
 pub fn run(path: &Path) -> Vec<CaseOutcome> {
-    let name = crate::name_of(path);
-    let cases: Vec<Case> = match crate::read_json(path) {
-        Ok(c) => c,
-        Err(e) => return vec![CaseOutcome::fail(name, e)],
-    };
-    if cases.is_empty() {
-        return vec![CaseOutcome::fail(name, "no cases")];
-    }
-    cases
-        .iter()
-        .enumerate()
-        .map(|(i, case)| CaseOutcome::from_result(format!("{name}#{i}"), check(case)))
-        .collect()
+    crate::run_json_cases::<Case>(path, check)
 }

@@ -188,6 +188,26 @@ pub fn run_paths(paths: &[PathBuf]) -> std::io::Result<Vec<CaseOutcome>> {
         .collect())
 }
 
+/// Runs a JSON file holding an array of cases, one outcome per case (`path#<index>`).
+pub fn run_json_cases<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    check: impl Fn(&T) -> Result<(), String>,
+) -> Vec<CaseOutcome> {
+    let name = name_of(path);
+    let cases: Vec<T> = match read_json(path) {
+        Ok(c) => c,
+        Err(e) => return vec![CaseOutcome::fail(name, e)],
+    };
+    if cases.is_empty() {
+        return vec![CaseOutcome::fail(name, "no cases")];
+    }
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| CaseOutcome::from_result(format!("{name}#{i}"), check(case)))
+        .collect()
+}
+
 /// Where the vectors are: `$JAM_VECTORS`, else `.jam-vectors` in the workspace root.
 pub fn vectors_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("JAM_VECTORS") {
@@ -210,4 +230,44 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Strin
 /// The display name of a vector file.
 pub fn name_of(path: &Path) -> String {
     path.display().to_string()
+}
+
+/// For the integration tests: runs every vector under `vectors_root()/rel` and panics, never
+/// skips, if the folder is missing, a case fails, or the number of cases is not `expected`.
+/// Where the cases come in `tiny` and `full` configurations, each must hold half of them.
+pub fn assert_suite(rel: &str, expected: usize) -> Vec<CaseOutcome> {
+    let path = vectors_root().join(rel);
+    assert!(
+        path.exists(),
+        "{} is missing: unpack the vectors (../shared/vectors/unpack) or set JAM_VECTORS",
+        path.display()
+    );
+    let outcomes = run_paths(std::slice::from_ref(&path)).expect("walking the vectors");
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.name)))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} failed:\n{}",
+        failed.len(),
+        outcomes.len(),
+        failed.join("\n")
+    );
+    assert_eq!(outcomes.len(), expected, "number of cases under {rel}");
+    let count = |cfg: &str| {
+        outcomes
+            .iter()
+            .filter(|o| o.name.contains(&format!("/{cfg}/")))
+            .count()
+    };
+    let (tiny, full) = (count("tiny"), count("full"));
+    if tiny + full > 0 {
+        assert_eq!(
+            (tiny, full),
+            (expected / 2, expected / 2),
+            "tiny/full split"
+        );
+    }
+    outcomes
 }

@@ -1,33 +1,7 @@
 //! Runs every `stf/history` vector (tiny and full) and requires all to pass. Fails (does not
 //! skip) when the vectors are missing.
 
-use marmalade_conformance::{run_paths, vectors_root};
-
-/// The number of `.bin` cases in `stf/history/{tiny,full}` at tag v0.7.2.
-const CASES: usize = 4 + 4;
-
 #[test]
 fn all_history_vectors_pass() {
-    let dir = vectors_root().join("jam-test-vectors/stf/history");
-    assert!(dir.is_dir(), "history vectors missing at {}", dir.display());
-    let outcomes = run_paths(&[dir]).expect("walking the vectors");
-    let failed: Vec<_> = outcomes
-        .iter()
-        .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {e}", o.name)))
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{} failures:\n{}",
-        failed.len(),
-        failed.join("\n")
-    );
-    assert_eq!(outcomes.len(), CASES);
-    for cfg in ["tiny", "full"] {
-        assert!(
-            outcomes
-                .iter()
-                .any(|o| o.name.contains(&format!("/{cfg}/"))),
-            "no {cfg} vectors ran"
-        );
-    }
+    marmalade_conformance::assert_suite("jam-test-vectors/stf/history", 8);
 }

@@ -14,23 +14,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 #[test]
 fn safrole_vectors_all_pass() {
     let _serial = serial();
-    let dir = marmalade_conformance::vectors_root().join("jam-test-vectors/stf/safrole");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: unpack the vectors (../shared/vectors/unpack) or set JAM_VECTORS",
-        dir.display()
-    );
-    let outcomes = marmalade_conformance::run_paths(&[dir]).expect("the vectors are readable");
-    let failed: Vec<_> = outcomes.iter().filter(|o| o.error.is_some()).collect();
-    assert!(failed.is_empty(), "{} failed: {failed:#?}", failed.len());
-    assert_eq!(outcomes.len(), 42);
-    for cfg in ["tiny", "full"] {
-        let n = outcomes
-            .iter()
-            .filter(|o| o.name.contains(&format!("/{cfg}/")))
-            .count();
-        assert_eq!(n, 21, "{cfg}");
-    }
+    marmalade_conformance::assert_suite("jam-test-vectors/stf/safrole", 42);
 }
 
 /// Ticket verification timings on the heaviest full vector (`publish-tickets-with-mark-3`,
@@ -41,9 +25,10 @@ fn safrole_vectors_all_pass() {
 #[ignore = "timing measurement, not a check"]
 fn ticket_verification_timings() {
     let _serial = serial();
-    use marmalade_conformance::stf::{load, safrole::TestCase};
+    use marmalade_conformance::stf::{load, TestCase, VectorOutput};
     use marmalade_crypto::bandersnatch::{ring_commitment, ticket_seal_input, RingVerifier};
     use marmalade_stf::safrole::{transition, verify_tickets};
+    use marmalade_stf::safrole::{Error, Input, Output, State};
     use marmalade_types::ChainSpec;
     use std::time::{Duration, Instant};
 
@@ -58,7 +43,8 @@ fn ticket_verification_timings() {
     let spec = ChainSpec::FULL;
     let path = marmalade_conformance::vectors_root()
         .join("jam-test-vectors/stf/safrole/full/publish-tickets-with-mark-3.bin");
-    let case: TestCase = load(&path, &spec).expect("the vector loads");
+    let case: TestCase<Input, State, VectorOutput<Output, Error>> =
+        load(&path, &spec).expect("the vector loads");
     let pre = &case.pre_state;
     let tickets = &case.input.extrinsic;
     let eta2 = pre.eta[2];

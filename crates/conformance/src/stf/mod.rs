@@ -6,7 +6,7 @@
 //! or exact error code) and the whole post-state, naming the first field that differs.
 
 use crate::{CaseOutcome, Config};
-use marmalade_codec::{decode_all, Decode};
+use marmalade_codec::{decode_all, Decode, Reader};
 use marmalade_types::ChainSpec;
 use serde::Serialize;
 use std::path::Path;
@@ -175,4 +175,97 @@ fn brief<O: std::fmt::Debug, E: std::fmt::Debug>(r: &Result<O, E>) -> String {
         Ok(_) => "ok".into(),
         Err(e) => format!("error {e:?}"),
     }
+}
+
+/// The vectors' `Output ::= CHOICE { ok OutputData, err ErrorCode }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VectorOutput<O, E> {
+    /// `ok`: the subsystem's output.
+    Ok(O),
+    /// `err`: the subsystem's error code.
+    Err(E),
+}
+
+impl<O: Decode, E: Decode> Decode for VectorOutput<O, E> {
+    fn decode(r: &mut Reader<'_>) -> marmalade_codec::Result<Self> {
+        match r.byte()? {
+            0 => Ok(VectorOutput::Ok(O::decode(r)?)),
+            1 => Ok(VectorOutput::Err(E::decode(r)?)),
+            tag => Err(marmalade_codec::Error::InvalidTag { ty: "Output", tag }),
+        }
+    }
+}
+
+impl<O, E> From<VectorOutput<O, E>> for Result<O, E> {
+    fn from(o: VectorOutput<O, E>) -> Self {
+        match o {
+            VectorOutput::Ok(v) => Ok(v),
+            VectorOutput::Err(e) => Err(e),
+        }
+    }
+}
+
+/// The vectors' `TestCase ::= SEQUENCE { input, pre-state, output, post-state }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestCase<I, S, O> {
+    /// The subsystem's input.
+    pub input: I,
+    /// The prior state.
+    pub pre_state: S,
+    /// The expected output.
+    pub output: O,
+    /// The expected posterior state (the prior state when the output is an error).
+    pub post_state: S,
+}
+
+impl<I: Decode, S: Decode, O: Decode> Decode for TestCase<I, S, O> {
+    fn decode(r: &mut Reader<'_>) -> marmalade_codec::Result<Self> {
+        Ok(TestCase {
+            input: I::decode(r)?,
+            pre_state: S::decode(r)?,
+            output: O::decode(r)?,
+            post_state: S::decode(r)?,
+        })
+    }
+}
+
+/// A subsystem's pure transition: `(spec, prior state, input) -> (posterior state, output)`.
+pub type Transition<I, S, O, E> = fn(&ChainSpec, &S, &I) -> Result<(S, O), E>;
+
+/// Runs a vector whose output is `ok`/`err`: the transition on the pre-state, then the output
+/// and the whole post-state compared (on an error, the pre-state stands for the post-state:
+/// a failing transition changes nothing).
+pub fn run_case<I, S, O, E>(
+    path: &Path,
+    spec: &ChainSpec,
+    transition: Transition<I, S, O, E>,
+) -> Result<(), String>
+where
+    I: Decode,
+    S: Decode + Serialize + PartialEq,
+    O: Decode + Serialize + PartialEq + std::fmt::Debug,
+    E: Decode + PartialEq + std::fmt::Debug,
+{
+    let case: TestCase<I, S, VectorOutput<O, E>> = load(path, spec)?;
+    let expected: Result<O, E> = case.output.into();
+    match transition(spec, &case.pre_state, &case.input) {
+        Ok((post, out)) => check(&expected, &Ok(out), &case.post_state, &post),
+        Err(e) => check(&expected, &Err(e), &case.post_state, &case.pre_state),
+    }
+}
+
+/// Runs a vector whose output is `NULL` and whose transition cannot fail: only the post-state
+/// carries information.
+pub fn run_null_case<I, S>(
+    path: &Path,
+    spec: &ChainSpec,
+    transition: Transition<I, S, (), std::convert::Infallible>,
+) -> Result<(), String>
+where
+    I: Decode,
+    S: Decode + Serialize + PartialEq,
+{
+    let case: TestCase<I, S, ()> = load(path, spec)?;
+    let Ok((post, ())) = transition(spec, &case.pre_state, &case.input);
+    compare("post_state", &case.post_state, &post)
 }
