@@ -1,5 +1,10 @@
 //! The `stf/accumulate` vectors (GP section 12): `{input, pre_state, output, post_state}`
 //! with the schema of `stf/accumulate/accumulate.asn`.
+//!
+//! The vectors give service storage by raw key and requests by `(hash, length)`, while a node
+//! keys them by state key (see `marmalade_stf::accumulate::account`). The runner converts the
+//! pre-state to the keyed form ([`State::keyed`]), runs the transition on it, and compares the
+//! result with the expected post-state converted the same way.
 
 use marmalade_codec::{Decode, Encode};
 use marmalade_stf::accumulate::{transition, Input, Output, State};
@@ -38,9 +43,10 @@ pub fn run(path: &Path, spec: &ChainSpec) -> Result<(), String> {
         CaseOutput::Ok(o) => Ok(o),
         CaseOutput::Err => Err(()),
     };
-    let (got, state) = match transition(spec, &case.pre_state, &case.input) {
+    let pre = case.pre_state.keyed();
+    let (got, state) = match transition(spec, &pre, &case.input) {
         Ok((state, out)) => (Ok(out), state),
-        Err(_) => (Err(()), case.pre_state.clone()),
+        Err(_) => (Err(()), pre),
     };
-    super::check(&expected, &got, &case.post_state, &state)
+    super::check(&expected, &got, &case.post_state.keyed(), &state)
 }

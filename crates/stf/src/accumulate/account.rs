@@ -3,21 +3,45 @@
 //! footprint $a_i$/$a_o$ and threshold balance $a_t$ (GP eq:deposits), the code $a_\mathbf{c}$
 //! (GP 9.2, Code and Gas) and the historical lookup $\Lambda$ (GP eq:historicallookup).
 //!
-//! The three dictionaries are keyed maps holding the GP's own keys (the raw storage key, the
-//! preimage hash, the `(hash, length)` request key), so the state serialisation can derive
-//! the GP D.1 trie keys $C(s, \cdot)$ from them directly. The footprint $a_i$, $a_o$ is kept in
-//! the account's [`ServiceInfo`] (as the state serialisation stores it) and is updated
-//! incrementally on every change rather than recomputed from the maps.
+//! # Representation: one dictionary keyed by state key
+//!
+//! An account's three dictionaries $\mathbf{s}$, $\mathbf{p}$ and $\mathbf{l}$ are held as
+//! ONE map [`ServiceAccount::items`] from the GP D.1 state key $C(s, h)$ of each entry to its
+//! serialized value (GP eq. D.2):
+//!
+//! - storage $\mathbf{s}\[k\] = \mathbf{v}$ at [`storage_key`]`(s, k)`, value $\mathbf{v}$;
+//! - preimage $\mathbf{p}\[h\] = \mathbf{p}$ at [`preimage_key`]`(s, h)`, value $\mathbf{p}$;
+//! - request $\mathbf{l}[(h, z)] = \mathbf{t}$ at [`lookup_key`]`(s, h, z)`, value
+//!   $\mathcal{E}(\updownarrow[\mathcal{E}_4(x) \mid x \orderedin \mathbf{t}])$.
+//!
+//! Why: since GP 0.7 the state key hashes the item's own key together with its kind
+//! ($C(s, \mathcal{H}(\mathcal{E}_4(\text{marker}) \frown k))$), so a node that starts from a
+//! state given as key/value pairs (a trace's `pre_state`, a fuzzer's `Initialize`) knows
+//! neither the raw storage keys, nor the request keys $(h, z)$, nor even which entries are
+//! storage and which are requests (a storage value can be any octets, including a valid
+//! timeslot sequence). It does not need to: every host call is given the raw key (or $h$ and
+//! $z$) by the PVM and computes the state key from it. So nothing is ever classified: the
+//! conversions to and from [`marmalade_state::State`] ([`Accounts::from_state`],
+//! [`Accounts::write_into`], and their moving forms) only group the state's items by service
+//! ([`item_service`]) and never hash or decode a value.
+//!
+//! Preimages are in the same map rather than by hash: recovering the hash would mean hashing
+//! every blob of the state at every conversion, while every use of a preimage (`lookup`, the
+//! code $a_\mathbf{c}$, $\Lambda$, `forget`) already knows its hash.
+//!
+//! The footprint $a_i$, $a_o$ (GP eq:deposits) cannot be recomputed from such a map (the raw
+//! key lengths and the kinds are unknown), so it is kept in the account's [`ServiceInfo`], as
+//! the state serialization stores it, and updated incrementally on every change: `write`
+//! knows the key (and the same key gives the same state key, hence the same length), and
+//! `solicit`/`forget` know the request's $z$.
 
-use marmalade_codec::{decode_natural, Decode, Encode, Reader};
+use marmalade_codec::{decode_all, decode_natural, Encode, Reader, SeqLens};
 use marmalade_crypto::hash::blake2b_256;
+use marmalade_state::key::{item_service, lookup_key, preimage_key, storage_key, StateKey};
 use marmalade_types::constants::{BASE_DEPOSIT, BYTE_DEPOSIT, ITEM_DEPOSIT};
 use marmalade_types::{Hash, ServiceId, ServiceInfo, TimeSlot};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// A lookup-request key $(h, z)$: the preimage hash and its presupposed length in octets.
-pub type RequestKey = (Hash, u32);
 
 /// The octets one storage item adds to $a_o$: $34 + |k| + |v|$ (GP eq:deposits).
 pub fn storage_item_octets(key_len: usize, value_len: usize) -> u64 {
@@ -83,72 +107,149 @@ pub fn split_code(preimage: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((metadata, r.rest()))
 }
 
-/// $\mathbb{A}$ (GP eq:serviceaccount): a service account.
+/// $\mathcal{E}(\updownarrow[\mathcal{E}_4(x) \mid x \orderedin \mathbf{t}])$: a request's
+/// timeslots as stored at its lookup key (GP eq. D.2).
+pub fn encode_timeslots(t: &[TimeSlot]) -> Vec<u8> {
+    t.to_vec().encode()
+}
+
+/// The inverse of [`encode_timeslots`]; `None` if `v` is not such an encoding. (A value at a
+/// lookup key that does not decode can only come from a state that was never the
+/// serialization of a valid $\sigma$; the host calls then treat the request as absent.)
+pub fn decode_timeslots(v: &[u8]) -> Option<Vec<TimeSlot>> {
+    // A length-prefixed sequence: no chain parameter is involved, any `SeqLens` will do.
+    decode_all(v, SeqLens::TINY).ok()
+}
+
+/// $\mathbb{A}$ (GP eq:serviceaccount): a service account, its dictionaries keyed by state key
+/// (see the [module documentation](self)). The account does not know its own index $s$; the
+/// accessors that compute a state key take it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(into = "wire::Account", from = "wire::Account")]
+#[serde(into = "wire::KeyedAccount", from = "wire::KeyedAccount")]
 pub struct ServiceAccount {
     /// $c, b, g, m, o, f, i, r, a, p$: the code hash, balance, gas minima, footprint ($a_o$,
     /// $a_i$), gratis offset, creation and last-accumulation slots and parent.
     pub info: ServiceInfo,
-    /// $\mathbf{s}$: storage, raw key to value.
-    pub storage: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// $\mathbf{p}$: preimages, hash to blob.
-    pub preimages: BTreeMap<Hash, Vec<u8>>,
-    /// $\mathbf{l}$: lookup requests, $(h, z)$ to up to three timeslots.
-    pub requests: BTreeMap<RequestKey, Vec<TimeSlot>>,
+    /// $\mathbf{s}$, $\mathbf{p}$ and $\mathbf{l}$: every storage, preimage and lookup entry,
+    /// by its state key $C(s, h)$, with its serialized value (GP eq. D.2).
+    pub items: BTreeMap<StateKey, Vec<u8>>,
 }
 
 impl ServiceAccount {
+    /// An account with no storage, preimages or requests.
+    pub fn new(info: ServiceInfo) -> Self {
+        ServiceAccount {
+            info,
+            items: BTreeMap::new(),
+        }
+    }
+
     /// $a_t$ (GP eq:deposits).
     pub fn threshold_balance(&self) -> u64 {
         threshold_balance(&self.info)
     }
 
-    /// $a_\mathbf{c}$ (GP 9.2, Code and Gas): the code part of the preimage of the code hash,
-    /// if the preimage is present and well formed.
-    pub fn code(&self) -> Option<&[u8]> {
-        let preimage = self.preimages.get(&self.info.code_hash)?;
+    /// The serialized entry at state key `key`, whatever its kind.
+    pub fn item(&self, key: &StateKey) -> Option<&[u8]> {
+        self.items.get(key).map(Vec::as_slice)
+    }
+
+    /// $\mathbf{s}\[k\]$ of this account, whose index is `s`.
+    pub fn storage(&self, s: ServiceId, k: &[u8]) -> Option<&[u8]> {
+        self.item(&storage_key(s, k))
+    }
+
+    /// $\mathbf{p}\[h\]$ of this account, whose index is `s`.
+    pub fn preimage(&self, s: ServiceId, h: &Hash) -> Option<&[u8]> {
+        self.item(&preimage_key(s, h))
+    }
+
+    /// $\mathbf{l}[(h, z)]$ of this account, whose index is `s`; absent if its value does not
+    /// decode ([`decode_timeslots`]).
+    pub fn request(&self, s: ServiceId, h: &Hash, z: u32) -> Option<Vec<TimeSlot>> {
+        self.item(&lookup_key(s, h, z)).and_then(decode_timeslots)
+    }
+
+    /// $a_\mathbf{c}$ (GP 9.2, Code and Gas) of this account, whose index is `s`: the code
+    /// part of the preimage of the code hash, if the preimage is present and well formed.
+    pub fn code(&self, s: ServiceId) -> Option<&[u8]> {
+        let preimage = self.preimage(s, &self.info.code_hash)?;
         split_code(preimage).map(|(_, c)| c)
     }
 
-    /// $\Lambda(\mathbf{a}, t, h)$ (GP eq:historicallookup): the preimage of `h` if it was
-    /// available at time `t`.
-    pub fn historical_lookup(&self, t: TimeSlot, h: &Hash) -> Option<&[u8]> {
-        let p = self.preimages.get(h)?;
+    /// $\Lambda(\mathbf{a}, t, h)$ (GP eq:historicallookup) of this account, whose index is
+    /// `s`: the preimage of `h` if it was available at time `t`.
+    pub fn historical_lookup(&self, s: ServiceId, t: TimeSlot, h: &Hash) -> Option<&[u8]> {
+        let p = self.preimage(s, h)?;
         let len = u32::try_from(p.len()).ok()?;
-        let l = self.requests.get(&(*h, len))?;
-        available_at(l, t).then_some(&p[..])
+        let l = self.request(s, h, len)?;
+        available_at(&l, t).then_some(p)
     }
 
-    /// Recomputes $a_i$ and $a_o$ from the maps (GP eq:deposits); for checking the incremental
-    /// bookkeeping.
-    pub fn computed_footprint(&self) -> (u32, u64) {
-        let items = 2 * self.requests.len() as u64 + self.storage.len() as u64;
-        let octets = self
-            .requests
-            .keys()
-            .map(|(_, z)| request_octets(*z))
-            .chain(
-                self.storage
-                    .iter()
-                    .map(|(k, v)| storage_item_octets(k.len(), v.len())),
-            )
-            .fold(0u64, u64::saturating_add);
-        (items.min(u32::MAX as u64) as u32, octets)
+    /// Sets (`Some`) or removes (`None`) the entry at `key`, returning the previous value. The
+    /// footprint is not touched.
+    pub fn set_item(&mut self, key: StateKey, v: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        match v {
+            Some(v) => self.items.insert(key, v),
+            None => self.items.remove(&key),
+        }
     }
 
-    /// Integrates a provided preimage $\mathbf{i}$ if it is requested and not yet present
-    /// (the body of $I$, GP 12.2, eq:accpar): the request becomes $[t]$ and the blob is
-    /// stored. Returns whether it was integrated.
-    pub fn provide(&mut self, blob: &[u8], t: TimeSlot) -> bool {
+    /// Sets $\mathbf{s}\[k\] = \mathbf{v}$ of this account (index `s`), keeping $a_i$, $a_o$ up
+    /// to date (GP eq:deposits). For building accounts; `write` checks the balance first.
+    pub fn insert_storage(&mut self, s: ServiceId, k: &[u8], v: Vec<u8>) {
+        let n = v.len();
+        if let Some(old) = self.set_item(storage_key(s, k), Some(v)) {
+            self.info
+                .adjust(1, storage_item_octets(k.len(), old.len()), false);
+        }
+        self.info.adjust(1, storage_item_octets(k.len(), n), true);
+    }
+
+    /// Sets $\mathbf{l}[(h, z)] = \mathbf{t}$ of this account (index `s`), keeping $a_i$,
+    /// $a_o$ up to date (GP eq:deposits). For building accounts.
+    pub fn insert_request(&mut self, s: ServiceId, h: &Hash, z: u32, t: &[TimeSlot]) {
+        if self
+            .set_item(lookup_key(s, h, z), Some(encode_timeslots(t)))
+            .is_none()
+        {
+            self.info.adjust(2, request_octets(z), true);
+        }
+    }
+
+    /// Sets $\mathbf{p}[\mathcal{H}(\mathbf{p})] = \mathbf{p}$ of this account (index `s`)
+    /// and returns the hash. Preimages do not count in the footprint (GP eq:deposits).
+    pub fn insert_preimage(&mut self, s: ServiceId, p: Vec<u8>) -> Hash {
+        let h = blake2b_256(&p);
+        self.set_item(preimage_key(s, &h), Some(p));
+        h
+    }
+
+    /// Integrates a provided preimage $\mathbf{i}$ into this account (index `s`) if it is
+    /// requested and not yet provided (the body of $I$, GP 12.2, eq:accpar): the request
+    /// becomes $\[t\]$ and the blob is stored. Returns whether it was integrated.
+    pub fn provide(&mut self, s: ServiceId, blob: &[u8], t: TimeSlot) -> bool {
         let Ok(len) = u32::try_from(blob.len()) else {
             return false;
         };
         let h = blake2b_256(blob);
-        match self.requests.get_mut(&(h, len)) {
-            Some(l) if l.is_empty() => {
-                l.push(t);
-                self.preimages.insert(h, blob.to_vec());
+        self.provide_hashed(s, &h, len, blob, t)
+    }
+
+    /// [`provide`](Self::provide) with $\mathcal{H}(\mathbf{i})$ and $|\mathbf{i}|$ known.
+    fn provide_hashed(
+        &mut self,
+        s: ServiceId,
+        h: &Hash,
+        len: u32,
+        blob: &[u8],
+        t: TimeSlot,
+    ) -> bool {
+        let key = lookup_key(s, h, len);
+        match self.items.get_mut(&key) {
+            Some(l) if decode_timeslots(l).is_some_and(|l| l.is_empty()) => {
+                *l = encode_timeslots(&[t]);
+                self.items.insert(preimage_key(s, h), blob.to_vec());
                 true
             }
             _ => false,
@@ -156,10 +257,20 @@ impl ServiceAccount {
     }
 }
 
-/// $\delta$: the service accounts, a dictionary from service index to account. Encoded (and
-/// serialized) as the vectors' `SEQUENCE OF AccountsMapEntry`, ascending by index.
+/// $\delta$: the service accounts, a dictionary from service index to account.
+///
+/// Conversions with the state $\sigma$ as serialized ([`marmalade_state::State`], whose
+/// $\delta$ is its `accounts` (the $C(255, s)$ values) and `items` (every $C(s, h)$ entry)):
+///
+/// - [`from_state`](Self::from_state) / [`write_into`](Self::write_into) copy;
+/// - [`take_from`](Self::take_from) / [`into_state`](Self::into_state) move the values (no
+///   octet of a blob is copied), for block import, which owns the posterior state anyway.
+///
+/// Both pairs round-trip exactly. Items of a service index without account info (which no
+/// valid state has, but [`marmalade_state::State::from_key_values`] keeps) are not part of
+/// any account: they stay in the state untouched.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(into = "Vec<wire::AccountEntry>", from = "Vec<wire::AccountEntry>")]
+#[serde(into = "Vec<wire::KeyedEntry>", from = "Vec<wire::KeyedEntry>")]
 pub struct Accounts(pub BTreeMap<ServiceId, ServiceAccount>);
 
 impl std::ops::Deref for Accounts {
@@ -181,81 +292,128 @@ impl FromIterator<(ServiceId, ServiceAccount)> for Accounts {
     }
 }
 
-impl Encode for ServiceAccount {
-    fn encode_to(&self, out: &mut Vec<u8>) {
-        self.info.encode_to(out);
-        marmalade_codec::encode_natural(self.storage.len() as u64, out);
-        for (k, v) in &self.storage {
-            k.encode_to(out);
-            v.encode_to(out);
+impl Accounts {
+    /// $\delta$ of `state`, copied: each $C(255, s)$ info with the $C(s, h)$ items of $s$.
+    pub fn from_state(state: &marmalade_state::State) -> Accounts {
+        let mut accounts: BTreeMap<ServiceId, ServiceAccount> = state
+            .accounts
+            .iter()
+            .map(|(s, info)| (*s, ServiceAccount::new(*info)))
+            .collect();
+        for (k, v) in &state.items {
+            if let Some(a) = accounts.get_mut(&item_service(k)) {
+                a.items.insert(*k, v.clone());
+            }
         }
-        marmalade_codec::encode_natural(self.preimages.len() as u64, out);
-        for (h, p) in &self.preimages {
-            h.encode_to(out);
-            p.encode_to(out);
+        Accounts(accounts)
+    }
+
+    /// $\delta$ of `state`, moved out of it: `state.accounts` is left empty and `state.items`
+    /// keeps only the items of service indices without account info. No value is copied.
+    pub fn take_from(state: &mut marmalade_state::State) -> Accounts {
+        let infos = std::mem::take(&mut state.accounts);
+        // Each service's items arrive in ascending key order: gather them per service and
+        // bulk-build each map, rather than inserting one by one.
+        let mut grouped: BTreeMap<ServiceId, Vec<(StateKey, Vec<u8>)>> = BTreeMap::new();
+        let mut orphans = Vec::new();
+        for (k, v) in std::mem::take(&mut state.items) {
+            let s = item_service(&k);
+            if infos.contains_key(&s) {
+                grouped.entry(s).or_default().push((k, v));
+            } else {
+                orphans.push((k, v));
+            }
         }
-        marmalade_codec::encode_natural(self.requests.len() as u64, out);
-        for ((h, z), l) in &self.requests {
-            h.encode_to(out);
-            z.encode_to(out);
-            l.encode_to(out);
+        state.items = orphans.into_iter().collect();
+        Accounts(
+            infos
+                .into_iter()
+                .map(|(s, info)| {
+                    let items = grouped.remove(&s).unwrap_or_default();
+                    (
+                        s,
+                        ServiceAccount {
+                            info,
+                            items: items.into_iter().collect(),
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Makes `state`'s $\delta$ equal to `self`: the account infos are replaced, the items of
+    /// every service in `state.accounts` or in `self` become exactly `self`'s (items of
+    /// removed services are dropped), and items of indices in neither are kept. Only values
+    /// that differ are copied, so unchanged blobs cost a comparison, not a copy.
+    pub fn write_into(&self, state: &mut marmalade_state::State) {
+        let prior = &state.accounts;
+        state.items.retain(|k, v| {
+            let s = item_service(k);
+            match self.get(&s) {
+                Some(a) => match a.items.get(k) {
+                    Some(new) => {
+                        if new != v {
+                            v.clone_from(new);
+                        }
+                        true
+                    }
+                    None => false,
+                },
+                // A removed service's items go; an orphan's stay.
+                None => !prior.contains_key(&s),
+            }
+        });
+        for a in self.values() {
+            for (k, v) in &a.items {
+                state.items.entry(*k).or_insert_with(|| v.clone());
+            }
         }
+        state.accounts = self.iter().map(|(s, a)| (*s, a.info)).collect();
+    }
+
+    /// [`write_into`](Self::write_into) moving the values: after [`take_from`](Self::take_from)
+    /// on the same state this copies nothing.
+    pub fn into_state(self, state: &mut marmalade_state::State) {
+        let prior = std::mem::take(&mut state.accounts);
+        state.accounts = self.iter().map(|(s, a)| (*s, a.info)).collect();
+        let infos = &state.accounts;
+        let kept = std::mem::take(&mut state.items)
+            .into_iter()
+            .filter(|(k, _)| {
+                let s = item_service(k);
+                !prior.contains_key(&s) && !infos.contains_key(&s)
+            })
+            .collect::<Vec<_>>();
+        // One bulk build from sorted runs (each account's items, the kept orphans), rather
+        // than merging the accounts' maps one into the other.
+        state.items = kept
+            .into_iter()
+            .chain(self.0.into_values().flat_map(|a| a.items))
+            .collect();
     }
 }
 
-/// Collects entries into a map, rejecting a repeated key (any order is accepted).
-fn collect_unique<K: Ord, V>(
-    entries: impl IntoIterator<Item = (K, V)>,
-) -> marmalade_codec::Result<BTreeMap<K, V>> {
-    let mut map = BTreeMap::new();
-    for (k, v) in entries {
-        if map.insert(k, v).is_some() {
-            return Err(marmalade_codec::Error::Invalid("repeated dictionary key"));
-        }
+impl crate::preimages::PreimageAccounts for Accounts {
+    fn awaits_preimage(&self, service: ServiceId, hash: &Hash, length: u32) -> bool {
+        self.get(&service)
+            .and_then(|a| a.request(service, hash, length))
+            .is_some_and(|l| l.is_empty())
     }
-    Ok(map)
-}
 
-impl Decode for ServiceAccount {
-    fn decode(r: &mut Reader<'_>) -> marmalade_codec::Result<Self> {
-        let w = wire::Account::decode(r)?;
-        Ok(ServiceAccount {
-            info: w.service,
-            storage: collect_unique(w.storage.into_iter().map(|e| (e.key, e.value)))?,
-            preimages: collect_unique(w.preimage_blobs.into_iter().map(|e| (e.hash, e.blob)))?,
-            requests: collect_unique(
-                w.preimage_requests
-                    .into_iter()
-                    .map(|e| ((e.key.hash, e.key.length), e.value)),
-            )?,
-        })
+    fn provide(&mut self, service: ServiceId, hash: Hash, blob: &[u8], slot: TimeSlot) {
+        let (Some(a), Ok(len)) = (self.get_mut(&service), u32::try_from(blob.len())) else {
+            return;
+        };
+        a.provide_hashed(service, &hash, len, blob, slot);
     }
 }
 
-impl Encode for Accounts {
-    fn encode_to(&self, out: &mut Vec<u8>) {
-        marmalade_codec::encode_natural(self.0.len() as u64, out);
-        for (id, a) in &self.0 {
-            id.encode_to(out);
-            a.encode_to(out);
-        }
-    }
-}
-
-impl Decode for Accounts {
-    fn decode(r: &mut Reader<'_>) -> marmalade_codec::Result<Self> {
-        let n = r.seq_len()?;
-        let mut entries = Vec::new();
-        for _ in 0..n {
-            entries.push((ServiceId::decode(r)?, ServiceAccount::decode(r)?));
-        }
-        collect_unique(entries).map(Accounts)
-    }
-}
-
-/// The vectors' entry types (`accumulate.asn`), used for the JSON form and for decoding.
+/// The vectors' entry types (`accumulate.asn`), which key storage by raw key and requests by
+/// `(hash, length)`, and their conversion to the keyed form; and the keyed form's JSON shape.
 pub mod wire {
     use super::*;
+    use marmalade_codec::{Decode, Encode};
 
     /// `StorageMapEntry`.
     #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
@@ -298,7 +456,7 @@ pub mod wire {
         pub value: Vec<TimeSlot>,
     }
 
-    /// `ServiceAccount`.
+    /// `ServiceAccount`, with raw keys.
     #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
     pub struct Account {
         /// The fixed-size part.
@@ -311,72 +469,227 @@ pub mod wire {
         pub preimage_requests: Vec<RequestEntry>,
     }
 
-    /// `AccountsMapEntry`.
+    impl Account {
+        /// The keyed account of service `s`: each entry at its state key (GP eq. D.2), the
+        /// footprint as given. A repeated key keeps the last entry.
+        pub fn keyed(&self, s: ServiceId) -> ServiceAccount {
+            let mut a = ServiceAccount::new(self.service);
+            for e in &self.storage {
+                a.set_item(storage_key(s, &e.key), Some(e.value.clone()));
+            }
+            for e in &self.preimage_blobs {
+                a.set_item(preimage_key(s, &e.hash), Some(e.blob.clone()));
+            }
+            for e in &self.preimage_requests {
+                a.set_item(
+                    lookup_key(s, &e.key.hash, e.key.length),
+                    Some(encode_timeslots(&e.value)),
+                );
+            }
+            a
+        }
+    }
+
+    /// `AccountsMapEntry`, with raw keys.
     #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
     pub struct AccountEntry {
         /// The service index.
         pub id: ServiceId,
         /// The account.
-        pub data: super::ServiceAccount,
+        pub data: Account,
     }
 
-    impl From<super::ServiceAccount> for Account {
-        fn from(a: super::ServiceAccount) -> Self {
-            Account {
+    /// The vectors' $\delta$: `SEQUENCE OF AccountsMapEntry`, ascending by index.
+    pub type RawAccounts = Vec<AccountEntry>;
+
+    /// The keyed form of the vectors' $\delta$ (a repeated index keeps the last entry).
+    pub fn keyed(raw: &[AccountEntry]) -> super::Accounts {
+        raw.iter().map(|e| (e.id, e.data.keyed(e.id))).collect()
+    }
+
+    /// One keyed entry, for the JSON form of [`ServiceAccount`].
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct KeyedItem {
+        /// Its state key $C(s, h)$.
+        #[serde(with = "marmalade_types::serde_hex")]
+        pub key: StateKey,
+        /// Its serialized value.
+        #[serde(with = "marmalade_types::serde_hex")]
+        pub value: Vec<u8>,
+    }
+
+    /// The JSON form of [`ServiceAccount`].
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct KeyedAccount {
+        /// The fixed-size part.
+        pub service: ServiceInfo,
+        /// The entries, ascending by state key.
+        pub items: Vec<KeyedItem>,
+    }
+
+    /// The JSON form of an [`Accounts`] entry.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct KeyedEntry {
+        /// The service index.
+        pub id: ServiceId,
+        /// The account.
+        pub data: ServiceAccount,
+    }
+
+    impl From<ServiceAccount> for KeyedAccount {
+        fn from(a: ServiceAccount) -> Self {
+            KeyedAccount {
                 service: a.info,
-                storage: a
-                    .storage
+                items: a
+                    .items
                     .into_iter()
-                    .map(|(key, value)| StorageEntry { key, value })
-                    .collect(),
-                preimage_blobs: a
-                    .preimages
-                    .into_iter()
-                    .map(|(hash, blob)| PreimageEntry { hash, blob })
-                    .collect(),
-                preimage_requests: a
-                    .requests
-                    .into_iter()
-                    .map(|((hash, length), value)| RequestEntry {
-                        key: RequestKey { hash, length },
-                        value,
-                    })
+                    .map(|(key, value)| KeyedItem { key, value })
                     .collect(),
             }
         }
     }
 
-    impl From<Account> for super::ServiceAccount {
-        fn from(w: Account) -> Self {
-            // JSON input: a repeated key keeps the last entry.
-            super::ServiceAccount {
+    impl From<KeyedAccount> for ServiceAccount {
+        fn from(w: KeyedAccount) -> Self {
+            ServiceAccount {
                 info: w.service,
-                storage: w.storage.into_iter().map(|e| (e.key, e.value)).collect(),
-                preimages: w
-                    .preimage_blobs
-                    .into_iter()
-                    .map(|e| (e.hash, e.blob))
-                    .collect(),
-                requests: w
-                    .preimage_requests
-                    .into_iter()
-                    .map(|e| ((e.key.hash, e.key.length), e.value))
-                    .collect(),
+                items: w.items.into_iter().map(|e| (e.key, e.value)).collect(),
             }
         }
     }
 
-    impl From<super::Accounts> for Vec<AccountEntry> {
+    impl From<super::Accounts> for Vec<KeyedEntry> {
         fn from(a: super::Accounts) -> Self {
             a.0.into_iter()
-                .map(|(id, data)| AccountEntry { id, data })
+                .map(|(id, data)| KeyedEntry { id, data })
                 .collect()
         }
     }
 
-    impl From<Vec<AccountEntry>> for super::Accounts {
-        fn from(v: Vec<AccountEntry>) -> Self {
+    impl From<Vec<KeyedEntry>> for super::Accounts {
+        fn from(v: Vec<KeyedEntry>) -> Self {
             v.into_iter().map(|e| (e.id, e.data)).collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preimages::{check, integrate, PreimageAccounts};
+    use marmalade_types::{ChainSpec, Preimage};
+
+    fn state_with(services: &[ServiceId]) -> marmalade_state::State {
+        let mut st = marmalade_state::State::empty(&ChainSpec::TINY);
+        for &s in services {
+            st.accounts.insert(s, ServiceInfo::default());
+            st.set_storage(s, b"k", Some(vec![s as u8]));
+            st.set_preimage(s, &[s as u8; 32], Some(vec![1, 2, 3]));
+            st.set_lookup(s, &[s as u8; 32], 3, Some(&[1, 2]));
+        }
+        st
+    }
+
+    #[test]
+    fn keyed_entries_are_found_by_their_raw_keys() {
+        let st = state_with(&[1, 2]);
+        let a = Accounts::from_state(&st);
+        assert_eq!(a[&1].items.len(), 3);
+        assert_eq!(a[&1].storage(1, b"k"), Some(&[1u8][..]));
+        assert_eq!(a[&1].storage(2, b"k"), None, "service 2's key");
+        assert_eq!(a[&2].preimage(2, &[2; 32]), Some(&[1u8, 2, 3][..]));
+        assert_eq!(a[&2].request(2, &[2; 32], 3), Some(vec![1, 2]));
+        assert_eq!(a[&2].request(2, &[2; 32], 4), None);
+        // Λ: available in [1, 2) only.
+        assert_eq!(
+            a[&2].historical_lookup(2, 1, &[2; 32]),
+            Some(&[1u8, 2, 3][..])
+        );
+        assert_eq!(a[&2].historical_lookup(2, 2, &[2; 32]), None);
+    }
+
+    #[test]
+    fn write_into_replaces_delta_and_keeps_orphans() {
+        let mut st = state_with(&[1, 2, 3]);
+        // An item of service 9, which has no account info.
+        st.set_storage(9, b"orphan", Some(vec![9]));
+        let mut a = Accounts::from_state(&st);
+        assert_eq!(a.len(), 3);
+        a.remove(&2);
+        let acc1 = a.get_mut(&1).unwrap();
+        acc1.insert_storage(1, b"k", vec![7, 7]);
+        acc1.insert_storage(1, b"new", vec![]);
+        let mut four = ServiceAccount::default();
+        four.insert_request(4, &[4; 32], 10, &[]);
+        a.insert(4, four);
+
+        let mut copied = st.clone();
+        a.write_into(&mut copied);
+        let mut moved = st.clone();
+        let _ = Accounts::take_from(&mut moved);
+        assert_eq!(moved.items.len(), 1, "only the orphan stays");
+        a.clone().into_state(&mut moved);
+        assert_eq!(copied, moved);
+
+        assert_eq!(
+            copied.accounts.keys().copied().collect::<Vec<_>>(),
+            [1, 3, 4]
+        );
+        assert_eq!(copied.service_items(2).count(), 0, "removed with its items");
+        assert_eq!(copied.storage(1, b"k"), Some(&[7u8, 7][..]));
+        assert_eq!(copied.storage(1, b"new"), Some(&[][..]));
+        assert_eq!(copied.storage(9, b"orphan"), Some(&[9u8][..]));
+        assert_eq!(copied.lookup(4, &[4; 32], 10), Some(Ok(vec![])));
+        assert_eq!(copied.accounts[&4].items, 2);
+        assert_eq!(copied.accounts[&4].bytes, 81 + 10);
+        assert_eq!(copied.accounts[&1].items, 2, "one item replaced, one added");
+        assert_eq!(copied.service_items(3).count(), 3, "untouched");
+        assert_eq!(Accounts::from_state(&copied), a);
+    }
+
+    #[test]
+    fn preimage_accounts_provide_into_keyed_accounts() {
+        let blob = b"blob".to_vec();
+        let h = blake2b_256(&blob);
+        let mut st = state_with(&[1]);
+        st.set_lookup(1, &h, 4, Some(&[]));
+        let mut a = Accounts::from_state(&st);
+        assert!(a.awaits_preimage(1, &h, 4));
+        assert!(!a.awaits_preimage(1, &h, 5));
+        assert!(!a.awaits_preimage(2, &h, 4));
+        assert!(
+            !a.awaits_preimage(1, &[1; 32], 3),
+            "already provided: [1, 2]"
+        );
+        let items = vec![Preimage {
+            requester: 1,
+            blob: blob.clone(),
+        }];
+        let provisions = check(&a, &items).unwrap();
+        assert_eq!(integrate(&mut a, &provisions, 42), 1);
+        assert_eq!(a[&1].preimage(1, &h), Some(&blob[..]));
+        assert_eq!(a[&1].request(1, &h, 4), Some(vec![42]));
+        assert!(!a.awaits_preimage(1, &h, 4));
+        assert_eq!(integrate(&mut a, &provisions, 43), 0);
+    }
+
+    #[test]
+    fn malformed_lookup_values_read_as_absent() {
+        assert_eq!(decode_timeslots(&[0]), Some(vec![]));
+        assert_eq!(
+            decode_timeslots(&encode_timeslots(&[1, 2, 3])),
+            Some(vec![1, 2, 3])
+        );
+        assert_eq!(decode_timeslots(&[]), None);
+        assert_eq!(decode_timeslots(&[1, 0, 0]), None);
+        assert_eq!(decode_timeslots(&[0, 0]), None);
+        let mut a = ServiceAccount::default();
+        a.set_item(lookup_key(1, &[0; 32], 1), Some(vec![5]));
+        assert_eq!(a.request(1, &[0; 32], 1), None);
+        // A malformed request entry is not an empty one: nothing to provide.
+        a.set_item(lookup_key(1, &blake2b_256(&[7]), 1), Some(vec![0, 0]));
+        assert!(!a.provide(1, &[7], 1));
+        a.set_item(lookup_key(1, &blake2b_256(&[7]), 1), Some(vec![0]));
+        assert!(a.provide(1, &[7], 1));
     }
 }

@@ -9,12 +9,14 @@
 //! (an empty range always is).
 
 use super::account::{
-    request_octets, storage_item_octets, threshold_balance, Footprint, ServiceAccount,
+    encode_timeslots, request_octets, storage_item_octets, threshold_balance, Footprint,
+    ServiceAccount,
 };
 use super::invoke::{AccountView, Context, DeferredTransfer};
 use marmalade_codec::decode_all;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{HostCalls, HostOutcome, Machine};
+use marmalade_state::key::lookup_key;
 use marmalade_types::constants::{
     ASSURANCE_TIMEOUT_PERIOD, AUTH_POOL_SIZE, AUTH_QUEUE_SIZE, BASE_DEPOSIT, BYTE_DEPOSIT,
     ITEM_DEPOSIT, MAX_AUTH_CODE_SIZE, MAX_BUNDLE_SIZE, MAX_PACKAGE_EXPORTS, MAX_PACKAGE_EXTRINSICS,
@@ -396,7 +398,7 @@ impl Context<'_> {
             },
         };
         if old_len.is_some() || value.is_some() {
-            self.set_storage(k, value);
+            self.set_storage(&k, value);
             if info != self.own.info {
                 self.set_info(info);
             }
@@ -530,10 +532,11 @@ impl Context<'_> {
             parent_service: self.id,
         };
         info.balance = threshold_balance(&info);
-        let account = ServiceAccount {
-            info,
-            requests: [((c, l), Vec::new())].into_iter().collect(),
-            ..Default::default()
+        // The new account of index `i`: the one request (c, l) = [] of its code.
+        let account = |i| {
+            let mut a = ServiceAccount::new(info);
+            a.set_item(lookup_key(i, &c, l), Some(encode_timeslots(&[])));
+            a
         };
         if gratis != 0 && self.id != self.privileges.bless {
             m.regs[7] = code::HUH;
@@ -555,13 +558,13 @@ impl Context<'_> {
                 m.regs[7] = code::FULL;
                 return HostOutcome::Continue;
             }
-            self.create(i, account);
+            self.create(i, account(i));
             self.set_info(own);
             m.regs[7] = i as u64;
             return HostOutcome::Continue;
         }
         let i = self.next_free_id;
-        self.create(i, account);
+        self.create(i, account(i));
         self.set_info(own);
         let s = MIN_PUBLIC_SERVICE_INDEX as u64;
         let next = s + (i as u64).wrapping_sub(s).wrapping_add(42) % ((1 << 32) - s - (1 << 8));
@@ -649,9 +652,9 @@ impl Context<'_> {
         let l = info.bytes.max(81) - 81;
         let request = u32::try_from(l)
             .ok()
-            .and_then(|l| acc.request(&(h, l)))
+            .and_then(|l| acc.request(&h, l))
             .filter(|_| info.items == 2);
-        match request {
+        match request.as_deref() {
             Some(&[_, y]) if expired(y, self.env.slot, self.spec.preimage_expunge_period) => {
                 let mut own = self.own.info;
                 own.balance = own.balance.saturating_add(info.balance);
@@ -672,8 +675,8 @@ impl Context<'_> {
         };
         let a = u32::try_from(r[8])
             .ok()
-            .and_then(|z| self.own_view().request(&(h, z)));
-        let (r7, r8) = match a {
+            .and_then(|z| self.own_view().request(&h, z));
+        let (r7, r8) = match a.as_deref() {
             None => (code::NONE, 0),
             Some([]) => (0, 0),
             Some(&[x]) => (1 + ((x as u64) << 32), 0),
@@ -696,9 +699,8 @@ impl Context<'_> {
             m.regs[7] = code::HUH;
             return HostOutcome::Continue;
         };
-        let key = (h, z);
         let mut info = self.own.info;
-        let new = match self.own_view().request(&key) {
+        let new = match self.own_view().request(&h, z).as_deref() {
             None => {
                 info.adjust(2, request_octets(z), true);
                 Vec::new()
@@ -713,7 +715,7 @@ impl Context<'_> {
             m.regs[7] = code::FULL;
             return HostOutcome::Continue;
         }
-        self.set_request(key, Some(new));
+        self.set_request(&h, z, Some(&new));
         if info != self.own.info {
             self.set_info(info);
         }
@@ -733,12 +735,11 @@ impl Context<'_> {
             m.regs[7] = code::HUH;
             return HostOutcome::Continue;
         };
-        let key = (h, z);
         enum Change {
             Drop,
             Set(Vec<u32>),
         }
-        let change = match self.own_view().request(&key) {
+        let change = match self.own_view().request(&h, z).as_deref() {
             Some([]) => Change::Drop,
             Some(&[_, y]) if expired(y, t, d) => Change::Drop,
             Some(&[x]) => Change::Set(vec![x, t]),
@@ -752,13 +753,13 @@ impl Context<'_> {
             Change::Drop => {
                 let mut info = self.own.info;
                 info.adjust(2, request_octets(z), false);
-                self.set_request(key, None);
+                self.set_request(&h, z, None);
                 if self.own_view().preimage(&h).is_some() {
-                    self.set_preimage(h, None);
+                    self.set_preimage(&h, None);
                 }
                 self.set_info(info);
             }
-            Change::Set(l) => self.set_request(key, Some(l)),
+            Change::Set(l) => self.set_request(&h, z, Some(&l)),
         }
         m.regs[7] = code::OK;
         HostOutcome::Continue
@@ -792,7 +793,7 @@ impl Context<'_> {
         let h: Hash = blake2b_256(&blob);
         let requested = u32::try_from(r[9])
             .ok()
-            .and_then(|z| a.request(&(h, z)))
+            .and_then(|z| a.request(&h, z))
             .is_some_and(|l| l.is_empty());
         if !requested || self.provision_index.contains(&(s, h)) {
             m.regs[7] = code::HUH;

@@ -12,11 +12,12 @@
 //! panic or out-of-gas exit rolls it back, so both cost time proportional to the changes
 //! made, never to the size of the state or the account.
 
-use super::account::{split_code, ServiceAccount};
+use super::account::{decode_timeslots, encode_timeslots, split_code, ServiceAccount};
 use super::pipeline::PartialState;
 use marmalade_codec::{encode_natural, Encode};
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{invoke_standard, GasModel, StandardInit};
+use marmalade_state::key::{lookup_key, preimage_key, storage_key, StateKey};
 use marmalade_types::constants::{MAX_SERVICE_CODE_SIZE, MEMO_SIZE, MIN_PUBLIC_SERVICE_INDEX};
 use marmalade_types::{
     AuthQueue, ChainSpec, Entropy, Gas, Hash, Privileges, ServiceId, ServiceInfo, TimeSlot,
@@ -132,12 +133,9 @@ impl Encode for AccumulationInput {
 pub struct AccountDelta {
     /// The account's posterior fixed part (balance, code hash, footprint, ...).
     pub info: ServiceInfo,
-    /// Storage items written (`Some`) or removed (`None`).
-    pub storage: HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Preimages removed (`None`) or added.
-    pub preimages: HashMap<Hash, Option<Vec<u8>>>,
-    /// Lookup requests set (`Some`) or removed (`None`).
-    pub requests: HashMap<(Hash, u32), Option<Vec<TimeSlot>>>,
+    /// Storage, preimage and lookup entries written (`Some`) or removed (`None`), by state
+    /// key (as [`ServiceAccount::items`]).
+    pub items: HashMap<StateKey, Option<Vec<u8>>>,
 }
 
 impl AccountDelta {
@@ -152,23 +150,8 @@ impl AccountDelta {
     /// Applies the edits to the account they were made over.
     pub fn apply(self, a: &mut ServiceAccount) {
         a.info = self.info;
-        for (k, v) in self.storage {
-            match v {
-                Some(v) => a.storage.insert(k, v),
-                None => a.storage.remove(&k),
-            };
-        }
-        for (k, v) in self.preimages {
-            match v {
-                Some(v) => a.preimages.insert(k, v),
-                None => a.preimages.remove(&k),
-            };
-        }
-        for (k, v) in self.requests {
-            match v {
-                Some(v) => a.requests.insert(k, v),
-                None => a.requests.remove(&k),
-            };
+        for (k, v) in self.items {
+            a.set_item(k, v);
         }
     }
 }
@@ -237,9 +220,7 @@ impl CodeCache {
 #[derive(Debug, Clone)]
 pub(crate) enum Undo {
     Info(ServiceInfo),
-    Storage(Vec<u8>, Option<Option<Vec<u8>>>),
-    Preimage(Hash, Option<Option<Vec<u8>>>),
-    Request((Hash, u32), Option<Option<Vec<TimeSlot>>>),
+    Item(StateKey, Option<Option<Vec<u8>>>),
     Created(ServiceId),
     RemovedPrior(ServiceId),
     RemovedCreated(ServiceId, Box<ServiceAccount>),
@@ -250,51 +231,55 @@ pub(crate) enum Undo {
     Yield(Option<Hash>),
 }
 
-/// A read-only view of an account in the regular dimension.
+/// A read-only view of an account in the regular dimension, with its index (to compute the
+/// state keys of its entries).
 #[derive(Clone, Copy)]
 pub(crate) enum AccountView<'a> {
     /// An account other than the accumulating one.
-    Plain(&'a ServiceAccount),
+    Plain(ServiceId, &'a ServiceAccount),
     /// The accumulating account: its edits over its prior state.
-    Own(&'a AccountDelta, &'a ServiceAccount),
+    Own(ServiceId, &'a AccountDelta, &'a ServiceAccount),
 }
 
 impl<'a> AccountView<'a> {
     pub(crate) fn info(&self) -> &'a ServiceInfo {
         match self {
-            AccountView::Plain(a) => &a.info,
-            AccountView::Own(d, _) => &d.info,
+            AccountView::Plain(_, a) => &a.info,
+            AccountView::Own(_, d, _) => &d.info,
         }
     }
 
+    fn id(&self) -> ServiceId {
+        match self {
+            AccountView::Plain(s, _) | AccountView::Own(s, _, _) => *s,
+        }
+    }
+
+    /// The entry at state key `key`, whatever its kind.
+    pub(crate) fn item(&self, key: &StateKey) -> Option<&'a [u8]> {
+        match self {
+            AccountView::Plain(_, a) => a.item(key),
+            AccountView::Own(_, d, a) => match d.items.get(key) {
+                Some(v) => v.as_deref(),
+                None => a.item(key),
+            },
+        }
+    }
+
+    /// $\mathbf{s}[k]$.
     pub(crate) fn storage(&self, k: &[u8]) -> Option<&'a [u8]> {
-        match self {
-            AccountView::Plain(a) => a.storage.get(k).map(|v| &v[..]),
-            AccountView::Own(d, a) => match d.storage.get(k) {
-                Some(v) => v.as_deref(),
-                None => a.storage.get(k).map(|v| &v[..]),
-            },
-        }
+        self.item(&storage_key(self.id(), k))
     }
 
+    /// $\mathbf{p}[h]$.
     pub(crate) fn preimage(&self, h: &Hash) -> Option<&'a [u8]> {
-        match self {
-            AccountView::Plain(a) => a.preimages.get(h).map(|v| &v[..]),
-            AccountView::Own(d, a) => match d.preimages.get(h) {
-                Some(v) => v.as_deref(),
-                None => a.preimages.get(h).map(|v| &v[..]),
-            },
-        }
+        self.item(&preimage_key(self.id(), h))
     }
 
-    pub(crate) fn request(&self, key: &(Hash, u32)) -> Option<&'a [TimeSlot]> {
-        match self {
-            AccountView::Plain(a) => a.requests.get(key).map(|v| &v[..]),
-            AccountView::Own(d, a) => match d.requests.get(key) {
-                Some(v) => v.as_deref(),
-                None => a.requests.get(key).map(|v| &v[..]),
-            },
-        }
+    /// $\mathbf{l}[(h, z)]$ (absent if its value does not decode).
+    pub(crate) fn request(&self, h: &Hash, z: u32) -> Option<Vec<TimeSlot>> {
+        self.item(&lookup_key(self.id(), h, z))
+            .and_then(decode_timeslots)
     }
 }
 
@@ -427,20 +412,23 @@ impl<'a> Context<'a> {
     /// The account `id` in $(\mathbf{x}_\mathbf{e})_\mathbf{d}$.
     pub(crate) fn account(&self, id: ServiceId) -> Option<AccountView<'_>> {
         if id == self.id {
-            return Some(AccountView::Own(&self.own, self.own_base));
+            return Some(self.own_view());
         }
         if let Some(a) = self.created.get(&id) {
-            return Some(AccountView::Plain(a));
+            return Some(AccountView::Plain(id, a));
         }
         if self.removed.contains(&id) {
             return None;
         }
-        self.base.accounts.get(&id).map(AccountView::Plain)
+        self.base
+            .accounts
+            .get(&id)
+            .map(|a| AccountView::Plain(id, a))
     }
 
     /// The accumulating account's view.
     pub(crate) fn own_view(&self) -> AccountView<'_> {
-        AccountView::Own(&self.own, self.own_base)
+        AccountView::Own(self.id, &self.own, self.own_base)
     }
 
     /// Whether `id` is an account of $(\mathbf{x}_\mathbf{e})_\mathbf{d}$.
@@ -461,19 +449,25 @@ impl<'a> Context<'a> {
         self.journal.push(Undo::Info(old));
     }
 
-    pub(crate) fn set_storage(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
-        let old = self.own.storage.insert(key.clone(), value);
-        self.journal.push(Undo::Storage(key, old));
+    /// Sets or removes the accumulating account's entry at state key `key`.
+    pub(crate) fn set_item(&mut self, key: StateKey, value: Option<Vec<u8>>) {
+        let old = self.own.items.insert(key, value);
+        self.journal.push(Undo::Item(key, old));
     }
 
-    pub(crate) fn set_preimage(&mut self, h: Hash, value: Option<Vec<u8>>) {
-        let old = self.own.preimages.insert(h, value);
-        self.journal.push(Undo::Preimage(h, old));
+    /// Sets or removes $\mathbf{s}[k]$ of the accumulating account.
+    pub(crate) fn set_storage(&mut self, k: &[u8], value: Option<Vec<u8>>) {
+        self.set_item(storage_key(self.id, k), value);
     }
 
-    pub(crate) fn set_request(&mut self, key: (Hash, u32), value: Option<Vec<TimeSlot>>) {
-        let old = self.own.requests.insert(key, value);
-        self.journal.push(Undo::Request(key, old));
+    /// Sets or removes $\mathbf{p}[h]$ of the accumulating account.
+    pub(crate) fn set_preimage(&mut self, h: &Hash, value: Option<Vec<u8>>) {
+        self.set_item(preimage_key(self.id, h), value);
+    }
+
+    /// Sets or removes $\mathbf{l}[(h, z)]$ of the accumulating account.
+    pub(crate) fn set_request(&mut self, h: &Hash, z: u32, value: Option<&[TimeSlot]>) {
+        self.set_item(lookup_key(self.id, h, z), value.map(encode_timeslots));
     }
 
     pub(crate) fn create(&mut self, id: ServiceId, a: ServiceAccount) {
@@ -535,9 +529,7 @@ impl<'a> Context<'a> {
         while let Some(u) = self.journal.pop() {
             match u {
                 Undo::Info(i) => self.own.info = i,
-                Undo::Storage(k, old) => restore(&mut self.own.storage, k, old),
-                Undo::Preimage(k, old) => restore(&mut self.own.preimages, k, old),
-                Undo::Request(k, old) => restore(&mut self.own.requests, k, old),
+                Undo::Item(k, old) => restore(&mut self.own.items, k, old),
                 Undo::Created(id) => {
                     self.created.remove(&id);
                 }
@@ -652,9 +644,8 @@ pub fn accumulate_service(
         ..Default::default()
     };
     let code = account
-        .preimages
-        .get(&account.info.code_hash)
-        .and_then(|p| split_code(p))
+        .preimage(s, &account.info.code_hash)
+        .and_then(split_code)
         .map(|(_, c)| c);
     let Some(code) = code.filter(|c| c.len() <= MAX_SERVICE_CODE_SIZE) else {
         return unchanged(own_info);

@@ -33,7 +33,8 @@ use marmalade_types::{
 };
 use serde::{Deserialize, Serialize};
 
-/// The accumulation state components of the vectors' `State`.
+/// The accumulation state components of the vectors' `State`, in the vectors' schema: service
+/// storage by raw key and requests by `(hash, length)` ([`account::wire`]).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct State {
     /// $\tau$: the most recent block's timeslot.
@@ -51,7 +52,44 @@ pub struct State {
     /// $\pi_S$: the service statistics, of which accumulation sets the accumulate count and
     /// gas (GP eq:accumulationstatisticsdef).
     pub statistics: ServicesStatistics,
-    /// $\delta$: the service accounts (GP eq:serviceaccounts).
+    /// $\delta$: the service accounts (GP eq:serviceaccounts), with raw keys.
+    pub accounts: account::wire::RawAccounts,
+}
+
+impl State {
+    /// The same components with the accounts keyed by state key ([`Accounts`]), the form
+    /// [`transition`] works on. (The way back does not exist: state keys hash the raw keys.)
+    pub fn keyed(&self) -> KeyedState {
+        KeyedState {
+            slot: self.slot,
+            entropy: self.entropy,
+            ready_queue: self.ready_queue.clone(),
+            accumulated: self.accumulated.clone(),
+            privileges: self.privileges.clone(),
+            statistics: self.statistics.clone(),
+            accounts: account::wire::keyed(&self.accounts),
+        }
+    }
+}
+
+/// The vectors' accumulation state components with the service accounts keyed by state key,
+/// as a node holds them ([`account`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyedState {
+    /// $\tau$: the most recent block's timeslot.
+    pub slot: TimeSlot,
+    /// $\eta'_0$: the posterior entropy accumulator.
+    #[serde(with = "marmalade_types::serde_hex")]
+    pub entropy: Entropy,
+    /// $\vartheta$: the ready queue.
+    pub ready_queue: ReadyQueue,
+    /// $\xi$: the accumulated history.
+    pub accumulated: AccumulatedQueue,
+    /// $\chi$: the privileged services.
+    pub privileges: Privileges,
+    /// $\pi_S$: the service statistics.
+    pub statistics: ServicesStatistics,
+    /// $\delta$: the service accounts.
     pub accounts: Accounts,
 }
 
@@ -97,19 +135,23 @@ pub fn statistics_records(
         .collect()
 }
 
-/// The accumulation transition on the vectors' components. The staging set and
+/// The accumulation transition on the vectors' components (keyed: [`State::keyed`]). The staging set and
 /// authorizer queues start empty and are dropped (the vectors do not carry them).
-pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
+pub fn transition(
+    spec: &ChainSpec,
+    pre: &KeyedState,
+    input: &Input,
+) -> Result<(KeyedState, Output), Error> {
     transition_cached(spec, pre, input, &CodeCache::new())
 }
 
 /// [`transition`] with decoded service code kept in `cache` (across blocks).
 pub fn transition_cached(
     spec: &ChainSpec,
-    pre: &State,
+    pre: &KeyedState,
     input: &Input,
     cache: &CodeCache,
-) -> Result<(State, Output), Error> {
+) -> Result<(KeyedState, Output), Error> {
     let state = PartialState {
         accounts: pre.accounts.clone(),
         staging_set: ValidatorsData(vec![ValidatorData::NULL; spec.validators]),
@@ -130,7 +172,7 @@ pub fn transition_cached(
         &input.reports,
         cache,
     )?;
-    let post = State {
+    let post = KeyedState {
         slot: input.slot,
         entropy: pre.entropy,
         ready_queue: res.ready_queue,

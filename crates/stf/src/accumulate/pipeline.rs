@@ -227,7 +227,7 @@ pub fn accumulate_parallel(
             continue;
         }
         if let Some(a) = state.accounts.get_mut(&s) {
-            a.provide(&blob, env.slot);
+            a.provide(s, &blob, env.slot);
         }
     }
     Ok(RoundResult {

@@ -3,12 +3,13 @@
 
 use super::code::*;
 use super::*;
-use crate::accumulate::account::{Accounts, ServiceAccount};
+use crate::accumulate::account::{encode_timeslots, Accounts, ServiceAccount};
 use crate::accumulate::invoke::{
     check_index, initial_index_candidate, AccumulationInput, Context, Env,
 };
 use crate::accumulate::pipeline::PartialState;
 use marmalade_pvm::{Access, HostCalls, HostOutcome, Machine};
+use marmalade_state::key::preimage_key;
 use marmalade_types::{
     AuthQueue, AuthQueues, ChainSpec, Privileges, ServiceInfo, ValidatorData, ValidatorsData,
 };
@@ -25,8 +26,12 @@ const RO: u64 = 0x30000;
 const BAD: u64 = 0x50000;
 const PREIMAGE: &[u8] = b"preimage";
 
-fn account(balance: u64) -> ServiceAccount {
-    let h = blake2b_256(PREIMAGE);
+/// Sets request $(h, z)$ of account `a` (index `s`) to `l` without touching its footprint.
+fn set_request(a: &mut ServiceAccount, s: u32, h: &Hash, z: u32, l: &[u32]) {
+    a.set_item(lookup_key(s, h, z), Some(encode_timeslots(l)));
+}
+
+fn account(s: u32, balance: u64) -> ServiceAccount {
     let mut a = ServiceAccount {
         info: ServiceInfo {
             code_hash: [1; 32],
@@ -37,17 +42,16 @@ fn account(balance: u64) -> ServiceAccount {
         },
         ..Default::default()
     };
-    a.storage.insert(b"key".to_vec(), b"value".to_vec());
-    a.preimages.insert(h, PREIMAGE.to_vec());
-    a.requests.insert((h, PREIMAGE.len() as u32), vec![3]);
-    let (i, o) = a.computed_footprint();
-    a.info.items = i;
-    a.info.bytes = o;
+    a.insert_storage(s, b"key", b"value".to_vec());
+    let h = a.insert_preimage(s, PREIMAGE.to_vec());
+    a.insert_request(s, &h, PREIMAGE.len() as u32, &[3]);
+    // 1 storage item and 1 request: 3 items, (34 + 3 + 5) + (81 + 8) octets.
+    assert_eq!((a.info.items, a.info.bytes), (3, 42 + 89));
     a
 }
 
 fn state() -> PartialState {
-    let accounts: Accounts = [(ME, account(10_000)), (OTHER, account(10_000))]
+    let accounts: Accounts = [(ME, account(ME, 10_000)), (OTHER, account(OTHER, 10_000))]
         .into_iter()
         .collect();
     PartialState {
@@ -294,7 +298,7 @@ fn write_outcomes_and_footprint() {
         HostOutcome::Panic
     );
     let st2 = c.base;
-    assert_eq!(st2.accounts[&ME].storage[&b"key"[..]], b"value");
+    assert_eq!(st2.accounts[&ME].storage(ME, b"key"), Some(&b"value"[..]));
 }
 
 #[test]
@@ -439,7 +443,8 @@ fn new_outcomes() {
     // threshold: 100 + 10·2 + (81 + 100)
     assert_eq!(a.info.balance, 301);
     assert_eq!(a.info.parent_service, ME);
-    assert_eq!(a.requests[&([0xcc; 32], 100)], Vec::<u32>::new());
+    assert_eq!(a.request(first, &[0xcc; 32], 100), Some(vec![]));
+    assert_eq!(a.items.len(), 1);
     assert_eq!(c.own.info.balance, 10_000 - 301);
     let step = MIN_PUBLIC_SERVICE_INDEX as u64
         + (first as u64 - MIN_PUBLIC_SERVICE_INDEX as u64 + 42)
@@ -564,19 +569,17 @@ fn transfer_outcomes() {
 fn eject_outcomes() {
     let h = [0xee; 32];
     let mut st = state();
-    let mut victim = ServiceAccount::default();
-    victim.info.code_hash[..4].copy_from_slice(&ME.to_le_bytes());
-    victim.info.balance = 500;
-    victim.requests.insert((h, 1000), vec![1, 10]);
-    let (i, o) = victim.computed_footprint();
-    (victim.info.items, victim.info.bytes) = (i, o);
-    st.accounts.insert(300, victim.clone());
-    let mut young = victim.clone();
-    young.requests.insert((h, 1000), vec![1, 90]);
-    st.accounts.insert(301, young);
-    let mut busy = victim;
-    busy.storage.insert(vec![1], vec![2]);
-    busy.info.items += 1;
+    let victim = |s: u32, l: &[u32]| {
+        let mut a = ServiceAccount::default();
+        a.info.code_hash[..4].copy_from_slice(&ME.to_le_bytes());
+        a.info.balance = 500;
+        a.insert_request(s, &h, 1000, l);
+        a
+    };
+    st.accounts.insert(300, victim(300, &[1, 10]));
+    st.accounts.insert(301, victim(301, &[1, 90]));
+    let mut busy = victim(302, &[1, 10]);
+    busy.insert_storage(302, &[1], vec![2]);
     st.accounts.insert(302, busy);
     let mut c = ctx(&st, &[]);
     let mut m = machine(1000);
@@ -611,7 +614,7 @@ fn query_outcomes() {
         (2, vec![5, 6]),
         (3, vec![5, 6, 7]),
     ] {
-        me.requests.insert(([n as u8; 32], 9), l);
+        set_request(me, ME, &[n as u8; 32], 9, &l);
     }
     let mut c = ctx(&st, &[]);
     let mut m = machine(1000);
@@ -637,18 +640,14 @@ fn query_outcomes() {
 #[test]
 fn solicit_outcomes() {
     let mut st = state();
-    st.accounts
-        .get_mut(&ME)
-        .unwrap()
-        .requests
-        .insert(([2; 32], 9), vec![5, 6]);
+    set_request(st.accounts.get_mut(&ME).unwrap(), ME, &[2; 32], 9, &[5, 6]);
     let mut c = ctx(&st, &[]);
     let mut m = machine(1000);
     let before = c.own.info;
     put(&mut m, RW, &[1; 32]);
     ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 9]));
     assert_eq!(m.regs[7], OK);
-    assert_eq!(c.own_view().request(&([1; 32], 9)), Some(&[][..]));
+    assert_eq!(c.own_view().request(&[1; 32], 9), Some(vec![]));
     assert_eq!(c.own.info.items, before.items + 2);
     assert_eq!(c.own.info.bytes, before.bytes + 81 + 9);
     ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 9]));
@@ -656,7 +655,7 @@ fn solicit_outcomes() {
     put(&mut m, RW, &[2; 32]);
     ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 9]));
     assert_eq!(m.regs[7], OK);
-    assert_eq!(c.own_view().request(&([2; 32], 9)), Some(&[5, 6, SLOT][..]));
+    assert_eq!(c.own_view().request(&[2; 32], 9), Some(vec![5, 6, SLOT]));
     ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 1_000_000]));
     assert_eq!(m.regs[7], FULL);
     ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 1 << 32]));
@@ -680,11 +679,11 @@ fn forget_outcomes() {
         (5, vec![5, 80, 90]),
     ];
     for (n, l) in &cases {
-        me.requests.insert(([*n; 32], 9), l.clone());
+        set_request(me, ME, &[*n; 32], 9, l);
         me.info.items += 2;
         me.info.bytes += 90;
     }
-    me.preimages.insert([0; 32], vec![0; 9]);
+    me.set_item(preimage_key(ME, &[0; 32]), Some(vec![0; 9]));
     let mut c = ctx(&st, &[]);
     let mut m = machine(1000);
     let items = c.own.info.items;
@@ -700,12 +699,7 @@ fn forget_outcomes() {
         put(&mut m, RW, &[n as u8; 32]);
         ok(call(&mut c, &mut m, id::FORGET, &[RW, 9]));
         assert_eq!(m.regs[7], code, "case {n}");
-        assert_eq!(
-            c.own_view()
-                .request(&([n as u8; 32], 9))
-                .map(|l| l.to_vec()),
-            after
-        );
+        assert_eq!(c.own_view().request(&[n as u8; 32], 9), after);
     }
     assert_eq!(c.own_view().preimage(&[0; 32]), None);
     assert_eq!(c.own.info.items, items - 4);
@@ -737,11 +731,13 @@ fn provide_outcomes() {
     let mut st = state();
     let blob = b"wanted".to_vec();
     let h = blake2b_256(&blob);
-    st.accounts
-        .get_mut(&OTHER)
-        .unwrap()
-        .requests
-        .insert((h, blob.len() as u32), vec![]);
+    set_request(
+        st.accounts.get_mut(&OTHER).unwrap(),
+        OTHER,
+        &h,
+        blob.len() as u32,
+        &[],
+    );
     let mut c = ctx(&st, &[]);
     let mut m = machine(1000);
     put(&mut m, RW, &blob);

@@ -4,6 +4,7 @@ use super::*;
 use crate::accumulate::account::ServiceAccount;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{ProgramCode, StandardProgram};
+use marmalade_state::key::{preimage_key, storage_key};
 use marmalade_types::{AuthQueue, ServiceInfo, ValidatorData, WorkDigest, WorkExecResult};
 
 const SPEC: &ChainSpec = &ChainSpec::TINY;
@@ -71,7 +72,7 @@ impl Asm {
     }
 }
 
-fn account_with(code: &[u8], balance: u64) -> ServiceAccount {
+fn account_with(s: ServiceId, code: &[u8], balance: u64) -> ServiceAccount {
     let h = blake2b_256(code);
     let mut a = ServiceAccount {
         info: ServiceInfo {
@@ -81,9 +82,8 @@ fn account_with(code: &[u8], balance: u64) -> ServiceAccount {
         },
         ..Default::default()
     };
-    a.preimages.insert(h, code.to_vec());
-    a.requests.insert((h, code.len() as u32), vec![0]);
-    (a.info.items, a.info.bytes) = a.computed_footprint();
+    a.insert_preimage(s, code.to_vec());
+    a.insert_request(s, &h, code.len() as u32, &[0]);
     a
 }
 
@@ -131,7 +131,7 @@ fn write_key(a: &mut Asm, key_at: i32, value_at: i32) {
 }
 
 fn run_one(code: &Asm, data: &[u8]) -> (AccumulationOutcome, PartialState) {
-    let st = state(vec![(5, account_with(&code.service(data), 1_000_000))]);
+    let st = state(vec![(5, account_with(5, &code.service(data), 1_000_000))]);
     let out = accumulate_single(
         SPEC,
         env(),
@@ -152,7 +152,7 @@ fn panic_collapses_to_the_initial_context() {
     a.trap();
     let (out, _) = run_one(&a, b"keyab");
     let own = out.changes.own.unwrap();
-    assert!(own.storage.is_empty(), "the write is undone");
+    assert!(own.items.is_empty(), "the write is undone");
     // four loads, the `ecalli` and its 10 gas, and the trap itself.
     assert_eq!(out.gas_used, 4 + 1 + 10 + 1);
 }
@@ -166,8 +166,11 @@ fn checkpoint_keeps_what_came_before() {
     a.trap();
     let (out, _) = run_one(&a, b"keyabKEY");
     let own = out.changes.own.unwrap();
-    assert_eq!(own.storage.get(&b"key"[..]), Some(&Some(b"ab".to_vec())));
-    assert!(!own.storage.contains_key(&b"KEY"[..]));
+    assert_eq!(
+        own.items.get(&storage_key(5, b"key")),
+        Some(&Some(b"ab".to_vec()))
+    );
+    assert!(!own.items.contains_key(&storage_key(5, b"KEY")));
 }
 
 #[test]
@@ -179,7 +182,12 @@ fn halting_with_32_octets_yields_them() {
     data.extend([0x5a; 32]);
     let (out, _) = run_one(&a, &data);
     assert_eq!(out.yield_hash, Some([0x5a; 32]));
-    assert!(out.changes.own.unwrap().storage.contains_key(&b"key"[..]));
+    assert!(out
+        .changes
+        .own
+        .unwrap()
+        .items
+        .contains_key(&storage_key(5, b"key")));
     // a different length is no yield
     let mut a = Asm::new();
     a.imm(7, DATA).imm(8, 31).halt();
@@ -193,7 +201,7 @@ fn out_of_gas_uses_everything_and_changes_nothing() {
     write_key(&mut a, 0, 3);
     // an endless loop: a jump to itself, at the start of a basic block
     a.inst(&[1]).inst(&[40, 0]);
-    let st = state(vec![(5, account_with(&a.service(b"keyab"), 1_000_000))]);
+    let st = state(vec![(5, account_with(5, &a.service(b"keyab"), 1_000_000))]);
     let out = accumulate_single(
         SPEC,
         env(),
@@ -205,13 +213,17 @@ fn out_of_gas_uses_everything_and_changes_nothing() {
         &CodeCache::new(),
     );
     assert_eq!(out.gas_used, 1_000);
-    assert!(out.changes.own.unwrap().storage.is_empty());
+    assert!(out.changes.own.unwrap().items.is_empty());
 }
 
 #[test]
 fn missing_code_uses_no_gas_but_credits_transfers() {
-    let mut st = state(vec![(5, account_with(b"not a program", 100))]);
-    st.accounts.get_mut(&5).unwrap().preimages.clear();
+    let mut st = state(vec![(5, account_with(5, b"not a program", 100))]);
+    let code_hash = st.accounts[&5].info.code_hash;
+    st.accounts
+        .get_mut(&5)
+        .unwrap()
+        .set_item(preimage_key(5, &code_hash), None);
     let t = DeferredTransfer {
         source: 1,
         dest: 5,
@@ -247,8 +259,8 @@ fn transfers_run_the_receiver_in_the_next_round() {
     let mut b = Asm::new();
     b.call(0).halt();
     let st = state(vec![
-        (5, account_with(&a.service(&[0; 128]), 1_000_000)),
-        (6, account_with(&b.service(&[]), 1_000_000)),
+        (5, account_with(5, &a.service(&[0; 128]), 1_000_000)),
+        (6, account_with(6, &b.service(&[]), 1_000_000)),
     ]);
     let r = accumulate_sequential(
         SPEC,
@@ -275,7 +287,7 @@ fn transfers_run_the_receiver_in_the_next_round() {
 fn gas_limit_defers_reports_to_a_later_block() {
     let mut b = Asm::new();
     b.halt();
-    let st = state(vec![(6, account_with(&b.service(&[]), 1_000_000))]);
+    let st = state(vec![(6, account_with(6, &b.service(&[]), 1_000_000))]);
     let reports = [report(1, &[6]), report(2, &[6]), report(3, &[6])];
     let r = accumulate_sequential(
         SPEC,
@@ -312,8 +324,8 @@ fn privileges_prefer_the_managers_change() {
     // Manager 1 sets the delegator to 77 and the registrar to 0 (unchanged);
     // the delegator 2 sets it to 88 and the registrar to 99.
     let mut st = state(vec![
-        (1, account_with(&blesser(1, 77, 0), 1_000_000)),
-        (2, account_with(&blesser(0, 88, 99), 1_000_000)),
+        (1, account_with(1, &blesser(1, 77, 0), 1_000_000)),
+        (2, account_with(2, &blesser(0, 88, 99), 1_000_000)),
     ]);
     st.privileges.bless = 1;
     st.privileges.designate = 2;
@@ -325,8 +337,8 @@ fn privileges_prefer_the_managers_change() {
     assert_eq!(p.register, 0, "the registrar (0) was not accumulated");
     // Without a manager change, the owner's own change stands.
     let mut st = state(vec![
-        (1, account_with(&blesser(1, 2, 0), 1_000_000)),
-        (2, account_with(&blesser(0, 88, 99), 1_000_000)),
+        (1, account_with(1, &blesser(1, 2, 0), 1_000_000)),
+        (2, account_with(2, &blesser(0, 88, 99), 1_000_000)),
     ]);
     st.privileges.bless = 1;
     st.privileges.designate = 2;
@@ -338,7 +350,7 @@ fn privileges_prefer_the_managers_change() {
 fn block_statistics_and_output_root() {
     let mut a = Asm::new();
     a.imm(7, DATA).imm(8, 32).halt();
-    let st = state(vec![(5, account_with(&a.service(&[9; 32]), 1_000_000))]);
+    let st = state(vec![(5, account_with(5, &a.service(&[9; 32]), 1_000_000))]);
     let e = SPEC.epoch_len();
     let res = accumulate_block(
         SPEC,
@@ -382,7 +394,7 @@ fn looper(n: i32, host: bool) -> Vec<u8> {
 
 #[test]
 fn looper_counts_its_host_calls() {
-    let st = state(vec![(5, account_with(&looper(100, true), 1 << 40))]);
+    let st = state(vec![(5, account_with(5, &looper(100, true), 1 << 40))]);
     let free: BTreeMap<_, _> = [(5, 1_000_000)].into_iter().collect();
     let out = accumulate_single(SPEC, env(), &st, &[], &[], &free, 5, &CodeCache::new());
     // load, fallthrough, 100 × (ecalli + 10 + add + branch), halt
@@ -398,7 +410,7 @@ fn accumulate_timings() {
     let n = 1_000_000;
     let free: BTreeMap<_, _> = [(5, 100_000_000)].into_iter().collect();
     let time = |code: Vec<u8>| {
-        let st = state(vec![(5, account_with(&code, 1 << 40))]);
+        let st = state(vec![(5, account_with(5, &code, 1 << 40))]);
         let cache = CodeCache::new();
         let _ = accumulate_single(SPEC, env(), &st, &[], &[], &free, 5, &cache);
         let t = Instant::now();
@@ -418,7 +430,7 @@ fn accumulate_timings() {
     // K services, each a pure loop, in one Δ* round: 1 thread vs all of rayon's.
     for (k, iters) in [(2, 2_000_000), (8, 500_000), (32, 20_000), (64, 100)] {
         let accounts = (0..k)
-            .map(|s| (s, account_with(&looper(iters, false), 1 << 40)))
+            .map(|s| (s, account_with(s, &looper(iters, false), 1 << 40)))
             .collect();
         let st = state(accounts);
         let free: BTreeMap<_, _> = (0..k).map(|s| (s, 100_000_000)).collect();
