@@ -1,12 +1,262 @@
-//! (being written)
+//! `marmalade import TRACE_DIR...`: imports each trace folder's blocks as one chain, from its
+//! genesis, and prints the final state root with per-block import timings.
+//!
+//! Unlike the conformance runner, which imports every step on the step's recorded prior
+//! state, this carries the state forward: each block is imported on the state the previous
+//! import produced (the recorded prior root is only compared with it, and a mismatch is
+//! reported), as a node would. State roots come from an incremental [`StateTrie`] updated with
+//! each block's key changes ([`marmalade_state::diff`]); decoded service code is cached across
+//! the chain. The timings cover block import alone ([`import_block_with`]), not decoding the
+//! trace files nor the root update.
 
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use marmalade_state::{Genesis, State, StateTrie, TraceStep};
+use marmalade_stf::accumulate::CodeCache;
+use marmalade_stf::import::{header_hash, import_block_with};
+use marmalade_types::{decode_all, ChainSpec, Decode, Hash, TimeSlot};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-/// Arguments.
+/// The trace folders imported when none is given, under the vectors' `traces/`.
+const DEFAULT_SETS: [&str; 6] = [
+    "fallback",
+    "safrole",
+    "storage_light",
+    "storage",
+    "preimages_light",
+    "preimages",
+];
+
+/// Arguments of `marmalade import`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Trace folders (`genesis.bin` and `NNNNNNNN.bin` steps, tiny configuration) [default:
+    /// the six trace folders of the conformance vectors].
+    dirs: Vec<PathBuf>,
+    /// Do not check the reports' lookup anchors against the imported headers (GP eq. 11.35).
+    #[arg(long)]
+    no_ancestry: bool,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
 
-/// Runs the command.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+/// What importing one folder found.
+struct FolderReport {
+    blocks: usize,
+    rejected: usize,
+    /// Steps whose recorded prior root differs from the carried state's.
+    pre_mismatches: usize,
+    /// Steps whose recorded posterior root differs from the imported state's.
+    post_mismatches: usize,
+    final_root: Hash,
+    import_times: Vec<Duration>,
+    root_times: Vec<Duration>,
+}
+
+/// Runs the command; the exit code is non-zero if a root differed from the trace's.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dirs = if args.dirs.is_empty() {
+        let root = marmalade_conformance::vectors_root().join("jam-test-vectors/traces");
+        if !root.is_dir() {
+            bail!(
+                "no traces at {} (run ../shared/vectors/unpack, or set JAM_VECTORS)",
+                root.display()
+            );
+        }
+        DEFAULT_SETS.iter().map(|s| root.join(s)).collect()
+    } else {
+        args.dirs.clone()
+    };
+    // Shown as given, less any `..` (the default root goes through the crate's folder).
+    let dirs: Vec<PathBuf> = dirs
+        .into_iter()
+        .map(|d| d.canonicalize().unwrap_or(d))
+        .collect();
+    let cache = CodeCache::new();
+    let mut ok = true;
+    for dir in &dirs {
+        let r = import_folder(dir, &args, &cache)
+            .with_context(|| format!("importing {}", dir.display()))?;
+        ok &= r.pre_mismatches == 0 && r.post_mismatches == 0;
+        print_report(dir, &r);
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The folder's steps, `NNNNNNNN.bin`, in order.
+fn steps_of(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut steps: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "bin")
+                && p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
+    steps.sort();
+    Ok(steps)
+}
+
+fn load<T: Decode>(path: &Path, spec: &ChainSpec) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    decode_all(&bytes, spec.seq_lens()).with_context(|| format!("decoding {}", path.display()))
+}
+
+fn import_folder(dir: &Path, args: &Args, cache: &CodeCache) -> anyhow::Result<FolderReport> {
+    let spec = ChainSpec::TINY;
+    let steps = steps_of(dir)?;
+    if steps.is_empty() {
+        bail!("no trace steps (NNNNNNNN.bin) in {}", dir.display());
+    }
+    // The chain starts at the genesis state, else at the first step's prior state.
+    let genesis_path = dir.join("genesis.bin");
+    let (mut state, mut ancestry): (State, Vec<(TimeSlot, Hash)>) = if genesis_path.is_file() {
+        let g: Genesis = load(&genesis_path, &spec)?;
+        let state = g
+            .state
+            .to_state(&spec)
+            .context("decoding the genesis state")?;
+        (state, vec![(g.header.slot, header_hash(&g.header))])
+    } else {
+        let first: TraceStep = load(&steps[0], &spec)?;
+        let state = first
+            .pre_state
+            .to_state(&spec)
+            .context("decoding the first pre_state")?;
+        (state, Vec::new())
+    };
+    let mut trie = StateTrie::from_state(&state, &spec);
+    let mut root = trie.root();
+
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(steps.len() as u64).with_style(
+            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} blocks {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    };
+    bar.set_message(
+        dir.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    );
+    let mut report = FolderReport {
+        blocks: steps.len(),
+        rejected: 0,
+        pre_mismatches: 0,
+        post_mismatches: 0,
+        final_root: root,
+        import_times: Vec::with_capacity(steps.len()),
+        root_times: Vec::with_capacity(steps.len()),
+    };
+    for path in &steps {
+        let step: TraceStep = load(path, &spec)?;
+        let name = path.display();
+        if step.pre_state.state_root != root {
+            report.pre_mismatches += 1;
+            bar.suspend(|| {
+                eprintln!(
+                    "warning: {name}: recorded prior root 0x{}, the chain's is 0x{}",
+                    hex::encode(step.pre_state.state_root),
+                    hex::encode(root)
+                )
+            });
+        }
+        let block = &step.block;
+        // GP eq. 11.35: ancestors within L slots of the block.
+        let oldest = block.header.slot.saturating_sub(spec.max_lookup_anchor_age);
+        ancestry.retain(|(t, _)| *t >= oldest);
+        let anc = (!args.no_ancestry).then_some(ancestry.as_slice());
+
+        let start = Instant::now();
+        let result = import_block_with(&spec, &state, &root, block, anc, cache);
+        report.import_times.push(start.elapsed());
+
+        match result {
+            Ok(post) => {
+                let start = Instant::now();
+                trie.update(&state, &post, &spec);
+                root = trie.root();
+                report.root_times.push(start.elapsed());
+                state = post;
+                ancestry.push((block.header.slot, header_hash(&block.header)));
+            }
+            Err(e) => {
+                report.rejected += 1;
+                bar.suspend(|| eprintln!("{name}: block rejected: {e}"));
+            }
+        }
+        if step.post_state.state_root != root {
+            report.post_mismatches += 1;
+            bar.suspend(|| {
+                eprintln!(
+                    "warning: {name}: recorded posterior root 0x{}, the chain's is 0x{}",
+                    hex::encode(step.post_state.state_root),
+                    hex::encode(root)
+                )
+            });
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    report.final_root = root;
+    Ok(report)
+}
+
+/// The `p`-th percentile of sorted durations (nearest rank), in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: usize) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).clamp(1, sorted.len());
+    ms(sorted[rank - 1])
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `mean m, p50 a, p90 b, max c ms` of some durations.
+fn summary(times: &[Duration]) -> String {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    let mean = if sorted.is_empty() {
+        0.0
+    } else {
+        ms(sorted.iter().sum::<Duration>()) / sorted.len() as f64
+    };
+    format!(
+        "mean {mean:.3}, p50 {:.3}, p90 {:.3}, max {:.3} ms",
+        percentile_ms(&sorted, 50),
+        percentile_ms(&sorted, 90),
+        sorted.last().copied().map_or(0.0, ms),
+    )
+}
+
+fn print_report(dir: &Path, r: &FolderReport) {
+    println!("{}", dir.display());
+    println!(
+        "  {} blocks, {} imported, {} rejected; final state root 0x{}",
+        r.blocks,
+        r.blocks - r.rejected,
+        r.rejected,
+        hex::encode(r.final_root)
+    );
+    if r.pre_mismatches + r.post_mismatches > 0 {
+        println!(
+            "  root mismatches with the trace: {} prior, {} posterior",
+            r.pre_mismatches, r.post_mismatches
+        );
+    }
+    println!("  block import: {}", summary(&r.import_times));
+    println!("  state root update: {}", summary(&r.root_times));
 }
