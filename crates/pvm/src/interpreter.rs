@@ -84,13 +84,14 @@ pub fn run<T: Tracer>(program: &Program, machine: &mut Machine, tracer: &mut T) 
         match stop {
             Stop::Exit(reason) => break reason,
             Stop::Fault(fault) => {
-                if model == GasModel::PerInstruction {
-                    // GP eq. A.8: a faulting instruction leaves the state, gas included, as is.
-                    gas += if careful {
-                        1
-                    } else {
-                        program.insts[idx].rem as i64
-                    };
+                if model == GasModel::PerInstruction && !careful {
+                    // The faulting instruction itself is charged: GP A ("some gas is always
+                    // charged" for an instruction that executes) and the reference node the
+                    // fuzzer certifies against (a fuzz session diverges on an accumulate panic
+                    // otherwise), although eq. A.8 on its own would leave gas as it was. Only
+                    // the rest of the pre-charged segment is refunded; in careful mode the
+                    // instruction was charged 1 before it ran, so nothing is refunded.
+                    gas += program.insts[idx].rem as i64 - 1;
                 }
                 break match fault {
                     MemoryFault::Panic => ExitReason::Panic,

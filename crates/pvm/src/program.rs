@@ -14,9 +14,10 @@ pub(crate) const INVALID: u32 = u32::MAX;
 /// they differ only when execution stops inside a basic block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GasModel {
-    /// Exactly GP eq. A.1/A.8: each instruction is charged as it executes; an instruction that
-    /// page-faults or panics on a memory access below 2^16 is not charged, and running out of
-    /// gas stops at the first instruction that cannot be paid for.
+    /// GP eq. A.1: each instruction is charged as it executes, including one that page-faults
+    /// or panics on a memory access below 2^16 (as the reference node charges it; eq. A.8
+    /// alone would leave its gas unchanged), and running out of gas stops at the first
+    /// instruction that cannot be paid for. Used for the service invocations.
     PerInstruction,
     /// The model of the PVM test vectors and polkavm: the whole basic block (up to and
     /// including its terminator, or an `ecalli`) is charged on entry, so a page fault charges

@@ -169,8 +169,9 @@ fn page_faults_and_low_memory_panics() {
         GasModel::PerInstruction,
     );
     assert_eq!(exit, ExitReason::PageFault(0x30000));
-    assert_eq!((m.pc, m.gas), (0, 1000)); // GP A.8: state, gas included, unchanged
-                                          // below 2^16: panic
+    // The faulting instruction is charged (as the reference node does), nothing after it.
+    assert_eq!((m.pc, m.gas), (0, 999));
+    // below 2^16: panic
     let (exit, _) = run_with(&[&[52, 7, 0x10], &[50, 0]], &[], GasModel::BasicBlock);
     assert_eq!(exit, ExitReason::Panic);
     // store to read-only

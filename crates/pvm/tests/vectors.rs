@@ -39,8 +39,8 @@ fn all_program_vectors_pass() {
             gp_model_differs.push(format!("{name}: {e}"));
         }
     }
-    // Informational: where the GP's strict per-instruction charging (eq. A.8: a faulting
-    // instruction costs nothing) disagrees with the vectors' per-block charging.
+    // Informational: where the GP's strict per-instruction charging (a faulting instruction costs
+    // 1, the rest of its block nothing) disagrees with the vectors' per-block charging.
     println!(
         "{} vectors differ under GasModel::PerInstruction:\n{}",
         gp_model_differs.len(),
