@@ -291,10 +291,27 @@ fn encode_commitment(c: &suite::RingCommitment) -> RingCommitment {
 }
 
 /// `O(keys)` (GP appendix G; the ring root `γ_z` of the key rotation, GP section 6.3).
+///
+/// A pure function of the keys that costs tens of milliseconds (a KZG commitment over the
+/// ring domain), while the key set rarely changes between epochs: the last few results are
+/// memoised by the hash of the keys.
 pub fn ring_commitment(keys: &[BandersnatchPublic]) -> Result<RingCommitment> {
+    const MEMO_ENTRIES: usize = 8;
+    static MEMO: Mutex<Vec<(Hash, RingCommitment)>> = Mutex::new(Vec::new());
+    let id = crate::hash::blake2b_256(keys.as_flattened());
+    let memo = || MEMO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, c)) = memo().iter().find(|(k, _)| *k == id) {
+        return Ok(*c);
+    }
     let params = ring_params(keys.len())?;
     let vk = params.verifier_key(&ring_points(keys));
-    Ok(encode_commitment(&vk.commitment()))
+    let commitment = encode_commitment(&vk.commitment());
+    let mut m = memo();
+    if m.len() == MEMO_ENTRIES {
+        m.remove(0);
+    }
+    m.push((id, commitment));
+    Ok(commitment)
 }
 
 /// One ticket proof to check: VRF input, additional data, proof.
