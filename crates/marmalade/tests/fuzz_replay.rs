@@ -1,0 +1,192 @@
+//! Replays the recorded fuzz-protocol sessions (`fuzz-proto/examples/0.7.2/{forks,no_forks}`)
+//! against the `marmalade fuzz-target` binary running as a separate process, both sessions on
+//! the same process one after the other (so a session must leave the target ready for the
+//! next). State roots must match the recording byte for byte; `Error` answers by kind.
+
+use marmalade_fuzz::{replay, replay_socket, Recording, ReplayReport};
+use marmalade_types::ChainSpec;
+use std::os::unix::fs::FileTypeExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long one answer may take (block import of a tiny block is milliseconds).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The recorded sessions under `$JAM_VECTORS` or `CARGO_MANIFEST_DIR/../../.jam-vectors`;
+/// fails the test when missing.
+fn examples_dir() -> PathBuf {
+    let root = match std::env::var_os("JAM_VECTORS") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.jam-vectors"),
+    };
+    let dir = root.join("fuzz-proto/examples/0.7.2");
+    assert!(
+        dir.join("forks").is_dir() && dir.join("no_forks").is_dir(),
+        "fuzz protocol example sessions missing at {} (unpack them with ../shared/vectors/unpack)",
+        dir.display()
+    );
+    dir
+}
+
+/// A `marmalade fuzz-target` process on a socket in its own temporary folder; killed and
+/// cleaned up on drop.
+struct TargetProcess {
+    child: Child,
+    dir: PathBuf,
+    socket: PathBuf,
+}
+
+impl TargetProcess {
+    fn start(name: &str) -> TargetProcess {
+        let dir = std::env::temp_dir().join(format!("mfr-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("t.sock");
+        let child = Command::new(env!("CARGO_BIN_EXE_marmalade"))
+            .arg("fuzz-target")
+            .arg("--socket")
+            .arg(&socket)
+            .args(["--spec", "tiny"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting marmalade fuzz-target");
+        let mut target = TargetProcess { child, dir, socket };
+        target.wait_for_socket();
+        target
+    }
+
+    /// Waits until the socket file exists (the listener binds and listens in one step, so a
+    /// connection made after that is queued until accepted). Does not connect: a connection
+    /// would be a session of its own.
+    fn wait_for_socket(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("fuzz-target exited early with {status}");
+            }
+            let ready =
+                std::fs::symlink_metadata(&self.socket).is_ok_and(|m| m.file_type().is_socket());
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no socket at {} after 30 s",
+                self.socket.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!("fuzz-target exited with {status}");
+        }
+    }
+}
+
+impl Drop for TargetProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The handshake and `Initialize` of both recordings, on one process: the answered root must
+/// be the recorded root of the given key/values (no block import involved).
+#[test]
+fn handshake_and_initialize() {
+    let examples = examples_dir();
+    let mut target = TargetProcess::start("init");
+    for session in ["forks", "no_forks"] {
+        let mut rec = Recording::load(examples.join(session)).unwrap();
+        rec.exchanges.truncate(2);
+        let stream = UnixStream::connect(&target.socket).unwrap();
+        stream.set_read_timeout(Some(ANSWER_TIMEOUT)).unwrap();
+        let report = replay(&stream, &rec, ChainSpec::TINY);
+        drop(stream);
+        assert!(report.is_success(), "{session}: {report}");
+        target.assert_running();
+    }
+}
+
+fn replay_session(socket: &Path, dir: &Path) -> ReplayReport {
+    replay_socket(socket, dir, ChainSpec::TINY, Some(ANSWER_TIMEOUT))
+        .unwrap_or_else(|e| panic!("replaying {}: {e}", dir.display()))
+}
+
+/// Both whole recordings, one after the other on the same process.
+#[test]
+fn replay_recorded_sessions() {
+    let examples = examples_dir();
+    let mut target = TargetProcess::start("replay");
+    let mut failures = Vec::new();
+    for session in ["forks", "no_forks"] {
+        let started = Instant::now();
+        let report = replay_session(&target.socket, &examples.join(session));
+        eprintln!("{session}: {report} in {:.1?}", started.elapsed());
+        if !report.is_success() {
+            failures.push(format!("{session}: {report}"));
+        }
+        target.assert_running();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// In process, both recordings through an [`Importer`] whose import function also computes
+/// each posterior state's root from scratch: the incremental roots the target answers must
+/// equal them, whatever the block import itself computes. Separates store bugs from
+/// state-transition bugs when the replay fails.
+#[test]
+fn incremental_roots_equal_scratch_roots() {
+    use marmalade_fuzz::Message;
+    use marmalade_store::{default_import_fn, Importer};
+    use std::sync::{Arc, Mutex};
+
+    let spec = ChainSpec::TINY;
+    for session in ["forks", "no_forks"] {
+        let rec = Recording::load(examples_dir().join(session)).unwrap();
+        let scratch: Arc<Mutex<Option<[u8; 32]>>> = Arc::default();
+        let out = Arc::clone(&scratch);
+        let mut inner = default_import_fn();
+        let mut importer = Importer::new(spec, marmalade_fuzz::MAX_ANCESTRY_TINY).with_import_fn(
+            Box::new(move |spec, prior, root, block, ancestry| {
+                let post = inner(spec, prior, root, block, ancestry)?;
+                *out.lock().unwrap() = Some(marmalade_state::state_root(&post, spec));
+                Ok(post)
+            }),
+        );
+        let (mut imported, mut rejected) = (0, 0);
+        for ex in &rec.exchanges {
+            match Message::decode_with(&ex.request, &spec).unwrap() {
+                Message::Initialize(init) => {
+                    let kvs = init
+                        .state
+                        .into_iter()
+                        .map(|kv| (kv.key, kv.value))
+                        .collect();
+                    importer.initialize(&init.header, kvs, None).unwrap();
+                }
+                Message::ImportBlock(block) => {
+                    *scratch.lock().unwrap() = None;
+                    match importer.import(&block) {
+                        Ok(root) => {
+                            imported += 1;
+                            if let Some(want) = *scratch.lock().unwrap() {
+                                assert_eq!(root, want, "{session} #{}", ex.index);
+                            }
+                        }
+                        Err(_) => rejected += 1,
+                    }
+                }
+                _ => {}
+            }
+        }
+        eprintln!("{session}: {imported} imported, {rejected} rejected, roots consistent");
+    }
+}
