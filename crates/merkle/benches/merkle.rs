@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use marmalade_crypto::hash::blake2b_256;
-use marmalade_merkle::{merkle_root_cd, state_root, Key, Mmr, Trie};
+use marmalade_merkle::{merkle_root_cd, state_root, Key, Mmr, MmrExt, Trie};
 use std::hint::black_box;
 
 struct Rng(u64);

@@ -19,5 +19,5 @@ pub use binary::{
     merkle_root_wb, node, trace, verify_cd, verify_paged, verify_wb, CdTree, MerkleNode,
 };
 pub use marmalade_crypto::hash::Hash;
-pub use mmr::Mmr;
+pub use mmr::{Mmr, MmrExt};
 pub use trie::{state_root, state_root_with, Gp, Key, Layout, LegacyLsb, Trie, EMPTY_ROOT};

@@ -1,37 +1,53 @@
 //! Merkle mountain ranges and belts (GP §E.2, eqs. E.8–E.10).
 //!
 //! An MMR is a sequence of optional peaks, peak `i` being the root of a perfect tree of `2^i`
-//! items. [`Mmr::append_with`] is the GP's `A` (eq. E.8), [`Mmr::super_peak`] its `M_R` (eq. E.10), and
+//! items. [`MmrExt::append_with`] is the GP's `A` (eq. E.8), [`MmrExt::super_peak`] its `M_R` (eq. E.10), and
 //! the JAM encoding is `E_M(b) = E(↕[¿x | x <- b])` (eq. E.9), derived here as a length-prefixed
 //! sequence of optional hashes. The JSON form is that of the conformance vectors:
 //! `{"peaks": [null, "0x…"]}`.
 //!
-//! The recent-history belt (GP 7) appends with Keccak-256 (`A(b, r, H_K)`); [`Mmr::append`]
+//! The recent-history belt (GP 7) appends with Keccak-256 (`A(b, r, H_K)`); [`MmrExt::append`]
 //! does that.
 
-use marmalade_codec::{Decode, Encode};
+use marmalade_codec::Encode;
 use marmalade_crypto::hash::{keccak_256, Hash};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The MMR type of the state (`marmalade_types::Mmr`, with its codec and JSON forms); this
+/// module gives it its operations through [`MmrExt`].
+pub use marmalade_types::Mmr;
 
 /// The prefix of a super-peak node's preimage (GP eq. E.10, `$peak`).
 pub const PEAK_PREFIX: &[u8] = b"peak";
 
-/// A Merkle mountain range: `peaks[i]` is the root of `2^i` items, or `None` (GP §E.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Encode, Decode)]
-pub struct Mmr {
-    /// The peaks, smallest mountain first.
-    pub peaks: Vec<Option<Hash>>,
+/// The operations of a Merkle mountain range: `peaks[i]` is the root of `2^i` items, or `None`
+/// (GP §E.2).
+pub trait MmrExt {
+    /// The empty range.
+    fn new() -> Self;
+    /// `A(r, l, H)` (GP eq. E.8): appends `leaf`, merging equal-height mountains with
+    /// `H(peak ⌢ carry)`.
+    fn append_with(&mut self, leaf: Hash, hash: impl Fn(&[u8]) -> Hash);
+    /// `A(r, l, H_K)`: appends with Keccak-256, as the accumulation-output belt does (GP 7.3).
+    fn append(&mut self, leaf: Hash);
+    /// A copy with `leaf` appended (Keccak-256).
+    fn appended(&self, leaf: Hash) -> Self;
+    /// `M_R(b)` (GP eq. E.10): the zero hash for no peaks, the single peak, or
+    /// `H_K("peak" ⌢ M_R(h[..n-1]) ⌢ h[n-1])` over the present peaks `h`.
+    fn super_peak(&self) -> Hash;
+    /// `M_R` with another hash function.
+    fn super_peak_with(&self, hash: impl Fn(&[u8]) -> Hash) -> Hash;
+    /// `E_M(b)` (GP eq. E.9): the JAM encoding.
+    fn encode_mmr(&self) -> Vec<u8>;
+    /// The number of items appended so far (each present peak `i` holds `2^i`).
+    fn leaf_count(&self) -> u64;
 }
 
-impl Mmr {
-    /// The empty range.
-    pub fn new() -> Self {
+impl MmrExt for Mmr {
+    fn new() -> Self {
         Self::default()
     }
 
-    /// `A(r, l, H)` (GP eq. E.8): appends `leaf`, merging equal-height mountains with
-    /// `H(peak ⌢ carry)`.
-    pub fn append_with(&mut self, leaf: Hash, hash: impl Fn(&[u8]) -> Hash) {
+    fn append_with(&mut self, leaf: Hash, hash: impl Fn(&[u8]) -> Hash) {
         let mut carry = leaf;
         for peak in self.peaks.iter_mut() {
             match peak.take() {
@@ -50,26 +66,21 @@ impl Mmr {
         self.peaks.push(Some(carry));
     }
 
-    /// `A(r, l, H_K)`: appends with Keccak-256, as the accumulation-output belt does (GP 7.3).
-    pub fn append(&mut self, leaf: Hash) {
+    fn append(&mut self, leaf: Hash) {
         self.append_with(leaf, keccak_256)
     }
 
-    /// A copy with `leaf` appended (Keccak-256).
-    pub fn appended(&self, leaf: Hash) -> Self {
+    fn appended(&self, leaf: Hash) -> Self {
         let mut m = self.clone();
         m.append(leaf);
         m
     }
 
-    /// `M_R(b)` (GP eq. E.10): the zero hash for no peaks, the single peak, or
-    /// `H_K("peak" ⌢ M_R(h[..n-1]) ⌢ h[n-1])` over the present peaks `h`.
-    pub fn super_peak(&self) -> Hash {
+    fn super_peak(&self) -> Hash {
         self.super_peak_with(keccak_256)
     }
 
-    /// `M_R` with another hash function.
-    pub fn super_peak_with(&self, hash: impl Fn(&[u8]) -> Hash) -> Hash {
+    fn super_peak_with(&self, hash: impl Fn(&[u8]) -> Hash) -> Hash {
         let mut present = self.peaks.iter().flatten();
         let Some(first) = present.next() else {
             return [0; 32];
@@ -85,60 +96,17 @@ impl Mmr {
         acc
     }
 
-    /// `E_M(b)` (GP eq. E.9): the JAM encoding.
-    pub fn encode_mmr(&self) -> Vec<u8> {
+    fn encode_mmr(&self) -> Vec<u8> {
         self.encode()
     }
 
-    /// The number of items appended so far (each present peak `i` holds `2^i`).
-    pub fn leaf_count(&self) -> u64 {
+    fn leaf_count(&self) -> u64 {
         self.peaks
             .iter()
             .enumerate()
             .filter(|(_, p)| p.is_some())
             .map(|(i, _)| 1u64 << i)
             .sum()
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct MmrJson {
-    peaks: Vec<Option<HexHash>>,
-}
-
-struct HexHash(Hash);
-
-impl Serialize for HexHash {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("0x{}", hex::encode(self.0)))
-    }
-}
-
-impl<'de> Deserialize<'de> for HexHash {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let digits = s.strip_prefix("0x").unwrap_or(&s);
-        let mut h = [0u8; 32];
-        hex::decode_to_slice(digits, &mut h).map_err(serde::de::Error::custom)?;
-        Ok(HexHash(h))
-    }
-}
-
-impl Serialize for Mmr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        MmrJson {
-            peaks: self.peaks.iter().map(|p| p.map(HexHash)).collect(),
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Mmr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let j = MmrJson::deserialize(d)?;
-        Ok(Mmr {
-            peaks: j.peaks.into_iter().map(|p| p.map(|h| h.0)).collect(),
-        })
     }
 }
 

@@ -7,7 +7,7 @@
 //! [`transition`] composes both, as the conformance vectors do.
 
 use marmalade_codec::{Decode, Encode};
-use marmalade_merkle::Mmr as Belt;
+use marmalade_merkle::MmrExt;
 use marmalade_types::constants::RECENT_HISTORY_LEN;
 use marmalade_types::{
     BlockInfo, BlocksHistory, ChainSpec, HeaderHash, Mmr, OpaqueHash, RecentBlocks,
@@ -64,19 +64,12 @@ pub fn fix_parent_state_root(
 /// $\mathcal{A}(b, r, \mathcal{H}_K)$ (GP eq. 7.7, E.8): the belt with `root` appended, Keccak
 /// merging equal mountains.
 pub fn append_to_belt(belt: &Mmr, root: OpaqueHash) -> Mmr {
-    let mut b = Belt {
-        peaks: belt.peaks.clone(),
-    };
-    b.append(root);
-    Mmr { peaks: b.peaks }
+    belt.appended(root)
 }
 
 /// $\mathcal{M}_R(b)$ (GP eq. E.10): the belt's super-peak with Keccak.
 pub fn super_peak(belt: &Mmr) -> OpaqueHash {
-    Belt {
-        peaks: belt.peaks.clone(),
-    }
-    .super_peak()
+    belt.super_peak()
 }
 
 /// $\beta'$ from $\beta_H^\dagger$ and $\beta_B$ (GP eq. 7.7–7.8): the belt gets the
