@@ -237,6 +237,15 @@ pub trait Decode: Sized {
         }
         Ok(v)
     }
+    /// Decodes `N` items into an array. Overridden for `u8` (hashes, keys, signatures) to copy
+    /// straight from the input without an intermediate vector.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_array<const N: usize>(r: &mut Reader<'_>) -> Result<[Self; N]> {
+        let v = Self::decode_vec(r, N)?;
+        // decode_vec returned exactly N items.
+        v.try_into().map_err(|_| Error::Invalid("array length"))
+    }
 }
 
 /// How many items of `T` to reserve for a sequence claiming `n` items with `remaining` input
@@ -326,6 +335,10 @@ impl Decode for u8 {
     fn decode_vec(r: &mut Reader<'_>, n: usize) -> Result<Vec<Self>> {
         Ok(r.take(n)?.to_vec())
     }
+    #[inline]
+    fn decode_array<const N: usize>(r: &mut Reader<'_>) -> Result<[Self; N]> {
+        r.take_array::<N>()
+    }
 }
 
 impl Encode for bool {
@@ -377,9 +390,7 @@ impl<T: Encode, const N: usize> Encode for [T; N] {
 impl<T: Decode, const N: usize> Decode for [T; N] {
     #[inline]
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
-        let v = T::decode_vec(r, N)?;
-        // decode_vec returned exactly N items.
-        v.try_into().map_err(|_| Error::Invalid("array length"))
+        T::decode_array::<N>(r)
     }
 }
 
