@@ -10,6 +10,7 @@ pub mod codec;
 pub mod ed25519;
 pub mod erasure;
 pub mod pvm;
+pub mod pvm_vectors;
 pub mod shuffle;
 pub mod stf;
 pub mod traces;

@@ -1,9 +1,9 @@
 //! Runner for the PVM program vectors (`pvm-test-vectors/programs/*.json`): each file is one
 //! program run from the given registers, pc, page map, memory and gas; status, registers, pc,
-//! gas, page-fault address and memory are compared (see `marmalade_pvm::vectors`).
+//! gas, page-fault address and memory are compared (see [`crate::pvm_vectors`]).
 
+use crate::pvm_vectors::ProgramTest;
 use crate::CaseOutcome;
-use marmalade_pvm::vectors::ProgramTest;
 use std::path::Path;
 
 /// Runs one vector file.

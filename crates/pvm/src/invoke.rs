@@ -1,13 +1,16 @@
-//! Invocations (GP appendix A.6 and B): the host-call loop Ψ_H (eq. A.31), the standard
-//! program initialisation `Y` (eq. B.2–B.5) and the marshalling invocation Ψ_M (eq. B.6).
+//! Invocations (GP appendix A, "Host Call Definition" onwards): the host-call loop Ψ_H (GP (A.35)), the standard
+//! program initialisation `Y` (GP (A.37)–(A.43)) and the marshalling invocation Ψ_M
+//! (GP (A.44)). Every invocation runs on a [`Backend`]; the plain functions use the
+//! interpreter.
 
+use crate::backend::{Backend, Instance, Interpreter};
 use crate::blob::{
     page_align, zone_align, BlobError, StandardProgram, INPUT_SIZE, PAGE_SIZE, ZONE_SIZE,
 };
 use crate::memory::Access;
-use crate::{run, ExitReason, Machine, Memory, NoTrace, Program};
+use crate::{ExitReason, Machine, Memory, Program};
 
-/// What a host call tells Ψ_H to do next (the first item of `Ω⟨X⟩`'s result, GP eq. A.32).
+/// What a host call tells Ψ_H to do next (the first item of `Ω⟨X⟩`'s result, GP (A.36)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostOutcome {
     /// `▸`: continue after the `ecalli`.
@@ -23,24 +26,23 @@ pub enum HostOutcome {
 /// The host-call handler `f` of Ψ_H; its context `X` is the implementor itself.
 pub trait HostCalls {
     /// Handles host call `id` (the `ecalli` immediate) with access to the registers, RAM and
-    /// gas. `machine.pc` is the `ecalli`'s own code index. The gas of the host call itself is
-    /// for the handler to charge.
-    fn host_call(&mut self, id: u64, machine: &mut Machine) -> HostOutcome;
+    /// gas of the instance. `vm.pc()` is the `ecalli`'s own code index. The gas of the host
+    /// call itself is for the handler to charge.
+    fn host_call(&mut self, id: u64, vm: &mut dyn Instance) -> HostOutcome;
 }
 
-/// Ψ_H (GP eq. A.31): runs Ψ, handing every `ecalli` to `host` and resuming after it while the
-/// host says continue. Never returns [`ExitReason::HostCall`].
-pub fn invoke_host<H: HostCalls + ?Sized>(
-    program: &Program,
-    machine: &mut Machine,
+/// Ψ_H (GP (A.35)) on any backend: runs Ψ, handing every `ecalli` to `host` and resuming
+/// after it while the host says continue. Never returns [`ExitReason::HostCall`].
+pub fn invoke_host_with<B: Backend, H: HostCalls + ?Sized>(
+    backend: &B,
+    module: &B::Module,
+    instance: &mut B::Instance,
     host: &mut H,
 ) -> ExitReason {
     loop {
-        match run(program, machine, &mut NoTrace) {
-            ExitReason::HostCall(id) => match host.host_call(id, machine) {
-                HostOutcome::Continue => {
-                    machine.pc = program.instruction_at(machine.pc).next_pc() as u32;
-                }
+        match backend.run(module, instance) {
+            ExitReason::HostCall(id) => match host.host_call(id, instance) {
+                HostOutcome::Continue => backend.skip_host_call(module, instance),
                 HostOutcome::Halt => return ExitReason::Halt,
                 HostOutcome::Panic => return ExitReason::Panic,
                 HostOutcome::OutOfGas => return ExitReason::OutOfGas,
@@ -50,23 +52,74 @@ pub fn invoke_host<H: HostCalls + ?Sized>(
     }
 }
 
-/// A standard program decoded once, from which machines are initialised per invocation.
-#[derive(Debug, Clone)]
-pub struct StandardInit {
-    /// The decoded code `c`.
-    pub program: Program,
+/// Ψ_H (GP (A.35)) on the interpreter (see [`invoke_host_with`]).
+pub fn invoke_host<H: HostCalls + ?Sized>(
+    program: &Program,
+    machine: &mut Machine,
+    host: &mut H,
+) -> ExitReason {
+    let backend = Interpreter {
+        gas_model: program.gas_model,
+    };
+    invoke_host_with(&backend, program, machine, host)
+}
+
+/// A standard program prepared once by a backend, from which instances are initialised per
+/// invocation.
+pub struct StandardInit<B: Backend = Interpreter> {
+    /// The backend that prepared the program and runs its instances.
+    pub backend: B,
+    /// The prepared code `c`.
+    pub program: B::Module,
     ro_data: Vec<u8>,
     rw_data: Vec<u8>,
     heap_pages: u16,
     stack_size: u32,
 }
 
+impl<B: Backend + Clone> Clone for StandardInit<B>
+where
+    B::Module: Clone,
+{
+    fn clone(&self) -> Self {
+        StandardInit {
+            backend: self.backend.clone(),
+            program: self.program.clone(),
+            ro_data: self.ro_data.clone(),
+            rw_data: self.rw_data.clone(),
+            heap_pages: self.heap_pages,
+            stack_size: self.stack_size,
+        }
+    }
+}
+
+impl<B: Backend + std::fmt::Debug> std::fmt::Debug for StandardInit<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandardInit")
+            .field("backend", &self.backend)
+            .field("ro_data", &self.ro_data.len())
+            .field("rw_data", &self.rw_data.len())
+            .field("heap_pages", &self.heap_pages)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}
+
 impl StandardInit {
-    /// Parses a standard program blob (eq. B.3) and decodes its code.
+    /// Parses a standard program blob (GP (A.37)) and decodes its code for the interpreter.
     pub fn new(blob: &[u8]) -> Result<Self, BlobError> {
+        Self::with_backend(Interpreter::default(), blob)
+    }
+}
+
+impl<B: Backend> StandardInit<B> {
+    /// Parses a standard program blob (GP (A.37)) and has `backend` prepare its code.
+    pub fn with_backend(backend: B, blob: &[u8]) -> Result<Self, BlobError> {
         let sp = StandardProgram::parse(blob)?;
+        let program = backend.prepare_blob(sp.code)?;
         Ok(StandardInit {
-            program: Program::from_blob(sp.code)?,
+            backend,
+            program,
             ro_data: sp.ro_data.to_vec(),
             rw_data: sp.rw_data.to_vec(),
             heap_pages: sp.heap_pages,
@@ -74,7 +127,7 @@ impl StandardInit {
         })
     }
 
-    /// `Y(p, a)`'s registers and RAM (eq. B.4, B.5) with `gas`, at pc 0.
+    /// `Y(p, a)`'s registers and RAM (GP (A.42), (A.43)) with `gas`, at pc 0.
     pub fn machine(&self, args: &[u8], gas: i64) -> Result<Machine, BlobError> {
         if args.len() > INPUT_SIZE as usize {
             return Err(BlobError::ArgumentsTooLarge(args.len()));
@@ -116,7 +169,7 @@ impl StandardInit {
             Access::ReadOnly,
             args,
         );
-        mem.heap_top = heap_end as u32;
+        mem.heap_top = heap_end;
         let mut regs = [0u64; 13];
         regs[0] = top - (1 << 16);
         regs[1] = stack_end;
@@ -129,9 +182,16 @@ impl StandardInit {
             memory: mem,
         })
     }
+
+    /// `Y(p, a)` as an instance of the backend, with `gas`, at `pc`.
+    pub fn instance(&self, args: &[u8], gas: i64, pc: u32) -> Result<B::Instance, BlobError> {
+        let mut machine = self.machine(args, gas)?;
+        machine.pc = pc;
+        Ok(self.backend.instantiate(&self.program, machine))
+    }
 }
 
-/// `Y(p, a)` (GP eq. B.2): the decoded code and the initial machine (gas 0, pc 0).
+/// `Y(p, a)` (GP (A.37)): the decoded code and the initial machine (gas 0, pc 0).
 pub fn standard_init(blob: &[u8], args: &[u8]) -> Result<(Program, Machine), BlobError> {
     let init = StandardInit::new(blob)?;
     let machine = init.machine(args, 0)?;
@@ -147,9 +207,10 @@ pub struct MarshallingResult {
     pub output: Result<Vec<u8>, ExitReason>,
 }
 
-/// Ψ_M (GP eq. B.6) on a standard program blob: initialise with `Y`, run Ψ_H from `pc` with
-/// `gas`, and read `μ'[ω'_7 .. +ω'_8]` on halt (an empty output if unreadable). The output is
-/// `Err(Panic)` for a bad blob, panic or page fault, `Err(OutOfGas)` for running out of gas.
+/// Ψ_M (GP (A.44)) on a standard program blob with the interpreter: initialise with `Y`,
+/// run Ψ_H from `pc` with `gas`, and read `μ'[ω'_7 .. +ω'_8]` on halt (an empty output if
+/// unreadable). The output is `Err(Panic)` for a bad blob, panic or page fault,
+/// `Err(OutOfGas)` for running out of gas.
 pub fn invoke_marshalling<H: HostCalls + ?Sized>(
     blob: &[u8],
     pc: u32,
@@ -157,7 +218,19 @@ pub fn invoke_marshalling<H: HostCalls + ?Sized>(
     args: &[u8],
     host: &mut H,
 ) -> MarshallingResult {
-    match StandardInit::new(blob) {
+    invoke_marshalling_with(Interpreter::default(), blob, pc, gas, args, host)
+}
+
+/// Ψ_M (GP (A.44)) on a standard program blob, prepared and run by `backend`.
+pub fn invoke_marshalling_with<B: Backend, H: HostCalls + ?Sized>(
+    backend: B,
+    blob: &[u8],
+    pc: u32,
+    gas: u64,
+    args: &[u8],
+    host: &mut H,
+) -> MarshallingResult {
+    match StandardInit::with_backend(backend, blob) {
         Ok(init) => invoke_standard(&init, pc, gas, args, host),
         Err(_) => MarshallingResult {
             gas_used: 0,
@@ -166,34 +239,31 @@ pub fn invoke_marshalling<H: HostCalls + ?Sized>(
     }
 }
 
-/// Ψ_M on an already decoded standard program (decode once, invoke many times).
-pub fn invoke_standard<H: HostCalls + ?Sized>(
-    init: &StandardInit,
+/// Ψ_M on an already prepared standard program (prepare once, invoke many times), on the
+/// backend that prepared it.
+pub fn invoke_standard<B: Backend, H: HostCalls + ?Sized>(
+    init: &StandardInit<B>,
     pc: u32,
     gas: u64,
     args: &[u8],
     host: &mut H,
 ) -> MarshallingResult {
     let gas_in = gas.min(i64::MAX as u64) as i64;
-    let Ok(mut machine) = init.machine(args, gas_in) else {
+    let Ok(mut vm) = init.instance(args, gas_in, pc) else {
         return MarshallingResult {
             gas_used: 0,
             output: Err(ExitReason::Panic),
         };
     };
-    machine.pc = pc;
-    let exit = invoke_host(&init.program, &mut machine, host);
-    let gas_used = (gas_in - machine.gas.max(0)) as u64;
+    let exit = invoke_host_with(&init.backend, &init.program, &mut vm, host);
+    let gas_used = (gas_in - vm.gas().max(0)) as u64;
     let output = match exit {
         ExitReason::OutOfGas => Err(ExitReason::OutOfGas),
         ExitReason::Halt => {
-            let (addr, len) = (machine.regs[7], machine.regs[8]);
-            if addr <= u32::MAX as u64 && machine.memory.is_readable(addr as u32, len) {
+            let (addr, len) = (vm.reg(7), vm.reg(8));
+            if addr <= u32::MAX as u64 && vm.is_readable(addr as u32, len) {
                 // readable, so len < 2^32 and the bytes exist
-                Ok(machine
-                    .memory
-                    .read_vec(addr as u32, len as u32)
-                    .unwrap_or_default())
+                Ok(vm.read_vec(addr as u32, len as u32).unwrap_or_default())
             } else {
                 Ok(Vec::new())
             }

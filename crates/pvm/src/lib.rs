@@ -16,6 +16,8 @@
 //! assert_eq!(m.regs[7], 5);
 //! ```
 
+#![deny(unsafe_code)]
+
 pub mod backend;
 pub mod blob;
 pub mod disasm;
@@ -26,23 +28,22 @@ pub mod memory;
 pub mod opcode;
 pub mod program;
 pub mod trace;
-pub mod vectors;
 
-pub use backend::{Backend, Interpreter};
+pub use backend::{Backend, Instance, Interpreter};
 pub use blob::{BlobError, ProgramCode, StandardProgram};
 pub use disasm::disassemble;
 pub use instruction::{Args, Instruction};
 pub use interpreter::{run, NoTrace, Tracer, HALT_ADDRESS};
 pub use invoke::{
-    invoke_host, invoke_marshalling, invoke_standard, standard_init, HostCalls, HostOutcome,
-    MarshallingResult, StandardInit,
+    invoke_host, invoke_host_with, invoke_marshalling, invoke_marshalling_with, invoke_standard,
+    standard_init, HostCalls, HostOutcome, MarshallingResult, StandardInit,
 };
 pub use memory::{Access, Memory, MemoryFault};
 pub use opcode::Opcode;
 pub use program::{GasModel, Program};
 pub use trace::{trace, PrintTracer};
 
-/// Why Ψ stopped (GP eq. A.1: `ε ∈ {∎, ☇, ∞} ∪ {F, h} × N_R`).
+/// Why Ψ stopped (GP (A.1): `ε ∈ {∎, ☇, ∞} ∪ {F, h} × N_R`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExitReason {
     /// `∎`: a `djump` to `2^32 − 2^16`.

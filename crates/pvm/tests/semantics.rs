@@ -1,8 +1,8 @@
 //! Tricky instruction semantics (GP A.5), control flow, gas models and the invocations.
 
 use marmalade_pvm::{
-    invoke_host, invoke_marshalling, Access, ExitReason, GasModel, HostCalls, HostOutcome, Machine,
-    NoTrace, Program, ProgramCode, StandardProgram,
+    invoke_host, invoke_marshalling, Access, ExitReason, GasModel, HostCalls, HostOutcome,
+    Instance, Machine, NoTrace, Program, ProgramCode, StandardProgram,
 };
 
 /// Builds a program from instructions given as byte slices (opcode first).
@@ -298,10 +298,10 @@ struct Host {
 }
 
 impl HostCalls for Host {
-    fn host_call(&mut self, id: u64, m: &mut Machine) -> HostOutcome {
+    fn host_call(&mut self, id: u64, m: &mut dyn Instance) -> HostOutcome {
         self.calls.push(id);
-        m.gas -= 10;
-        m.regs[7] = m.regs[7].wrapping_add(1);
+        m.set_gas(m.gas() - 10);
+        m.set_reg(7, m.reg(7).wrapping_add(1));
         if id == 99 {
             HostOutcome::Panic
         } else {

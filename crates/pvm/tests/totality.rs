@@ -2,16 +2,16 @@
 //! and execution with bounded gas always stops.
 
 use marmalade_pvm::{
-    disassemble, invoke_marshalling, Access, GasModel, HostCalls, HostOutcome, Machine, NoTrace,
-    Program, ProgramCode, StandardProgram,
+    disassemble, invoke_marshalling, Access, GasModel, HostCalls, HostOutcome, Instance, Machine,
+    NoTrace, Program, ProgramCode, StandardProgram,
 };
 use proptest::prelude::*;
 
 struct Echo;
 
 impl HostCalls for Echo {
-    fn host_call(&mut self, _: u64, m: &mut Machine) -> HostOutcome {
-        m.gas -= 10;
+    fn host_call(&mut self, _: u64, m: &mut dyn Instance) -> HostOutcome {
+        m.set_gas(m.gas() - 10);
         HostOutcome::Continue
     }
 }

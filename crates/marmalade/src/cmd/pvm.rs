@@ -1,9 +1,10 @@
 //! `marmalade pvm`: tools for people debugging services (disassembler, tracer).
 
 use anyhow::{anyhow, bail, Context};
+use marmalade_conformance::pvm_vectors::ProgramTest;
 use marmalade_pvm::{
-    disassemble, run as pvm_run, trace, vectors::ProgramTest, ExitReason, Machine, NoTrace,
-    Program, StandardInit, StandardProgram, HALT_ADDRESS,
+    disassemble, run as pvm_run, trace, ExitReason, Machine, NoTrace, Program, StandardInit,
+    StandardProgram, HALT_ADDRESS,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

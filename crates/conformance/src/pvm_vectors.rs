@@ -1,8 +1,8 @@
 //! The PVM test vectors (w3f jamtestvectors `pvm/programs/*.json`, schema `schema.asn`):
 //! one program run from given registers, pc, page map, memory and gas, with the expected
-//! outcome. Shared by the conformance runner and this crate's tests.
+//! outcome. Used by the conformance runner ([`crate::pvm`]), its tests and `marmalade pvm run`.
 
-use crate::{Access, ExitReason, GasModel, Machine, Program};
+use marmalade_pvm::{run, Access, ExitReason, GasModel, Machine, NoTrace, Program};
 use serde::Deserialize;
 
 /// A page-map entry: an accessible range.
@@ -110,8 +110,8 @@ impl ProgramTest {
         let program = Program::from_blob(&self.program).map(|p| p.with_gas_model(model));
         let mut m = self.machine()?;
         let exit = match &program {
-            Ok(p) => crate::run(p, &mut m, &mut crate::NoTrace),
-            // GP eq. A.1: an undecodable blob panics with the state unchanged
+            Ok(p) => run(p, &mut m, &mut NoTrace),
+            // GP (A.1): an undecodable blob panics with the state unchanged
             Err(_) => ExitReason::Panic,
         };
         self.check(exit, &mut m)
@@ -162,9 +162,7 @@ impl ProgramTest {
                 ));
             }
         }
-        let regions: Vec<(u32, u64)> = m.memory.regions().map(|(s, l, _)| (s, l)).collect();
-        for (start, _len) in regions {
-            let data = m.memory.region_data(start).unwrap_or(&[]).to_vec();
+        for (start, data) in m.memory.written_pages() {
             for (off, &b) in data.iter().enumerate() {
                 let addr = start as u64 + off as u64;
                 if b != 0

@@ -1,6 +1,6 @@
 //! All PVM program vectors (`pvm-test-vectors/programs/*.json`) must pass.
 
-use marmalade_pvm::vectors::ProgramTest;
+use marmalade_conformance::pvm_vectors::ProgramTest;
 use marmalade_pvm::GasModel;
 use std::path::PathBuf;
 
