@@ -3,8 +3,8 @@
 //!
 //! Each step is `{pre_state, block, post_state}` with the states as raw key/value pairs. The
 //! runner decodes the prior state ($T^{-1}$, GP D.2), checks its root against the recorded one,
-//! imports the block ([`marmalade_stf::import::import_block`], without an ancestry: the
-//! traces carry none) and compares:
+//! imports the block through the node's import loop ([`marmalade_chain::Chain`], without an
+//! ancestry: the traces carry none) and compares:
 //! - an imported block's posterior state, key by key with the recorded post-state (naming the
 //!   first differing keys, and for a state component or account info the first differing
 //!   field of its decoded value), then its root;
@@ -14,9 +14,11 @@
 use crate::CaseOutcome;
 use marmalade_codec::decode_all;
 use marmalade_state::{
-    classify, diff_key_values, state_root, Component, KeyKind, KeyValueDiff, State, TraceStep,
+    classify, diff_key_values, state_root, Component, Components, KeyKind, KeyValueDiff, State,
+    TraceStep,
 };
-use marmalade_stf::import::import_block;
+use marmalade_chain::{block_ref, Chain};
+use marmalade_store::BlockRef;
 use marmalade_types::{ChainSpec, ServiceInfo};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -51,9 +53,21 @@ fn check(path: &Path) -> Result<(), String> {
             hex::encode(pre_root)
         ));
     }
-    match import_block(&spec, &pre, &pre_root, &step.block, None) {
-        Ok(post) => {
-            let got = post.to_key_values(&spec);
+    let mut chain = Chain::new(spec, 0);
+    let parent = BlockRef {
+        hash: step.block.header.parent,
+        slot: pre.components.tau,
+        parent: step.block.header.parent,
+    };
+    chain
+        .initialize_at(parent, step.pre_state.key_values(), None)
+        .map_err(|e| format!("pre_state: {e}"))?;
+    match chain.import(&step.block) {
+        Ok(_) => {
+            let hash = block_ref(&step.block.header).hash;
+            let got = chain.get_state(&hash).map_err(|e| e.to_string())?;
+            let post = State::from_key_values(&spec, got.iter().map(|(k, v)| (*k, v.as_slice())))
+                .map_err(|e| e.to_string())?;
             let expected = &step.post_state.keyvals;
             let diffs = diff_key_values(
                 expected.iter().map(|kv| (&kv.key, kv.value.as_slice())),
@@ -110,7 +124,7 @@ fn decoded_difference(
 ) -> Option<String> {
     match classify(key) {
         KeyKind::Component(c) => {
-            let (mut e, mut g) = (State::empty(spec), State::empty(spec));
+            let (mut e, mut g) = (Components::empty(spec), Components::empty(spec));
             e.decode_component(spec, c, expected).ok()?;
             g.decode_component(spec, c, got).ok()?;
             let what = format!("{c}");
@@ -126,14 +140,14 @@ fn decoded_difference(
 }
 
 /// Component `c` of `s` as JSON, for field-level differences.
-fn component_json(s: &State, c: Component) -> Value {
+fn component_json(s: &Components, c: Component) -> Value {
     let v = |x: Result<Value, serde_json::Error>| x.unwrap_or(Value::Null);
     match c {
         Component::AuthPools => v(serde_json::to_value(&s.alpha)),
         Component::AuthQueues => v(serde_json::to_value(&s.phi)),
         Component::RecentHistory => v(serde_json::to_value(&s.beta)),
         Component::Safrole => json!({
-            "gamma_k": v(serde_json::to_value(&s.gamma_k)),
+            "gamma_k": v(serde_json::to_value(&s.gamma_p)),
             "gamma_z": format!("0x{}", hex::encode(s.gamma_z)),
             "gamma_s": v(serde_json::to_value(&s.gamma_s)),
             "gamma_a": v(serde_json::to_value(&s.gamma_a)),

@@ -244,6 +244,13 @@ fn pcs_params() -> &'static suite::PcsParams {
     })
 }
 
+/// Builds, once per process, what ring proofs over `ring_size` keys need: the parsed SRS and
+/// the ring parameters (tens of milliseconds). A node calls it at start-up so that no block
+/// import pays it.
+pub fn prepare_ring(ring_size: usize) -> Result<()> {
+    ring_params(ring_size).map(|_| ())
+}
+
 /// The ring parameters for `ring_size` keys, built once per size.
 fn ring_params(ring_size: usize) -> Result<Arc<suite::RingProofParams>> {
     static CACHE: OnceLock<Mutex<HashMap<usize, Arc<suite::RingProofParams>>>> = OnceLock::new();

@@ -5,14 +5,20 @@
 //!   preimages and lookups; [`classify`] reads a key's form back.
 //! - [`state`]: [`State`], every component named after its GP symbol, with
 //!   [`State::to_key_values`] ($T(\sigma)$) and [`State::from_key_values`] ($T^{-1}$).
-//! - [`root`]: [`state_root`], the per-component [`diff`] of two states, and the incremental
-//!   [`StateTrie`].
+//! - [`changes`]: the seam: [`StateReader`] (read a state) and [`StateChanges`] (what a block
+//!   changes, as data).
+//! - [`account`]: service accounts, the item accessors [`ServiceItems`], footprints.
+//! - [`items`]: [`Items`], the service items in a persistent map (cheap copies).
+//! - [`root`]: [`state_root`] and the incremental [`StateTrie`].
 //! - [`trace`]: the block-import trace schema ([`TraceStep`], [`RawState`], [`Genesis`]) and
 //!   [`describe_key`] for diff messages.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod account;
+pub mod changes;
+pub mod items;
 pub mod key;
 pub mod root;
 pub mod state;
@@ -22,8 +28,11 @@ pub use key::{
     classify, component_key, indexed_key, item_key, item_key_from_hash, item_service, lookup_key,
     preimage_key, service_info_key, storage_key, Component, KeyKind, StateKey,
 };
-pub use root::{diff, state_root, KeyChange, StateTrie};
-pub use state::{AccumulationOutput, AccumulationOutputs, State, StateError};
+pub use account::{ServiceAccount, ServiceItems};
+pub use changes::{StateChanges, StateReader};
+pub use items::{ItemValue, Items};
+pub use root::{state_root, KeyChange, StateTrie};
+pub use state::{AccumulationOutput, AccumulationOutputs, Components, State, StateError};
 pub use trace::{
     describe_key, describe_key_value, diff_key_values, Genesis, KeyValue, KeyValueDiff, RawState,
     TraceStep,

@@ -1,9 +1,12 @@
 //! The state $\sigma$ (GP eq. 4.4) and its serialization $T(\sigma)$ to state keys and values
 //! (GP D.1, eq. D.2).
 
+use crate::account::ServiceItems;
+use crate::changes::{StateChanges, StateReader};
+use crate::items::{ItemValue, Items};
 use crate::key::{
-    classify, item_service, lookup_key, preimage_key, service_info_key, storage_key, Component,
-    KeyKind, StateKey,
+    classify, lookup_key, preimage_key, service_info_key, storage_key, Component, KeyKind,
+    StateKey,
 };
 use marmalade_codec::{decode_all, Decode, Encode, Reader};
 use marmalade_types::{
@@ -46,23 +49,11 @@ pub struct AccumulationOutput {
 /// $\mathcal{E}(\updownarrow[(\mathcal{E}_4(s), \mathcal{E}(h))])$ (GP eq. D.2).
 pub type AccumulationOutputs = Vec<AccumulationOutput>;
 
-/// The state $\sigma$ (GP eq. 4.4), one field per component, named after its GP symbol.
-///
-/// The service accounts $\delta$ are held in their serialized form: the fixed part of each
-/// account in [`State::accounts`] (the value at $C(255, s)$), and every storage, preimage and
-/// lookup item of every service in [`State::items`], keyed by its state key $C(s, h)$.
-///
-/// Why the items are keyed by state key: since GP 0.7 an item's key is
-/// $C(s, \mathcal{H}(\mathcal{E}_4(\text{marker}) \frown k))$, so the 31 octets keep only the
-/// service index and 27 octets of a hash, and neither the item's kind (storage, preimage or
-/// lookup) nor its own key $k$ can be read back. A node that starts from a state given as raw
-/// key/value pairs (a fuzzer's `Initialize`, a trace's `pre_state`) therefore cannot rebuild
-/// $\mathbf{s}$, $\mathbf{p}$ and $\mathbf{l}$ of GP eq. 9.3 as dictionaries keyed by their
-/// original keys; it keeps them by state key instead, which is all JAM needs: services look
-/// items up by key, and the key determines the state key ([`storage_key`], [`preimage_key`],
-/// [`lookup_key`]); the GP notes (after eq. D.2) that implementations need not know the keys.
+/// The sixteen components of $\sigma$ serialized at $C(1)$ to $C(16)$ (GP (D.2)): every
+/// component but the service accounts $\delta$, one field per component, named after its GP
+/// symbol.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct State {
+pub struct Components {
     /// $\alpha$: the authorizer pools, one per core (GP eq. 8.1). $C(1)$.
     pub alpha: AuthPools,
     /// $\varphi$: the authorizer queues, one per core (GP eq. 8.1). $C(2)$.
@@ -71,7 +62,7 @@ pub struct State {
     /// (GP eq. 7.1–7.3). $C(3)$.
     pub beta: RecentBlocks,
     /// $\gamma_P$: the pending (next epoch's) validator keys (GP eq. 6.7). Part of $C(4)$.
-    pub gamma_k: ValidatorsData,
+    pub gamma_p: ValidatorsData,
     /// $\gamma_Z$: the Bandersnatch ring root of $\gamma_P$ (GP eq. 6.4). Part of $C(4)$.
     pub gamma_z: BandersnatchRingCommitment,
     /// $\gamma_S$: the current epoch's sealing-key series, tickets or fallback keys
@@ -104,12 +95,37 @@ pub struct State {
     pub xi: AccumulatedQueue,
     /// $\theta$: the last accumulation outputs (GP eq. 7.4). $C(16)$.
     pub theta: AccumulationOutputs,
-    /// $\delta$, fixed part: each service's account info, at $C(255, s)$ (GP eq. 9.3, D.2).
+}
+
+/// The state $\sigma$ (GP (4.4)): the sixteen [`Components`] and the service accounts
+/// $\delta$.
+///
+/// $\delta$ is held in its serialized form: the fixed part of each account in
+/// [`State::accounts`] (the value at $C(255, s)$), and every storage, preimage and lookup item
+/// of every service in [`State::items`], keyed by its state key $C(s, h)$.
+///
+/// Why the items are keyed by state key: since GP 0.7 an item's key is
+/// $C(s, \mathcal{H}(\mathcal{E}_4(\text{marker}) \frown k))$, so the 31 octets keep only the
+/// service index and 27 octets of a hash, and neither the item's kind (storage, preimage or
+/// lookup) nor its own key $k$ can be read back. A node that starts from a state given as raw
+/// key/value pairs (a fuzzer's `Initialize`, a trace's `pre_state`) therefore cannot rebuild
+/// $\mathbf{s}$, $\mathbf{p}$ and $\mathbf{l}$ of GP (9.3) as dictionaries keyed by their
+/// original keys; it keeps them by state key instead, which is all JAM needs: services look
+/// items up by key, and the key determines the state key ([`storage_key`], [`preimage_key`],
+/// [`lookup_key`]); the GP notes (after (D.2)) that implementations need not know the keys.
+///
+/// Cloning a state is cheap whatever its size: the items are a persistent map ([`Items`])
+/// that shares structure between copies, so a store can keep the states of many recent blocks
+/// and derive each from its parent by applying a [`crate::StateChanges`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// $\alpha$ to $\theta$: every component but $\delta$.
+    pub components: Components,
+    /// $\delta$, fixed part: each service's account info, at $C(255, s)$ (GP (9.3), (D.2)).
     pub accounts: BTreeMap<ServiceId, ServiceInfo>,
     /// $\delta$, dictionaries: every storage, preimage and lookup item of every service, as
-    /// the raw value at its state key $C(s, h)$ (GP eq. D.2). See the type's documentation for
-    /// why they are keyed by state key.
-    pub items: BTreeMap<StateKey, Vec<u8>>,
+    /// the raw value at its state key $C(s, h)$ (GP (D.2)).
+    pub items: Items,
 }
 
 /// Why a set of key/value pairs is not a serialized state, or a [`State`] does not fit a chain
@@ -162,17 +178,16 @@ pub enum StateError {
     },
 }
 
-impl State {
-    /// A state with every component present, of the lengths `spec` fixes, and all zero or empty:
-    /// null validator keys, fallback sealing keys of zeros, empty pools and queues of zero
-    /// hashes, and no services.
-    pub fn empty(spec: &ChainSpec) -> State {
+impl Components {
+    /// Every component present, of the lengths `spec` fixes, and all zero or empty: null
+    /// validator keys, fallback sealing keys of zeros, empty pools and queues of zero hashes.
+    pub fn empty(spec: &ChainSpec) -> Components {
         let v = ValidatorsData(vec![ValidatorData::NULL; spec.validators]);
-        State {
+        Components {
             alpha: AuthPools(vec![Vec::new(); spec.cores]),
             phi: AuthQueues(vec![AuthQueue::default(); spec.cores]),
             beta: RecentBlocks::default(),
-            gamma_k: v.clone(),
+            gamma_p: v.clone(),
             gamma_z: [0; 144],
             gamma_s: TicketsOrKeys::Keys(vec![[0; 32]; spec.epoch_len()]),
             gamma_a: Vec::new(),
@@ -199,19 +214,17 @@ impl State {
             omega: ReadyQueue(vec![Vec::new(); spec.epoch_len()]),
             xi: AccumulatedQueue(vec![Vec::new(); spec.epoch_len()]),
             theta: Vec::new(),
-            accounts: BTreeMap::new(),
-            items: BTreeMap::new(),
         }
     }
 
     /// A placeholder whose fixed-length sequences are all empty; every component is
     /// overwritten by [`State::from_key_values`] before it is returned.
-    fn blank() -> State {
-        State {
+    fn blank() -> Components {
+        Components {
             alpha: AuthPools(Vec::new()),
             phi: AuthQueues(Vec::new()),
             beta: RecentBlocks::default(),
-            gamma_k: ValidatorsData(Vec::new()),
+            gamma_p: ValidatorsData(Vec::new()),
             gamma_z: [0; 144],
             gamma_s: TicketsOrKeys::Keys(Vec::new()),
             gamma_a: Vec::new(),
@@ -227,8 +240,6 @@ impl State {
             omega: ReadyQueue(Vec::new()),
             xi: AccumulatedQueue(Vec::new()),
             theta: Vec::new(),
-            accounts: BTreeMap::new(),
-            items: BTreeMap::new(),
         }
     }
 
@@ -245,9 +256,9 @@ impl State {
             Component::RecentHistory => self.beta.encode(),
             Component::Safrole => {
                 let mut out = Vec::with_capacity(
-                    336 * self.gamma_k.len() + 144 + 1 + 32 * self.gamma_s.len() + 33,
+                    336 * self.gamma_p.len() + 144 + 1 + 32 * self.gamma_s.len() + 33,
                 );
-                self.gamma_k.encode_to(&mut out);
+                self.gamma_p.encode_to(&mut out);
                 self.gamma_z.encode_to(&mut out);
                 self.gamma_s.encode_to(&mut out);
                 self.gamma_a.encode_to(&mut out);
@@ -296,7 +307,7 @@ impl State {
                     Ok((k, z, s, a))
                 })()
                 .map_err(err)?;
-                (self.gamma_k, self.gamma_z, self.gamma_s, self.gamma_a) = gamma;
+                (self.gamma_p, self.gamma_z, self.gamma_s, self.gamma_a) = gamma;
             }
             Component::Disputes => self.psi = decode_all(bytes, lens).map_err(err)?,
             Component::Entropy => self.eta = decode_all(bytes, lens).map_err(err)?,
@@ -315,13 +326,13 @@ impl State {
     }
 
     /// Whether component `c` is equal in `self` and `other`.
-    pub fn component_eq(&self, other: &State, c: Component) -> bool {
+    pub fn component_eq(&self, other: &Components, c: Component) -> bool {
         match c {
             Component::AuthPools => self.alpha == other.alpha,
             Component::AuthQueues => self.phi == other.phi,
             Component::RecentHistory => self.beta == other.beta,
             Component::Safrole => {
-                self.gamma_k == other.gamma_k
+                self.gamma_p == other.gamma_p
                     && self.gamma_z == other.gamma_z
                     && self.gamma_s == other.gamma_s
                     && self.gamma_a == other.gamma_a
@@ -362,7 +373,7 @@ impl State {
                 q,
                 self.phi.iter().map(|x| x.len()).max().unwrap_or(q),
             ),
-            (Component::Safrole, "γ_P", v, self.gamma_k.len()),
+            (Component::Safrole, "γ_P", v, self.gamma_p.len()),
             (Component::Safrole, "γ_S", e, self.gamma_s.len()),
             (Component::StagingSet, "ι", v, self.iota.len()),
             (Component::ActiveSet, "κ", v, self.kappa.len()),
@@ -387,6 +398,22 @@ impl State {
         }
         Ok(())
     }
+}
+
+impl State {
+    /// A state with [`Components::empty`] and no services.
+    pub fn empty(spec: &ChainSpec) -> State {
+        State {
+            components: Components::empty(spec),
+            accounts: BTreeMap::new(),
+            items: Items::default(),
+        }
+    }
+
+    /// Checks that the components fit `spec` ([`Components::check_shape`]).
+    pub fn check_shape(&self, spec: &ChainSpec) -> Result<(), StateError> {
+        self.components.check_shape(spec)
+    }
 
     /// $T(\sigma)$ (GP eq. D.2) with the item values borrowed: every key with its value,
     /// sorted by key.
@@ -395,13 +422,13 @@ impl State {
         let mut kvs: Vec<(StateKey, Cow<'_, [u8]>)> =
             Vec::with_capacity(16 + self.accounts.len() + self.items.len());
         for c in Component::ALL {
-            kvs.push((c.key(), Cow::Owned(self.encode_component(c))));
+            kvs.push((c.key(), Cow::Owned(self.components.encode_component(c))));
         }
         for (s, info) in &self.accounts {
             kvs.push((service_info_key(*s), Cow::Owned(info.encode())));
         }
-        for (k, v) in &self.items {
-            kvs.push((*k, Cow::Borrowed(v.as_slice())));
+        for (k, v) in self.items.iter() {
+            kvs.push((*k, Cow::Borrowed(v)));
         }
         kvs.sort_unstable_by_key(|a| a.0);
         kvs
@@ -433,7 +460,11 @@ impl State {
     where
         V: AsRef<[u8]> + Into<Vec<u8>>,
     {
-        let mut state = State::blank();
+        let mut state = State {
+            components: Components::blank(),
+            accounts: BTreeMap::new(),
+            items: Items::default(),
+        };
         let mut seen = [false; 16];
         for (key, value) in kvs {
             let kind = classify(&key);
@@ -444,7 +475,9 @@ impl State {
                         return Err(StateError::DuplicateKey { key, kind });
                     }
                     *slot = true;
-                    state.decode_component(spec, c, value.as_ref())?;
+                    state
+                        .components
+                        .decode_component(spec, c, value.as_ref())?;
                 }
                 KeyKind::ServiceInfo(service) => {
                     let info: ServiceInfo = decode_all(value.as_ref(), spec.seq_lens())
@@ -468,44 +501,15 @@ impl State {
         Ok(state)
     }
 
-    /// The raw value of the item at `key`.
-    pub fn item(&self, key: &StateKey) -> Option<&[u8]> {
-        self.items.get(key).map(Vec::as_slice)
-    }
-
-    /// Storage item $\mathbf{s}[k]$ of service `s` (at [`storage_key`]).
-    pub fn storage(&self, s: ServiceId, k: &[u8]) -> Option<&[u8]> {
-        self.item(&storage_key(s, k))
-    }
-
     /// Sets (`Some`) or removes (`None`) storage item $\mathbf{s}[k]$ of service `s`,
     /// returning the previous value. The account's item and octet counts are not touched.
-    pub fn set_storage(&mut self, s: ServiceId, k: &[u8], v: Option<Vec<u8>>) -> Option<Vec<u8>> {
+    pub fn set_storage(&mut self, s: ServiceId, k: &[u8], v: Option<Vec<u8>>) -> Option<ItemValue> {
         self.set_item(storage_key(s, k), v)
     }
 
-    /// Preimage $\mathbf{p}[h]$ of service `s` (at [`preimage_key`]).
-    pub fn preimage(&self, s: ServiceId, h: &Hash) -> Option<&[u8]> {
-        self.item(&preimage_key(s, h))
-    }
-
     /// Sets or removes preimage $\mathbf{p}[h]$ of service `s`, returning the previous value.
-    pub fn set_preimage(&mut self, s: ServiceId, h: &Hash, p: Option<Vec<u8>>) -> Option<Vec<u8>> {
+    pub fn set_preimage(&mut self, s: ServiceId, h: &Hash, p: Option<Vec<u8>>) -> Option<ItemValue> {
         self.set_item(preimage_key(s, h), p)
-    }
-
-    /// Lookup item $\mathbf{l}[(h, l)]$ of service `s` (at [`lookup_key`]): up to three
-    /// timeslots, stored as $\mathcal{E}(\updownarrow[\mathcal{E}_4(x)])$ (GP eq. D.2).
-    /// `Some(Err(_))` if the stored value is not such an encoding.
-    pub fn lookup(
-        &self,
-        s: ServiceId,
-        h: &Hash,
-        l: u32,
-    ) -> Option<Result<Vec<TimeSlot>, marmalade_codec::Error>> {
-        // A length-prefixed sequence: no chain parameter is involved, any `SeqLens` will do.
-        self.item(&lookup_key(s, h, l))
-            .map(|v| decode_all(v, marmalade_codec::SeqLens::TINY))
     }
 
     /// Sets or removes lookup item $\mathbf{l}[(h, l)]$ of service `s`, returning the previous
@@ -516,27 +520,94 @@ impl State {
         h: &Hash,
         l: u32,
         t: Option<&[TimeSlot]>,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<ItemValue> {
         self.set_item(lookup_key(s, h, l), t.map(|t| t.to_vec().encode()))
     }
 
     /// Sets (`Some`) or removes (`None`) the raw item at `key`, returning the previous value.
-    pub fn set_item(&mut self, key: StateKey, v: Option<Vec<u8>>) -> Option<Vec<u8>> {
+    pub fn set_item(&mut self, key: StateKey, v: Option<Vec<u8>>) -> Option<ItemValue> {
         match v {
             Some(v) => self.items.insert(key, v),
             None => self.items.remove(&key),
         }
     }
 
-    /// The items of service `s` (a scan: item keys of one service are not contiguous).
-    pub fn service_items(&self, s: ServiceId) -> impl Iterator<Item = (&StateKey, &Vec<u8>)> {
-        self.items.iter().filter(move |(k, _)| item_service(k) == s)
-    }
-
     /// Removes service `s`: its account info and all its items.
     pub fn remove_service(&mut self, s: ServiceId) -> Option<ServiceInfo> {
-        self.items.retain(|k, _| item_service(k) != s);
+        self.items.remove_service(s);
         self.accounts.remove(&s)
+    }
+
+    /// The state `changes` make of this one: [`State::apply`] on a copy, without copying
+    /// the components the changes replace. Costs what changed (the items are shared).
+    pub fn derive(&self, changes: &StateChanges) -> State {
+        let mut next = State {
+            components: match &changes.components {
+                Some(c) => (**c).clone(),
+                None => self.components.clone(),
+            },
+            accounts: self.accounts.clone(),
+            items: self.items.clone(),
+        };
+        next.apply_dictionaries(changes);
+        next
+    }
+
+    /// Applies a block's changes: the components it replaced, the account infos and items it
+    /// wrote or removed (GP (D.2) form). Costs what changed, not the size of the state.
+    pub fn apply(&mut self, changes: &StateChanges) {
+        if let Some(c) = &changes.components {
+            self.components.clone_from(c);
+        }
+        self.apply_dictionaries(changes);
+    }
+
+    /// Applies the account-info and item changes of `changes`.
+    fn apply_dictionaries(&mut self, changes: &StateChanges) {
+        for (s, info) in &changes.accounts {
+            match info {
+                Some(info) => {
+                    self.accounts.insert(*s, *info);
+                }
+                None => {
+                    self.accounts.remove(s);
+                }
+            }
+        }
+        for (k, v) in &changes.items {
+            match v {
+                Some(v) => {
+                    self.items.insert(*k, v.clone());
+                }
+                None => {
+                    self.items.remove(k);
+                }
+            }
+        }
+    }
+}
+
+impl ServiceItems for State {
+    fn item(&self, key: &StateKey) -> Option<&[u8]> {
+        self.items.get(key)
+    }
+}
+
+impl StateReader for State {
+    fn components(&self) -> &Components {
+        &self.components
+    }
+
+    fn service_info(&self, s: ServiceId) -> Option<ServiceInfo> {
+        self.accounts.get(&s).copied()
+    }
+
+    fn service_ids(&self) -> Vec<ServiceId> {
+        self.accounts.keys().copied().collect()
+    }
+
+    fn service_item_keys(&self, s: ServiceId) -> Vec<StateKey> {
+        self.items.service_keys(s)
     }
 }
 
@@ -546,13 +617,13 @@ mod tests {
 
     fn sample(spec: &ChainSpec) -> State {
         let mut s = State::empty(spec);
-        s.tau = 77;
-        s.gamma_s = TicketsOrKeys::Tickets(vec![TicketBody::default(); spec.epoch_len()]);
-        s.gamma_a = vec![TicketBody {
+        s.components.tau = 77;
+        s.components.gamma_s = TicketsOrKeys::Tickets(vec![TicketBody::default(); spec.epoch_len()]);
+        s.components.gamma_a = vec![TicketBody {
             id: [3; 32],
             attempt: 1,
         }];
-        s.theta = vec![AccumulationOutput {
+        s.components.theta = vec![AccumulationOutput {
             service: 5,
             hash: [8; 32],
         }];
@@ -580,7 +651,7 @@ mod tests {
             let back = State::from_key_values(&spec, kvs.clone()).unwrap();
             assert_eq!(back, s);
             assert_eq!(back.to_key_values(&spec), kvs);
-            assert_eq!(back.lookup(5, &[1; 32], 100), Some(Ok(vec![1, 2])));
+            assert_eq!(back.request(5, &[1; 32], 100), Some(vec![1, 2]));
             assert_eq!(back.storage(5, b"key"), Some(&b"value"[..]));
         }
     }
@@ -589,18 +660,18 @@ mod tests {
     fn safrole_component_layout() {
         let spec = ChainSpec::TINY;
         let s = sample(&spec);
-        let v = s.encode_component(Component::Safrole);
+        let v = s.components.encode_component(Component::Safrole);
         let off = 6 * 336 + 144;
         assert_eq!(v.len(), off + 1 + 12 * 33 + 1 + 33);
         assert_eq!(v[off], 0, "tickets discriminator");
         assert_eq!(v[off + 1 + 12 * 33], 1, "accumulator length prefix");
         assert_eq!(
-            State::empty(&spec).encode_component(Component::Safrole)[off],
+            State::empty(&spec).components.encode_component(Component::Safrole)[off],
             1
         );
-        assert_eq!(s.encode_component(Component::Timeslot), vec![77, 0, 0, 0]);
+        assert_eq!(s.components.encode_component(Component::Timeslot), vec![77, 0, 0, 0]);
         assert_eq!(
-            s.encode_component(Component::AccumulationOutputs).len(),
+            s.components.encode_component(Component::AccumulationOutputs).len(),
             1 + 36
         );
         assert_eq!(s.accounts[&5].encode().len(), 89);
@@ -614,7 +685,7 @@ mod tests {
         let mut dup = kvs.clone();
         dup.push((
             Component::Safrole.key(),
-            sample(&spec).encode_component(Component::Safrole),
+            sample(&spec).components.encode_component(Component::Safrole),
         ));
         assert!(matches!(
             State::from_key_values(&spec, dup),
@@ -674,7 +745,7 @@ mod tests {
         }
 
         let mut s = sample(&spec);
-        s.kappa.pop();
+        s.components.kappa.pop();
         assert!(matches!(
             s.check_shape(&spec),
             Err(StateError::Shape {
@@ -689,7 +760,7 @@ mod tests {
         let spec = ChainSpec::TINY;
         let mut s = sample(&spec);
         s.set_storage(6, b"key", Some(vec![1]));
-        assert_eq!(s.service_items(5).count(), 3);
+        assert_eq!(s.items.service(5).count(), 3);
         assert!(s.remove_service(5).is_some());
         assert_eq!(s.items.len(), 1);
         assert_eq!(s.storage(6, b"key"), Some(&[1u8][..]));

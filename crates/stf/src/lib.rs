@@ -7,12 +7,10 @@
 
 #![deny(unsafe_code)]
 
-pub mod accumulate;
 pub mod assurances;
 pub mod authorizations;
 pub mod disputes;
 pub mod history;
-pub mod import;
 pub mod preimages;
 pub mod reports;
 pub mod safrole;

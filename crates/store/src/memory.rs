@@ -1,7 +1,8 @@
 //! [`MemoryStore`]: recent states in memory, pruned by block height.
 
-use crate::{BlockInfo, StateStore, StoreResult, StoredState};
-use marmalade_state::State;
+use crate::{BlockRef, StateStore, StoreResult, StoredState};
+use crate::StoreError;
+use marmalade_state::{State, StateChanges};
 use marmalade_types::{HeaderHash, StateRoot, TimeSlot};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -66,6 +67,8 @@ struct HeaderEntry {
 struct StateEntry {
     root: StateRoot,
     state: Arc<State>,
+    /// The changes from the parent's state and their inverse.
+    changes: Option<(Arc<StateChanges>, Arc<StateChanges>)>,
 }
 
 /// States in memory by header hash, pruned by [`PruneConfig`].
@@ -116,7 +119,7 @@ impl MemoryStore {
     }
 
     /// Records a header if new; returns its height.
-    fn add_header(&mut self, block: BlockInfo) -> u64 {
+    fn add_header(&mut self, block: BlockRef) -> u64 {
         if let Some(e) = self.headers.get(&block.hash) {
             return e.height;
         }
@@ -206,17 +209,53 @@ impl MemoryStore {
 }
 
 impl StateStore for MemoryStore {
-    fn insert_header(&mut self, block: BlockInfo) -> StoreResult<()> {
+    fn insert_header(&mut self, block: BlockRef) -> StoreResult<()> {
         self.add_header(block);
         Ok(())
     }
 
-    fn insert(&mut self, block: BlockInfo, root: StateRoot, state: Arc<State>) -> StoreResult<()> {
+    fn insert(&mut self, block: BlockRef, root: StateRoot, state: Arc<State>) -> StoreResult<()> {
         let height = self.add_header(block);
         if self.states.contains_key(&block.hash) {
             return Ok(());
         }
-        self.states.insert(block.hash, StateEntry { root, state });
+        self.states.insert(
+            block.hash,
+            StateEntry {
+                root,
+                state,
+                changes: None,
+            },
+        );
+        self.head_height = Some(self.head_height.map_or(height, |h| h.max(height)));
+        self.evict_siblings(height, &block.hash);
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        block: BlockRef,
+        root: StateRoot,
+        changes: StateChanges,
+    ) -> StoreResult<()> {
+        if self.states.contains_key(&block.hash) {
+            return Ok(());
+        }
+        let parent = self
+            .states
+            .get(&block.parent)
+            .ok_or(StoreError::UnknownParent(block.parent))?;
+        let undo = changes.inverse(&*parent.state);
+        let state = Arc::new(parent.state.derive(&changes));
+        let height = self.add_header(block);
+        self.states.insert(
+            block.hash,
+            StateEntry {
+                root,
+                state,
+                changes: Some((Arc::new(changes), Arc::new(undo))),
+            },
+        );
         self.head_height = Some(self.head_height.map_or(height, |h| h.max(height)));
         self.evict_siblings(height, &block.hash);
         Ok(())
@@ -230,13 +269,14 @@ impl StateStore for MemoryStore {
             return Ok(None);
         };
         Ok(Some(StoredState {
-            block: BlockInfo {
+            block: BlockRef {
                 hash: *hash,
                 slot: h.slot,
                 parent: h.parent,
             },
             root: s.root,
             state: Arc::clone(&s.state),
+            changes: s.changes.clone(),
         }))
     }
 
@@ -312,8 +352,8 @@ mod tests {
         x
     }
 
-    fn info(n: u32, slot: TimeSlot, parent: u32) -> BlockInfo {
-        BlockInfo {
+    fn info(n: u32, slot: TimeSlot, parent: u32) -> BlockRef {
+        BlockRef {
             hash: h(n),
             slot,
             parent: h(parent),

@@ -1,7 +1,7 @@
 //! `marmalade fuzz-target`: serves the conformance fuzz protocol v1 on a Unix socket, one
 //! session after another, forever.
 //!
-//! Each session gets a fresh [`FuzzTarget`] (an [`Importer`] over a pruned in-memory store),
+//! Each session gets a fresh [`FuzzTarget`] (a [`Chain`] over a pruned in-memory store),
 //! dropped when the session ends, so memory does not grow from one session to the next. A
 //! rejected block is answered with an `Error` carrying the rejection's text; anything else
 //! that goes wrong ends the session (the protocol's rule for out-of-protocol errors), and a
@@ -13,7 +13,7 @@ use marmalade_fuzz::{
     socket_from_env, spec_from_env, Ancestry, Features, KeyValue, PeerInfo, Server, State, Target,
     DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY, MAX_ANCESTRY_TINY,
 };
-use marmalade_store::Importer;
+use marmalade_chain::Chain;
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, TimeSlot};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +38,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let socket = args
         .socket
         .unwrap_or_else(|| socket_from_env(DEFAULT_SOCKET_PATH));
+    // The one-time ring set-up (SRS, ring parameters) happens now, not in the first import.
+    marmalade_crypto::bandersnatch::prepare_ring(spec.validators)?;
     let server =
         Server::bind(&socket, spec).with_context(|| format!("binding {}", socket.display()))?;
     eprintln!(
@@ -61,7 +63,7 @@ fn ancestry_len(spec: &ChainSpec) -> usize {
 
 /// One session's target: block import over a pruned in-memory store.
 pub struct FuzzTarget {
-    importer: Importer,
+    importer: Chain,
     features: Features,
 }
 
@@ -69,7 +71,7 @@ impl FuzzTarget {
     /// A target for `spec` with no state.
     pub fn new(spec: ChainSpec) -> FuzzTarget {
         FuzzTarget {
-            importer: Importer::new(spec, ancestry_len(&spec)),
+            importer: Chain::new(spec, ancestry_len(&spec)),
             features: 0,
         }
     }

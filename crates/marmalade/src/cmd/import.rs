@@ -2,19 +2,18 @@
 //! genesis, and prints the final state root with per-block import timings.
 //!
 //! Unlike the conformance runner, which imports every step on the step's recorded prior
-//! state, this carries the state forward: each block is imported on the state the previous
-//! import produced (the recorded prior root is only compared with it, and a mismatch is
-//! reported), as a node would. State roots come from an incremental [`StateTrie`] updated with
-//! each block's key changes ([`marmalade_state::diff`]); decoded service code is cached across
-//! the chain. The timings cover block import alone ([`import_block_with`]), not decoding the
-//! trace files nor the root update.
+//! state, this carries the state forward through the node's import loop ([`Chain`]): each
+//! block is imported on the state the previous import produced (the recorded prior root is
+//! only compared with it, and a mismatch is reported), as a node would. The timings cover
+//! [`Chain::import`] (execution, storing the change set, the state root), not decoding the
+//! trace files.
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use marmalade_state::{Genesis, State, StateTrie, TraceStep};
-use marmalade_stf::accumulate::CodeCache;
-use marmalade_stf::import::{header_hash, import_block_with};
-use marmalade_types::{decode_all, ChainSpec, Decode, Hash, TimeSlot};
+use marmalade_chain::Chain;
+use marmalade_state::{Genesis, TraceStep};
+use marmalade_store::BlockRef;
+use marmalade_types::{decode_all, ChainSpec, Decode, Hash};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -53,7 +52,6 @@ struct FolderReport {
     post_mismatches: usize,
     final_root: Hash,
     import_times: Vec<Duration>,
-    root_times: Vec<Duration>,
 }
 
 /// Runs the command; the exit code is non-zero if a root differed from the trace's.
@@ -75,10 +73,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|d| d.canonicalize().unwrap_or(d))
         .collect();
-    let cache = CodeCache::new();
+    // The one-time ring set-up (SRS, ring parameters) happens now, not in the first import.
+    marmalade_crypto::bandersnatch::prepare_ring(ChainSpec::TINY.validators)?;
     let mut ok = true;
     for dir in &dirs {
-        let r = import_folder(dir, &args, &cache)
+        let r = import_folder(dir, &args)
             .with_context(|| format!("importing {}", dir.display()))?;
         ok &= r.pre_mismatches == 0 && r.post_mismatches == 0;
         print_report(dir, &r);
@@ -111,31 +110,34 @@ fn load<T: Decode>(path: &Path, spec: &ChainSpec) -> anyhow::Result<T> {
     decode_all(&bytes, spec.seq_lens()).with_context(|| format!("decoding {}", path.display()))
 }
 
-fn import_folder(dir: &Path, args: &Args, cache: &CodeCache) -> anyhow::Result<FolderReport> {
+fn import_folder(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
     let spec = ChainSpec::TINY;
     let steps = steps_of(dir)?;
     if steps.is_empty() {
         bail!("no trace steps (NNNNNNNN.bin) in {}", dir.display());
     }
+    // GP (11.35): lookup anchors within L blocks.
+    let mut chain = Chain::new(spec, spec.max_lookup_anchor_age as usize);
+    let no_ancestry: &[(u32, Hash)] = &[];
+    let ancestry = (!args.no_ancestry).then_some(no_ancestry);
     // The chain starts at the genesis state, else at the first step's prior state.
     let genesis_path = dir.join("genesis.bin");
-    let (mut state, mut ancestry): (State, Vec<(TimeSlot, Hash)>) = if genesis_path.is_file() {
+    let mut root = if genesis_path.is_file() {
         let g: Genesis = load(&genesis_path, &spec)?;
-        let state = g
-            .state
-            .to_state(&spec)
-            .context("decoding the genesis state")?;
-        (state, vec![(g.header.slot, header_hash(&g.header))])
+        chain
+            .initialize(&g.header, g.state.key_values(), ancestry)
+            .context("the genesis state")?
     } else {
         let first: TraceStep = load(&steps[0], &spec)?;
-        let state = first
-            .pre_state
-            .to_state(&spec)
-            .context("decoding the first pre_state")?;
-        (state, Vec::new())
+        let parent = BlockRef {
+            hash: first.block.header.parent,
+            slot: 0,
+            parent: first.block.header.parent,
+        };
+        chain
+            .initialize_at(parent, first.pre_state.key_values(), ancestry)
+            .context("the first pre_state")?
     };
-    let mut trie = StateTrie::from_state(&state, &spec);
-    let mut root = trie.root();
 
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -156,7 +158,6 @@ fn import_folder(dir: &Path, args: &Args, cache: &CodeCache) -> anyhow::Result<F
         post_mismatches: 0,
         final_root: root,
         import_times: Vec::with_capacity(steps.len()),
-        root_times: Vec::with_capacity(steps.len()),
     };
     for path in &steps {
         let step: TraceStep = load(path, &spec)?;
@@ -172,24 +173,11 @@ fn import_folder(dir: &Path, args: &Args, cache: &CodeCache) -> anyhow::Result<F
             });
         }
         let block = &step.block;
-        // GP eq. 11.35: ancestors within L slots of the block.
-        let oldest = block.header.slot.saturating_sub(spec.max_lookup_anchor_age);
-        ancestry.retain(|(t, _)| *t >= oldest);
-        let anc = (!args.no_ancestry).then_some(ancestry.as_slice());
-
         let start = Instant::now();
-        let result = import_block_with(&spec, &state, &root, block, anc, cache);
+        let result = chain.import(block);
         report.import_times.push(start.elapsed());
-
         match result {
-            Ok(post) => {
-                let start = Instant::now();
-                trie.update(&state, &post, &spec);
-                root = trie.root();
-                report.root_times.push(start.elapsed());
-                state = post;
-                ancestry.push((block.header.slot, header_hash(&block.header)));
-            }
+            Ok(r) => root = r,
             Err(e) => {
                 report.rejected += 1;
                 bar.suspend(|| eprintln!("{name}: block rejected: {e}"));
@@ -258,5 +246,4 @@ fn print_report(dir: &Path, r: &FolderReport) {
         );
     }
     println!("  block import: {}", summary(&r.import_times));
-    println!("  state root update: {}", summary(&r.root_times));
 }

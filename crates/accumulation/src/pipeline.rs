@@ -14,7 +14,7 @@ use super::invoke::{
     accumulate_service, AccumulationInput, AccumulationOutcome, CodeCache, DeferredTransfer, Env,
     OperandTuple,
 };
-use super::{queue, Error};
+use super::{queue, AccumulationError as Error};
 use marmalade_crypto::hash::keccak_256;
 use marmalade_types::{
     AccumulatedQueue, AuthQueues, ChainSpec, Gas, Hash, Privileges, ReadyQueue, ServiceId,
@@ -24,10 +24,10 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// $\mathbb{S}$ (GP eq:partialstate): the state components accumulation reads and writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartialState {
-    /// $\mathbf{d}$: the service accounts.
-    pub accounts: Accounts,
+#[derive(Debug, Clone)]
+pub struct PartialState<'a> {
+    /// $\mathbf{d}$: the service accounts, as changes over the prior state's.
+    pub accounts: Accounts<'a>,
     /// $\mathbf{i}$: the staging set ($\iota$).
     pub staging_set: ValidatorsData,
     /// $\mathbf{q}$: the authorizer queues ($\varphi$).
@@ -56,7 +56,7 @@ fn report_gas(r: &WorkReport) -> Gas {
 pub fn accumulate_single(
     spec: &ChainSpec,
     env: Env,
-    state: &PartialState,
+    state: &PartialState<'_>,
     transfers: &[DeferredTransfer],
     reports: &[WorkReport],
     free: &BTreeMap<ServiceId, Gas>,
@@ -87,10 +87,10 @@ pub fn accumulate_single(
 }
 
 /// The result of a $\Delta_*$ round.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoundResult {
+#[derive(Debug, Clone)]
+pub struct RoundResult<'a> {
     /// The posterior partial state.
-    pub state: PartialState,
+    pub state: PartialState<'a>,
     /// $\mathbf{t}'$: the deferred transfers made, in service order.
     pub transfers: Vec<DeferredTransfer>,
     /// $\mathbf{b}$: the accumulation outputs.
@@ -111,15 +111,15 @@ fn replace_if_changed(o: ServiceId, a: ServiceId, b: ServiceId) -> ServiceId {
 /// $\Delta_*(\mathbf{e}, \mathbf{t}, \mathbf{r}, \mathbf{f})$ (GP eq:accpar): accumulates every
 /// service with a digest in `reports`, a free allowance in `free` or a transfer in
 /// `transfers`, each from `state`, and merges their outcomes.
-pub fn accumulate_parallel(
+pub fn accumulate_parallel<'a>(
     spec: &ChainSpec,
     env: Env,
-    mut state: PartialState,
+    mut state: PartialState<'a>,
     transfers: &[DeferredTransfer],
     reports: &[WorkReport],
     free: &BTreeMap<ServiceId, Gas>,
     cache: &CodeCache,
-) -> Result<RoundResult, Error> {
+) -> Result<RoundResult<'a>, Error> {
     let services: BTreeSet<ServiceId> = reports
         .iter()
         .flat_map(|r| r.results.iter().map(|d| d.service_id))
@@ -203,12 +203,12 @@ pub fn accumulate_parallel(
         );
         // n: the service's own account and the accounts it created that are not prior ones.
         if let Some(delta) = ch.own {
-            if let Some(a) = state.accounts.get_mut(&s) {
-                delta.apply(a);
+            if state.accounts.contains(s) {
+                delta.apply(s, &mut state.accounts);
             }
         }
         for (id, a) in ch.created {
-            if state.accounts.contains_key(&id) {
+            if state.accounts.contains(id) {
                 continue;
             }
             if new_accounts.insert(id, a).is_some() {
@@ -216,9 +216,11 @@ pub fn accumulate_parallel(
             }
         }
     }
-    state.accounts.extend(new_accounts);
+    for (id, a) in new_accounts {
+        state.accounts.insert(id, a);
+    }
     for id in &removed {
-        state.accounts.remove(id);
+        state.accounts.remove(*id);
     }
     // I (GP eq:accpar): provisions into services still present and still requesting.
     let mut seen = BTreeSet::new();
@@ -226,9 +228,7 @@ pub fn accumulate_parallel(
         if !seen.insert((s, marmalade_crypto::hash::blake2b_256(&blob))) {
             continue;
         }
-        if let Some(a) = state.accounts.get_mut(&s) {
-            a.provide(s, &blob, env.slot);
-        }
+        state.accounts.provide(s, &blob, env.slot);
     }
     Ok(RoundResult {
         state,
@@ -239,12 +239,12 @@ pub fn accumulate_parallel(
 }
 
 /// The result of $\Delta_+$ (GP eq:accseq).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SequentialResult {
+#[derive(Debug, Clone)]
+pub struct SequentialResult<'a> {
     /// $n$: the number of work-reports accumulated.
     pub count: usize,
     /// The posterior partial state.
-    pub state: PartialState,
+    pub state: PartialState<'a>,
     /// $\mathbf{b}$: the accumulation outputs.
     pub outputs: BTreeSet<(ServiceId, Hash)>,
     /// $\mathbf{u}$: the gas used, per service and round.
@@ -255,16 +255,16 @@ pub struct SequentialResult {
 /// $\Delta_*$, each taking the longest prefix of the remaining reports that fits the gas
 /// left and the transfers of the previous round, until nothing is left to accumulate.
 #[allow(clippy::too_many_arguments)]
-pub fn accumulate_sequential(
+pub fn accumulate_sequential<'a>(
     spec: &ChainSpec,
     env: Env,
     gas_limit: Gas,
     transfers: Vec<DeferredTransfer>,
     reports: &[WorkReport],
-    state: PartialState,
+    state: PartialState<'a>,
     free: &BTreeMap<ServiceId, Gas>,
     cache: &CodeCache,
-) -> Result<SequentialResult, Error> {
+) -> Result<SequentialResult<'a>, Error> {
     let mut g = gas_limit;
     let mut t = transfers;
     let mut r = reports;
@@ -311,12 +311,12 @@ pub fn accumulate_sequential(
 }
 
 /// What a block's accumulation produces (GP eq:finalstateaccumulation and after).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockAccumulation {
+#[derive(Debug, Clone)]
+pub struct BlockAccumulation<'a> {
     /// $(\delta^\ddagger, \iota', \varphi', \chi')$: the posterior partial state, with the
     /// last-accumulation slots updated.
-    pub state: PartialState,
-    /// $\vartheta'$.
+    pub state: PartialState<'a>,
+    /// $\omega'$.
     pub ready_queue: ReadyQueue,
     /// $\xi'$.
     pub accumulated: AccumulatedQueue,
@@ -347,16 +347,16 @@ pub fn output_root(outputs: &[(ServiceId, Hash)]) -> Hash {
 /// `env.slot` after a block at `prior_slot`, against the ready queue and history and the
 /// partial state. `cache` holds decoded service code; a node keeps one across blocks.
 #[allow(clippy::too_many_arguments)]
-pub fn accumulate_block(
+pub fn accumulate_block<'a>(
     spec: &ChainSpec,
     env: Env,
     prior_slot: u32,
     ready: &ReadyQueue,
     accumulated: &AccumulatedQueue,
-    state: PartialState,
+    state: PartialState<'a>,
     reports: &[WorkReport],
     cache: &CodeCache,
-) -> Result<BlockAccumulation, Error> {
+) -> Result<BlockAccumulation<'a>, Error> {
     let acc = queue::accumulatable(spec, env.slot, ready, accumulated, reports);
     let free = free_services(&state.privileges);
     let free_gas = free.values().fold(0, |a: Gas, g| a.saturating_add(*g));
@@ -379,8 +379,9 @@ pub fn accumulate_block(
     statistics.retain(|_, (g, n)| *g != 0 || *n != 0);
     let mut state = res.state;
     for s in statistics.keys() {
-        if let Some(a) = state.accounts.get_mut(s) {
-            a.info.last_accumulation_slot = env.slot;
+        if let Some(mut info) = state.accounts.info(*s) {
+            info.last_accumulation_slot = env.slot;
+            state.accounts.set_info(*s, info);
         }
     }
     let (ready_queue, accumulated) = queue::update(

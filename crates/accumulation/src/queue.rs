@@ -1,7 +1,7 @@
 //! History and queuing (GP section 12.1): the accumulated history $\xi$, the ready queue
-//! $\vartheta$, the dependency function $D$, the queue-editing function $E$, the priority
+//! $\omega$, the dependency function $D$, the queue-editing function $E$, the priority
 //! function $Q$, the package-hash function $P$, the accumulatable sequence
-//! $\mathbf{R}^*$ and the posterior $\xi'$, $\vartheta'$ (GP 12.1, and the end of 12.3).
+//! $\mathbf{R}^*$ and the posterior $\xi'$, $\omega'$ (GP 12.1, and the end of 12.3).
 //!
 //! A ready record is the vectors' [`ReadyRecord`]: the report and its unaccumulated
 //! dependencies, kept as a sorted, duplicate-free list (a set in the GP).
@@ -75,8 +75,8 @@ pub fn priority(mut records: Vec<ReadyRecord>) -> Vec<WorkReport> {
     }
 }
 
-/// The ready queue's items in rotation order from slot `m`: $\vartheta_{m\dots} \frown
-/// \vartheta_{\dots m}$ (GP 12.1, $\mathbf{q}$).
+/// The ready queue's items in rotation order from slot `m`: $\omega_{m\dots} \frown
+/// \omega_{\dots m}$ (GP 12.1, $\mathbf{q}$).
 fn rotated(ready: &ReadyQueue, m: usize) -> impl Iterator<Item = &ReadyRecord> {
     let m = m.min(ready.len());
     ready[m..]
@@ -124,7 +124,7 @@ pub fn accumulatable(
     Accumulatable { reports, queued }
 }
 
-/// $\xi'$ and $\vartheta'$ (GP 12.3, end): shifts the history by one, appending the
+/// $\xi'$ and $\omega'$ (GP 12.3, end): shifts the history by one, appending the
 /// packages accumulated now (sorted, as the set is serialized), and rotates the ready queue
 /// by the slots elapsed, placing $E(\mathbf{R}^Q, \xi'_{\mathsf{E}-1})$ at slot $m$.
 pub fn update(

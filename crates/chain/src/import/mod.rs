@@ -18,7 +18,7 @@
 //!    the reporters $\mathcal{G}$ (GP eq. 11.18–11.43); with an ancestry, the lookup anchors
 //!    (GP eq. 11.35);
 //! 6. the preimages extrinsic against the prior accounts $\delta$ (GP eq. 12.35–12.37);
-//! 7. accumulation of $\mathbf{R}$: $\vartheta'$, $\xi'$, $\delta^\ddagger$, $\chi'$,
+//! 7. accumulation of $\mathbf{R}$: $\omega'$, $\xi'$, $\delta^\ddagger$, $\chi'$,
 //!    $\iota'$, $\varphi'$, $\theta'$ and the accumulation statistics (GP section 12);
 //! 8. recent history $\beta'$ with the accumulation root (GP eq. 7.5–7.8);
 //! 9. the authorizer pools $\alpha'$ from $\varphi'$ (GP eq. 8.2–8.3);
@@ -32,11 +32,13 @@ pub mod header;
 
 pub use header::{check_seal, extrinsic_hash, header_hash};
 
-use crate::accumulate::{self, accumulate_block, output_root, Accounts, CodeCache, Env};
-use crate::statistics::{self, BlockActivity};
-use crate::{assurances, authorizations, disputes, history, preimages, reports, safrole};
+use marmalade_accumulation::{
+    accumulate_block, output_root, AccumulationError, Accounts, CodeCache, Env, PartialState,
+};
 use marmalade_crypto::bandersnatch;
-use marmalade_state::{AccumulationOutput, State, StateError};
+use marmalade_state::{AccumulationOutput, Components, StateChanges, StateError, StateReader};
+use marmalade_stf::statistics::{self, BlockActivity};
+use marmalade_stf::{assurances, authorizations, disputes, history, preimages, reports, safrole};
 use marmalade_types::{
     AvailabilityAssignments, Block, BlockInfo, ChainSpec, Ed25519Public, Hash, HeaderHash,
     RecentBlocks, ReportedWorkPackage, Statistics, TimeSlot, ValidatorIndex, WorkPackageHash,
@@ -45,10 +47,10 @@ use marmalade_types::{
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-/// Why a block was rejected: a header rule, or the subsystem whose rule the extrinsic
-/// breaks, with that subsystem's error.
+/// Why a block is invalid: a header rule, or the subsystem whose rule the extrinsic breaks,
+/// with that subsystem's error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ImportError {
+pub enum BlockError {
     /// The prior state does not fit the chain spec (a sequence of the wrong length).
     #[error("prior state is malformed: {0}")]
     BadPriorState(StateError),
@@ -136,53 +138,42 @@ pub enum ImportError {
     Preimages(preimages::Error),
     /// Accumulation invalidates the block (GP section 12.2).
     #[error("accumulation: {0}")]
-    Accumulate(accumulate::Error),
+    Accumulate(AccumulationError),
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Imports `block` on the state `prior` whose Merkle root is `prior_root` (the block's
-/// `H_r` must equal it). `ancestry` is the chain of recent `(slot, header hash)` pairs ending
-/// at the parent, used for the lookup-anchor check (GP eq. 11.35); `None` skips that check
-/// (the fuzz protocol without the ancestry feature).
+/// $\Upsilon(\sigma, \mathbf{B})$ (GP (4.1)) as changes: imports `block` on the state `prior`
+/// whose Merkle root is `prior_root` (the block's $\mathbf{H}_R$ must equal it) and returns
+/// what the block changes. The prior state is only read, through [`StateReader`]; nothing of
+/// it is copied but the components the block rewrites.
 ///
-/// Decoded service code is cached for this block only; a node importing a chain should use
-/// [`import_block_with`] and keep one [`CodeCache`] across blocks.
+/// `ancestry` is the chain of recent `(slot, header hash)` pairs ending at the parent, for
+/// the lookup-anchor check (GP (11.35)); `None` skips that check (the fuzz protocol without
+/// the ancestry feature). `cache` keeps decoded service code by code hash, across blocks and
+/// forks.
 pub fn import_block(
     spec: &ChainSpec,
-    prior: &State,
-    prior_root: &Hash,
-    block: &Block,
-    ancestry: Option<&[(TimeSlot, Hash)]>,
-) -> Result<State, ImportError> {
-    import_block_with(spec, prior, prior_root, block, ancestry, &CodeCache::new())
-}
-
-/// [`import_block`] with decoded service code kept in `cache`. The cache is keyed by code
-/// hash, so one cache serves any number of chains and forks.
-pub fn import_block_with(
-    spec: &ChainSpec,
-    prior: &State,
+    prior: &dyn StateReader,
     prior_root: &Hash,
     block: &Block,
     ancestry: Option<&[(TimeSlot, Hash)]>,
     cache: &CodeCache,
-) -> Result<State, ImportError> {
+) -> Result<StateChanges, BlockError> {
     let header = &block.header;
     let xt = &block.extrinsic;
     let slot = header.slot;
-    prior
-        .check_shape(spec)
-        .map_err(ImportError::BadPriorState)?;
+    let c = prior.components();
+    c.check_shape(spec).map_err(BlockError::BadPriorState)?;
 
     // 1. The header against the prior state.
     // GP eq. 5.2, 7.8: H_P is the hash of the parent, the last block recent history recorded.
     // (A state with no history, before the first block, has nothing to compare with.)
-    if let Some(last) = prior.beta.history.last() {
+    if let Some(last) = c.beta.history.last() {
         if last.header_hash != header.parent {
-            return Err(ImportError::BadParentHash {
+            return Err(BlockError::BadParentHash {
                 expected: last.header_hash,
                 found: header.parent,
             });
@@ -190,26 +181,26 @@ pub fn import_block_with(
     }
     // GP eq. 5.8: H_R = M_σ(σ).
     if header.parent_state_root != *prior_root {
-        return Err(ImportError::BadParentStateRoot {
+        return Err(BlockError::BadParentStateRoot {
             expected: *prior_root,
             found: header.parent_state_root,
         });
     }
     // GP eq. 5.7: P(H)_T < H_T. (H_T · P ≤ wall clock needs a clock; the importer has none.)
-    if slot <= prior.tau {
-        return Err(ImportError::BadSlot {
-            prior: prior.tau,
+    if slot <= c.tau {
+        return Err(BlockError::BadSlot {
+            prior: c.tau,
             slot,
         });
     }
     // GP eq. 5.9: H_I ∈ N_V.
     if usize::from(header.author_index) >= spec.validators {
-        return Err(ImportError::BadAuthorIndex(header.author_index));
+        return Err(BlockError::BadAuthorIndex(header.author_index));
     }
     // GP eq. 5.4.
     let xt_hash = extrinsic_hash(xt);
     if xt_hash != header.extrinsic_hash {
-        return Err(ImportError::BadExtrinsicHash {
+        return Err(BlockError::BadExtrinsicHash {
             expected: xt_hash,
             found: header.extrinsic_hash,
         });
@@ -223,23 +214,23 @@ pub fn import_block_with(
         && disputed.faults.is_empty()
     {
         (
-            Cow::Borrowed(&prior.psi),
-            Cow::Borrowed(&prior.rho),
+            Cow::Borrowed(&c.psi),
+            Cow::Borrowed(&c.rho),
             Vec::new(),
         )
     } else {
         let pre = disputes::State {
-            psi: prior.psi.clone(),
-            rho: prior.rho.clone(),
-            tau: prior.tau,
-            kappa: prior.kappa.clone(),
-            lambda: prior.lambda.clone(),
+            psi: c.psi.clone(),
+            rho: c.rho.clone(),
+            tau: c.tau,
+            kappa: c.kappa.clone(),
+            lambda: c.lambda.clone(),
         };
         let input = disputes::Input {
             disputes: disputed.clone(),
         };
         let (post, out) =
-            disputes::transition(spec, &pre, &input).map_err(ImportError::Disputes)?;
+            disputes::transition(spec, &pre, &input).map_err(BlockError::Disputes)?;
         (
             Cow::Owned(post.psi),
             Cow::Owned(post.rho),
@@ -248,23 +239,23 @@ pub fn import_block_with(
     };
     // GP eq. 10.20.
     if header.offenders_mark != offenders_mark {
-        return Err(ImportError::BadOffendersMark);
+        return Err(BlockError::BadOffendersMark);
     }
 
     // 3. Safrole, fed Y(H_V): the output is read here and the signature verified below, once
     // κ', γ'_S and η'_3 are known (the entropy source signs the seal's output, GP eq. 6.17).
     let entropy =
-        bandersnatch::vrf_output(&header.entropy_source).ok_or(ImportError::BadEntropySource)?;
+        bandersnatch::vrf_output(&header.entropy_source).ok_or(BlockError::BadEntropySource)?;
     let saf_pre = safrole::State {
-        tau: prior.tau,
-        eta: prior.eta,
-        lambda: prior.lambda.clone(),
-        kappa: prior.kappa.clone(),
-        gamma_k: prior.gamma_k.clone(),
-        iota: prior.iota.clone(),
-        gamma_a: prior.gamma_a.clone(),
-        gamma_s: prior.gamma_s.clone(),
-        gamma_z: prior.gamma_z,
+        tau: c.tau,
+        eta: c.eta,
+        lambda: c.lambda.clone(),
+        kappa: c.kappa.clone(),
+        gamma_k: c.gamma_p.clone(),
+        iota: c.iota.clone(),
+        gamma_a: c.gamma_a.clone(),
+        gamma_s: c.gamma_s.clone(),
+        gamma_z: c.gamma_z,
         post_offenders: psi.offenders.clone(),
     };
     let saf_input = safrole::Input {
@@ -273,13 +264,13 @@ pub fn import_block_with(
         extrinsic: xt.tickets.clone(),
     };
     let (saf, saf_out) =
-        safrole::transition(spec, &saf_pre, &saf_input).map_err(ImportError::Safrole)?;
+        safrole::transition(spec, &saf_pre, &saf_input).map_err(BlockError::Safrole)?;
     // GP eq. 6.27–6.28.
     if header.epoch_mark != saf_out.epoch_mark {
-        return Err(ImportError::BadEpochMark);
+        return Err(BlockError::BadEpochMark);
     }
     if header.tickets_mark != saf_out.tickets_mark {
-        return Err(ImportError::BadTicketsMark);
+        return Err(BlockError::BadTicketsMark);
     }
     // GP eq. 6.15–6.17, checked side by side with the extrinsic (steps 4–6), which does not
     // depend on it. When both fail, the extrinsic's error is the one reported: the seal signs
@@ -312,7 +303,7 @@ pub fn import_block_with(
     seal?;
 
     // 7. Accumulation of R (GP eq. 12.20–12.27), with η'_0 for new service indices.
-    let partial = accumulate::PartialState {
+    let partial = PartialState {
         accounts,
         staging_set: std::mem::take(&mut post.iota),
         auth_queue: std::mem::take(&mut post.phi),
@@ -325,14 +316,14 @@ pub fn import_block_with(
     let acc = accumulate_block(
         spec,
         env,
-        prior.tau,
-        &prior.omega,
-        &prior.xi,
+        c.tau,
+        &c.omega,
+        &c.xi,
         partial,
         &available,
         cache,
     )
-    .map_err(ImportError::Accumulate)?;
+    .map_err(BlockError::Accumulate)?;
     let accumulate_root = output_root(&acc.outputs);
     let mut accounts = acc.state.accounts;
     post.iota = acc.state.staging_set;
@@ -349,7 +340,7 @@ pub fn import_block_with(
     // 8. β' (GP eq. 7.7–7.8).
     post.beta = history::append_block(
         &history_dagger,
-        &prior.beta.mmr,
+        &c.beta.mmr,
         header_hash(header),
         accumulate_root,
         &reported,
@@ -373,14 +364,14 @@ pub fn import_block_with(
 
     // 10. δ' = I(δ‡, E_P) (GP eq. 12.38).
     preimages::integrate(&mut accounts, &provisions, slot);
-    accounts.into_state(&mut post);
+    let (account_changes, item_changes) = accounts.into_changes();
 
     // The Safrole, disputes and reports components.
     post.tau = saf.tau;
     post.eta = saf.eta;
     post.lambda = saf.lambda;
     post.kappa = saf.kappa;
-    post.gamma_k = saf.gamma_k;
+    post.gamma_p = saf.gamma_k;
     post.gamma_z = saf.gamma_z;
     post.gamma_s = saf.gamma_s;
     post.gamma_a = saf.gamma_a;
@@ -397,9 +388,9 @@ pub fn import_block_with(
     };
     let (vals_curr, vals_last) = statistics::validator_statistics(
         spec,
-        prior.tau,
-        &prior.pi.vals_curr,
-        &prior.pi.vals_last,
+        c.tau,
+        &c.pi.vals_curr,
+        &c.pi.vals_last,
         &post.kappa,
         &activity,
     );
@@ -410,11 +401,14 @@ pub fn import_block_with(
         cores: statistics::core_statistics(spec, incoming(), &available, &xt.assurances),
         services: statistics::service_statistics(incoming(), &xt.preimages, &acc.statistics),
     };
-    Ok(post)
+    let mut changes = StateChanges::with_components(c, post);
+    changes.accounts = account_changes;
+    changes.items = item_changes;
+    Ok(changes)
 }
 
-/// What the extrinsic's checks (steps 4–6 of [`import_block_with`]) produce.
-struct Checked<'a> {
+/// What the extrinsic's checks (steps 4–6 of [`import_block`]) produce.
+struct Checked<'a, 'p> {
     /// $\mathbf{R}$: the reports that became available.
     available: Vec<WorkReport>,
     /// $\rho'$.
@@ -425,10 +419,10 @@ struct Checked<'a> {
     reporters: BTreeSet<Ed25519Public>,
     /// $\beta_H^\dagger$.
     history_dagger: Vec<BlockInfo>,
-    /// The posterior state as far as it is built: the prior, without its accounts.
-    post: State,
-    /// $\delta$, moved out of `post`.
-    accounts: Accounts,
+    /// The posterior components as far as they are built: the prior ones.
+    post: Components,
+    /// $\delta$: the prior accounts, to be changed by accumulation.
+    accounts: Accounts<'p>,
     /// The checked items of $\mathbf{E}_P$.
     provisions: Vec<preimages::Provision<'a>>,
 }
@@ -436,22 +430,23 @@ struct Checked<'a> {
 /// Steps 4–6 of [`import_block_with`]: assurances on $\rho^\dagger$, guarantees on
 /// $\rho^\ddagger$ (and their lookup anchors against `ancestry`), and the preimages against
 /// the prior accounts; with the copy of the prior state that becomes the posterior.
-fn check_extrinsic<'a>(
+fn check_extrinsic<'a, 'p>(
     spec: &ChainSpec,
-    prior: &State,
+    prior: &'p dyn StateReader,
     block: &'a Block,
     ancestry: Option<&[(TimeSlot, Hash)]>,
     rho_dagger: Cow<'_, AvailabilityAssignments>,
     saf: &safrole::State,
     offenders: &[Ed25519Public],
-) -> Result<Checked<'a>, ImportError> {
+) -> Result<Checked<'a, 'p>, BlockError> {
     let header = &block.header;
     let xt = &block.extrinsic;
+    let c = prior.components();
 
     // 4. Assurances: ρ‡ and R. The signatures are by κ (GP eq. 11.13 names the prior set).
     let asr_pre = assurances::State {
         avail_assignments: rho_dagger.into_owned(),
-        curr_validators: prior.kappa.clone(),
+        curr_validators: c.kappa.clone(),
     };
     let asr_input = assurances::Input {
         assurances: xt.assurances.clone(),
@@ -459,11 +454,11 @@ fn check_extrinsic<'a>(
         parent: header.parent,
     };
     let (asr, asr_out) =
-        assurances::transition(spec, &asr_pre, &asr_input).map_err(ImportError::Assurances)?;
+        assurances::transition(spec, &asr_pre, &asr_input).map_err(BlockError::Assurances)?;
 
     // 5. Guarantees, against β_H† (GP eq. 7.5) and the posterior keys and entropy.
     let history_dagger =
-        history::fix_parent_state_root(&prior.beta.history, header.parent_state_root);
+        history::fix_parent_state_root(&c.beta.history, header.parent_state_root);
     let (rho_post, reported, reporters) = if xt.guarantees.is_empty() {
         // No guarantee: nothing to check, ρ' = ρ‡.
         (asr.avail_assignments, Vec::new(), BTreeSet::new())
@@ -491,13 +486,13 @@ fn check_extrinsic<'a>(
         (rho, reported, out.reporters.into_iter().collect())
     };
 
-    // The posterior state: the one copy of the prior. Service accounts move out of it for
-    // accumulation and back in after (no blob is copied twice).
-    let mut post = prior.clone();
-    let accounts = Accounts::take_from(&mut post);
+    // The posterior components start as a copy of the prior ones; δ is read through the
+    // prior state and changed over it (nothing of it is copied).
+    let post = c.clone();
+    let accounts = Accounts::new(prior);
 
     // 6. GP eq. 12.35–12.37: the preimages are checked against the prior accounts δ.
-    let provisions = preimages::check(&accounts, &xt.preimages).map_err(ImportError::Preimages)?;
+    let provisions = preimages::check(&accounts, &xt.preimages).map_err(BlockError::Preimages)?;
 
     Ok(Checked {
         available: asr_out.reported,
@@ -516,13 +511,13 @@ fn check_extrinsic<'a>(
 /// accounts the reports name, and the packages already in the pipeline.
 fn guarantees(
     spec: &ChainSpec,
-    prior: &State,
+    prior: &dyn StateReader,
     block: &Block,
     rho_ddagger: AvailabilityAssignments,
     saf: &safrole::State,
     offenders: &[Ed25519Public],
     history_dagger: &[BlockInfo],
-) -> Result<(AvailabilityAssignments, reports::Output), ImportError> {
+) -> Result<(AvailabilityAssignments, reports::Output), BlockError> {
     let xt = &block.extrinsic;
     // Only the named services' infos: the check needs their code hash and minimum gas, and
     // a missing one is `bad_service_id` either way.
@@ -535,11 +530,10 @@ fn guarantees(
         .into_iter()
         .filter_map(|id| {
             prior
-                .accounts
-                .get(&id)
+                .service_info(id)
                 .map(|info| reports::AccountsMapEntry {
                     id,
-                    data: reports::Account { service: *info },
+                    data: reports::Account { service: info },
                 })
         })
         .collect();
@@ -553,7 +547,7 @@ fn guarantees(
             history: history_dagger.to_vec(),
             mmr: Default::default(),
         },
-        auth_pools: prior.alpha.clone(),
+        auth_pools: prior.components().alpha.clone(),
         accounts,
         // The statistics are computed afresh for the block (step 11).
         cores_statistics: Default::default(),
@@ -562,22 +556,22 @@ fn guarantees(
     let input = reports::Input {
         guarantees: xt.guarantees.clone(),
         slot: block.header.slot,
-        known_packages: known_packages(prior),
+        known_packages: known_packages(prior.components()),
     };
-    let (post, out) = reports::transition(spec, &pre, &input).map_err(ImportError::Reports)?;
+    let (post, out) = reports::transition(spec, &pre, &input).map_err(BlockError::Reports)?;
     Ok((post.avail_assignments, out))
 }
 
 /// The packages in the pipeline other than recent history's (GP eq. 11.38): accumulated
-/// ($\xi$), waiting in the ready queue ($\vartheta$), or pending availability ($\rho$).
-fn known_packages(prior: &State) -> Vec<WorkPackageHash> {
-    let accumulated = prior.xi.iter().flatten().copied();
-    let ready = prior
+/// ($\xi$), waiting in the ready queue ($\omega$), or pending availability ($\rho$).
+fn known_packages(c: &Components) -> Vec<WorkPackageHash> {
+    let accumulated = c.xi.iter().flatten().copied();
+    let ready = c
         .omega
         .iter()
         .flatten()
         .map(|r| r.report.package_spec.hash);
-    let pending = prior
+    let pending = c
         .rho
         .iter()
         .flatten()
@@ -586,14 +580,14 @@ fn known_packages(prior: &State) -> Vec<WorkPackageHash> {
 }
 
 /// GP eq. 11.35: every report's lookup anchor is a known ancestor, by slot and header hash.
-fn check_lookup_anchors(block: &Block, ancestry: &[(TimeSlot, Hash)]) -> Result<(), ImportError> {
+fn check_lookup_anchors(block: &Block, ancestry: &[(TimeSlot, Hash)]) -> Result<(), BlockError> {
     for g in &block.extrinsic.guarantees {
         let x = &g.report.context;
         if !ancestry
             .iter()
             .any(|(t, h)| *t == x.lookup_anchor_slot && *h == x.lookup_anchor)
         {
-            return Err(ImportError::LookupAnchorNotAncestor {
+            return Err(BlockError::LookupAnchorNotAncestor {
                 hash: x.lookup_anchor,
                 slot: x.lookup_anchor_slot,
             });

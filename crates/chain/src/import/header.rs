@@ -2,7 +2,7 @@
 //! (GP eq. 5.4–5.6), the header hash, and the seal $\mathbf{H}_S$ and entropy source
 //! $\mathbf{H}_V$ signatures (GP eq. 6.15–6.17).
 
-use super::ImportError;
+use super::BlockError;
 use marmalade_codec::Encode;
 use marmalade_crypto::bandersnatch::{self, VrfOutput};
 use marmalade_crypto::hash::blake2b_256;
@@ -63,29 +63,29 @@ pub fn check_seal(
     kappa: &ValidatorsData,
     sealing: &TicketsOrKeys,
     eta3: &Entropy,
-) -> Result<VrfOutput, ImportError> {
+) -> Result<VrfOutput, BlockError> {
     let author = kappa
         .get(usize::from(header.author_index))
-        .ok_or(ImportError::BadAuthorIndex(header.author_index))?
+        .ok_or(BlockError::BadAuthorIndex(header.author_index))?
         .bandersnatch;
     let phase = spec.slot_phase(header.slot) as usize;
     // The seal's VRF output is read without verifying it, so that the two signatures are
     // checked side by side: the entropy source signs Y(H_S), and the seal's check then
     // confirms that output (a verified signature has exactly the output it carries).
-    let seal_output = bandersnatch::vrf_output(&header.seal).ok_or(ImportError::BadSeal)?;
+    let seal_output = bandersnatch::vrf_output(&header.seal).ok_or(BlockError::BadSeal)?;
     let seal_input = match sealing {
         TicketsOrKeys::Tickets(tickets) => {
-            let ticket = tickets.get(phase).ok_or(ImportError::BadSeal)?;
+            let ticket = tickets.get(phase).ok_or(BlockError::BadSeal)?;
             // GP eq. 6.15: i_y = Y(H_S).
             if seal_output != ticket.id {
-                return Err(ImportError::SealNotTicket);
+                return Err(BlockError::SealNotTicket);
             }
             bandersnatch::ticket_seal_input(eta3, ticket.attempt)
         }
         TicketsOrKeys::Keys(keys) => {
             // GP eq. 6.16: i = H_A.
             if keys.get(phase) != Some(&author) {
-                return Err(ImportError::UnexpectedAuthor);
+                return Err(BlockError::UnexpectedAuthor);
             }
             bandersnatch::fallback_seal_input(eta3)
         }
@@ -100,8 +100,8 @@ pub fn check_seal(
             bandersnatch::ietf_verify(&author, &input, &[], &header.entropy_source)
         },
     );
-    seal.map_err(|_| ImportError::BadSeal)?;
-    entropy.map_err(|_| ImportError::BadEntropySource)
+    seal.map_err(|_| BlockError::BadSeal)?;
+    entropy.map_err(|_| BlockError::BadEntropySource)
 }
 
 #[cfg(test)]
@@ -168,19 +168,19 @@ mod tests {
         // Another entropy, another author, a tampered header.
         assert_eq!(
             check_seal(&TINY, &h, &kappa, &sealing, &[8; 32]),
-            Err(ImportError::BadSeal)
+            Err(BlockError::BadSeal)
         );
         let mut other = h.clone();
         other.author_index = 3;
         assert_eq!(
             check_seal(&TINY, &other, &kappa, &sealing, &eta3),
-            Err(ImportError::UnexpectedAuthor)
+            Err(BlockError::UnexpectedAuthor)
         );
         let mut tampered = h.clone();
         tampered.parent = [9; 32];
         assert_eq!(
             check_seal(&TINY, &tampered, &kappa, &sealing, &eta3),
-            Err(ImportError::BadSeal)
+            Err(BlockError::BadSeal)
         );
         // A valid seal over an entropy source that signs something else.
         let mut bad_entropy = h.clone();
@@ -192,12 +192,12 @@ mod tests {
         );
         assert_eq!(
             check_seal(&TINY, &bad_entropy, &kappa, &sealing, &eta3),
-            Err(ImportError::BadEntropySource)
+            Err(BlockError::BadEntropySource)
         );
         other.author_index = 6;
         assert_eq!(
             check_seal(&TINY, &other, &kappa, &sealing, &eta3),
-            Err(ImportError::BadAuthorIndex(6))
+            Err(BlockError::BadAuthorIndex(6))
         );
     }
 
@@ -219,14 +219,14 @@ mod tests {
         seal(&mut other, &secrets[4], &input);
         assert_eq!(
             check_seal(&TINY, &other, &kappa, &sealing, &eta3),
-            Err(ImportError::SealNotTicket)
+            Err(BlockError::SealNotTicket)
         );
         // The ticket's output, but the header changed after sealing.
         let mut tampered = h.clone();
         tampered.offenders_mark.push([1; 32]);
         assert_eq!(
             check_seal(&TINY, &tampered, &kappa, &sealing, &eta3),
-            Err(ImportError::BadSeal)
+            Err(BlockError::BadSeal)
         );
         // Another validator's key with the ticket (its seal has another output).
         let mut thief = h.clone();
@@ -234,7 +234,7 @@ mod tests {
         seal(&mut thief, &secrets[1], &input);
         assert_eq!(
             check_seal(&TINY, &thief, &kappa, &sealing, &eta3),
-            Err(ImportError::SealNotTicket)
+            Err(BlockError::SealNotTicket)
         );
     }
 

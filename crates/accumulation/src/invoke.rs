@@ -12,8 +12,10 @@
 //! panic or out-of-gas exit rolls it back, so both cost time proportional to the changes
 //! made, never to the size of the state or the account.
 
-use super::account::{decode_timeslots, encode_timeslots, split_code, ServiceAccount};
+use super::account::Accounts;
 use super::pipeline::PartialState;
+use marmalade_state::account::{decode_timeslots, encode_timeslots};
+use marmalade_state::{ServiceAccount, ServiceItems};
 use marmalade_codec::{encode_natural, Encode};
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{invoke_standard, GasModel, StandardInit};
@@ -147,18 +149,18 @@ impl AccountDelta {
         }
     }
 
-    /// Applies the edits to the account they were made over.
-    pub fn apply(self, a: &mut ServiceAccount) {
-        a.info = self.info;
+    /// Applies the edits to account `s` of `accounts`, the account they were made over.
+    pub fn apply(self, s: ServiceId, accounts: &mut Accounts<'_>) {
+        accounts.set_info(s, self.info);
         for (k, v) in self.items {
-            a.set_item(k, v);
+            accounts.set_item(k, v);
         }
     }
 }
 
 /// The posterior partial state $\mathbf{e}$ of one accumulation, as changes to the prior one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StateChanges {
+pub struct PartialStateChanges {
     /// The accumulating service's own account, if it exists.
     pub own: Option<AccountDelta>,
     /// Accounts created (`new`).
@@ -177,7 +179,7 @@ pub struct StateChanges {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccumulationOutcome {
     /// $\mathbf{e}$: the posterior partial state.
-    pub changes: StateChanges,
+    pub changes: PartialStateChanges,
     /// $\mathbf{t}$: the deferred transfers made.
     pub transfers: Vec<DeferredTransfer>,
     /// $y$: the accumulation output (yield).
@@ -232,36 +234,41 @@ pub(crate) enum Undo {
 }
 
 /// A read-only view of an account in the regular dimension, with its index (to compute the
-/// state keys of its entries).
+/// state keys of its entries). Its accessors borrow the account's source for `'a`, not the
+/// view.
 #[derive(Clone, Copy)]
 pub(crate) enum AccountView<'a> {
-    /// An account other than the accumulating one.
-    Plain(ServiceId, &'a ServiceAccount),
-    /// The accumulating account: its edits over its prior state.
-    Own(ServiceId, &'a AccountDelta, &'a ServiceAccount),
+    /// An account created during this invocation.
+    Created(ServiceId, &'a ServiceAccount),
+    /// An account of the invocation's initial accounts $\mathbf{e}_\mathbf{d}$.
+    Shared(ServiceId, ServiceInfo, &'a Accounts<'a>),
+    /// The accumulating account: its edits over its initial state.
+    Own(ServiceId, &'a AccountDelta, &'a Accounts<'a>),
 }
 
 impl<'a> AccountView<'a> {
-    pub(crate) fn info(&self) -> &'a ServiceInfo {
+    pub(crate) fn info(&self) -> ServiceInfo {
         match self {
-            AccountView::Plain(_, a) => &a.info,
-            AccountView::Own(_, d, _) => &d.info,
+            AccountView::Created(_, a) => a.info,
+            AccountView::Shared(_, info, _) => *info,
+            AccountView::Own(_, d, _) => d.info,
         }
     }
 
     fn id(&self) -> ServiceId {
         match self {
-            AccountView::Plain(s, _) | AccountView::Own(s, _, _) => *s,
+            AccountView::Created(s, _) | AccountView::Shared(s, _, _) | AccountView::Own(s, _, _) => *s,
         }
     }
 
     /// The entry at state key `key`, whatever its kind.
     pub(crate) fn item(&self, key: &StateKey) -> Option<&'a [u8]> {
-        match self {
-            AccountView::Plain(_, a) => a.item(key),
-            AccountView::Own(_, d, a) => match d.items.get(key) {
+        match *self {
+            AccountView::Created(_, a) => a.item(key),
+            AccountView::Shared(_, _, base) => base.item(key),
+            AccountView::Own(_, d, base) => match d.items.get(key) {
                 Some(v) => v.as_deref(),
-                None => a.item(key),
+                None => base.item(key),
             },
         }
     }
@@ -290,13 +297,11 @@ pub(crate) struct Context<'a> {
     pub env: Env,
     /// $\mathbf{e}$: the partial state the invocation started from (before the incoming
     /// transfers' balance, which is in `own.info`).
-    pub base: &'a PartialState,
+    pub base: &'a PartialState<'a>,
     /// $\mathbf{i}$: the invocation's inputs, for `fetch`.
     pub inputs: &'a [AccumulationInput],
     /// $\mathbf{x}_s$: the accumulating service's index.
     pub id: ServiceId,
-    /// The accumulating account's prior state.
-    pub own_base: &'a ServiceAccount,
     /// $\mathbf{x}_\mathbf{s}$: its edits.
     pub own: AccountDelta,
     pub created: BTreeMap<ServiceId, ServiceAccount>,
@@ -325,12 +330,12 @@ pub(crate) struct Context<'a> {
 
 /// `check` (GP eq:newserviceindex): the first index from `i` on, stepping within the public range,
 /// that is not an account of `accounts`.
-pub fn check_index(accounts: &BTreeMap<ServiceId, ServiceAccount>, mut i: ServiceId) -> ServiceId {
+pub fn check_index(accounts: &Accounts<'_>, mut i: ServiceId) -> ServiceId {
     let s = MIN_PUBLIC_SERVICE_INDEX as u64;
     let range = (1u64 << 32) - (1 << 8) - s;
     // At most `range` steps visit every index of the range once.
     for _ in 0..range {
-        if !accounts.contains_key(&i) {
+        if !accounts.contains(i) {
             return i;
         }
         i = (((i as u64).wrapping_sub(s).wrapping_add(1) % range) + s) as ServiceId;
@@ -357,10 +362,9 @@ impl<'a> Context<'a> {
     pub(crate) fn new(
         spec: &'a ChainSpec,
         env: Env,
-        base: &'a PartialState,
+        base: &'a PartialState<'a>,
         inputs: &'a [AccumulationInput],
         id: ServiceId,
-        own_base: &'a ServiceAccount,
         own_info: ServiceInfo,
     ) -> Self {
         let next_free_id = check_index(
@@ -373,7 +377,6 @@ impl<'a> Context<'a> {
             base,
             inputs,
             id,
-            own_base,
             own: AccountDelta::new(own_info),
             created: BTreeMap::new(),
             removed: BTreeSet::new(),
@@ -415,20 +418,20 @@ impl<'a> Context<'a> {
             return Some(self.own_view());
         }
         if let Some(a) = self.created.get(&id) {
-            return Some(AccountView::Plain(id, a));
+            return Some(AccountView::Created(id, a));
         }
         if self.removed.contains(&id) {
             return None;
         }
-        self.base
-            .accounts
-            .get(&id)
-            .map(|a| AccountView::Plain(id, a))
+        let accounts = &self.base.accounts;
+        accounts
+            .info(id)
+            .map(|info| AccountView::Shared(id, info, accounts))
     }
 
     /// The accumulating account's view.
     pub(crate) fn own_view(&self) -> AccountView<'_> {
-        AccountView::Own(self.id, &self.own, self.own_base)
+        AccountView::Own(self.id, &self.own, &self.base.accounts)
     }
 
     /// Whether `id` is an account of $(\mathbf{x}_\mathbf{e})_\mathbf{d}$.
@@ -554,7 +557,7 @@ impl<'a> Context<'a> {
 
     fn into_outcome(self, gas_used: Gas, yield_hash: Option<Hash>) -> AccumulationOutcome {
         AccumulationOutcome {
-            changes: StateChanges {
+            changes: PartialStateChanges {
                 own: Some(self.own),
                 created: self.created,
                 removed: self.removed,
@@ -611,15 +614,15 @@ impl<K: Ord, V> MapLike<K, V> for BTreeMap<K, V> {
 pub fn accumulate_service(
     spec: &ChainSpec,
     env: Env,
-    state: &PartialState,
+    state: &PartialState<'_>,
     s: ServiceId,
     gas: Gas,
     inputs: &[AccumulationInput],
     cache: &CodeCache,
 ) -> AccumulationOutcome {
-    let Some(account) = state.accounts.get(&s) else {
+    let Some(info) = state.accounts.info(s) else {
         return AccumulationOutcome {
-            changes: StateChanges {
+            changes: PartialStateChanges {
                 privileges: state.privileges.clone(),
                 ..Default::default()
             },
@@ -633,32 +636,29 @@ pub fn accumulate_service(
             AccumulationInput::Operand(_) => 0,
         })
         .fold(0u64, u64::saturating_add);
-    let mut own_info = account.info;
+    let mut own_info = info;
     own_info.balance = own_info.balance.saturating_add(incoming);
     let unchanged = |own_info| AccumulationOutcome {
-        changes: StateChanges {
+        changes: PartialStateChanges {
             own: Some(AccountDelta::new(own_info)),
             privileges: state.privileges.clone(),
             ..Default::default()
         },
         ..Default::default()
     };
-    let code = account
-        .preimage(s, &account.info.code_hash)
-        .and_then(split_code)
-        .map(|(_, c)| c);
+    let code = state.accounts.code(s, &info.code_hash);
     let Some(code) = code.filter(|c| c.len() <= MAX_SERVICE_CODE_SIZE) else {
         return unchanged(own_info);
     };
     // Ψ_M with a blob that is not a standard program: (0, ☇), collapsing to y = I(s, s).
-    let Some(init) = cache.get(&account.info.code_hash, code) else {
+    let Some(init) = cache.get(&info.code_hash, code) else {
         return unchanged(own_info);
     };
     let mut args = Vec::with_capacity(16);
     encode_natural(env.slot as u64, &mut args);
     encode_natural(s as u64, &mut args);
     encode_natural(inputs.len() as u64, &mut args);
-    let mut ctx = Context::new(spec, env, state, inputs, s, account, own_info);
+    let mut ctx = Context::new(spec, env, state, inputs, s, own_info);
     let result = invoke_standard(&init, ACCUMULATE_ENTRY, gas, &args, &mut ctx);
     // C (GP eq:accinvocation): an exceptional halt collapses to y; a 32-octet output is the yield.
     let yield_hash = match &result.output {

@@ -8,14 +8,14 @@
 //! range $\mathbb{N}_{o \dots + l}$ is accessible only if it lies entirely below $2^{32}$
 //! (an empty range always is).
 
-use super::account::{
+use marmalade_state::account::{
     encode_timeslots, request_octets, storage_item_octets, threshold_balance, Footprint,
-    ServiceAccount,
 };
+use marmalade_state::ServiceAccount;
 use super::invoke::{AccountView, Context, DeferredTransfer};
 use marmalade_codec::decode_all;
 use marmalade_crypto::hash::blake2b_256;
-use marmalade_pvm::{HostCalls, HostOutcome, Machine};
+use marmalade_pvm::{HostCalls, HostOutcome, Instance};
 use marmalade_state::key::lookup_key;
 use marmalade_types::constants::{
     ASSURANCE_TIMEOUT_PERIOD, AUTH_POOL_SIZE, AUTH_QUEUE_SIZE, BASE_DEPOSIT, BYTE_DEPOSIT,
@@ -106,44 +106,44 @@ pub const LOG_GAS: u64 = 10;
 const TOP: u64 = 1 << 32;
 
 /// Deducts `g` from the gas counter; `false` (out of gas) if less than `g` was left.
-fn charge(m: &mut Machine, g: u64) -> bool {
+fn charge(m: &mut dyn Instance, g: u64) -> bool {
     let g = i64::try_from(g).unwrap_or(i64::MAX);
-    let enough = m.gas >= g;
-    m.gas = m.gas.saturating_sub(g);
+    let enough = m.gas() >= g;
+    m.set_gas(m.gas().saturating_sub(g));
     enough
 }
 
 /// $\mu_{o \dots + l}$ if $\mathbb{N}_{o \dots + l} \subseteq \mathbb{V}_\mu$.
-fn read(m: &mut Machine, o: u64, l: u64) -> Option<Vec<u8>> {
+fn read(m: &mut dyn Instance, o: u64, l: u64) -> Option<Vec<u8>> {
     if l == 0 {
         return Some(Vec::new());
     }
     if !readable(m, o, l) {
         return None;
     }
-    m.memory.read_vec(o as u32, u32::try_from(l).ok()?).ok()
+    m.read_vec(o as u32, u32::try_from(l).ok()?).ok()
 }
 
 /// Whether $\mathbb{N}_{o \dots + l} \subseteq \mathbb{V}_\mu$.
-fn readable(m: &Machine, o: u64, l: u64) -> bool {
-    l == 0 || (o.checked_add(l).is_some_and(|e| e <= TOP) && m.memory.is_readable(o as u32, l))
+fn readable(m: &dyn Instance, o: u64, l: u64) -> bool {
+    l == 0 || (o.checked_add(l).is_some_and(|e| e <= TOP) && m.is_readable(o as u32, l))
 }
 
 /// $\mu_{o \dots + N}$ as an array, if readable.
-fn read_array<const N: usize>(m: &mut Machine, o: u64) -> Option<[u8; N]> {
+fn read_array<const N: usize>(m: &mut dyn Instance, o: u64) -> Option<[u8; N]> {
     read(m, o, N as u64).and_then(|v| v.try_into().ok())
 }
 
 /// Whether $\mathbb{N}_{o \dots + l} \subseteq \mathbb{V}^*_\mu$.
-fn writable(m: &Machine, o: u64, l: u64) -> bool {
-    l == 0 || (o.checked_add(l).is_some_and(|e| e <= TOP) && m.memory.is_writable(o as u32, l))
+fn writable(m: &dyn Instance, o: u64, l: u64) -> bool {
+    l == 0 || (o.checked_add(l).is_some_and(|e| e <= TOP) && m.is_writable(o as u32, l))
 }
 
 /// The output pattern of `fetch`, `lookup`, `read` and `info`: with $f = \min(\omega_f,
 /// |\mathbf{v}|)$ and $l = \min(\omega_l, |\mathbf{v}| - f)$, panic unless
 /// $\mathbb{N}_{o \dots + l}$ is writable; `NONE` for no value; otherwise write
 /// $\mathbf{v}_{f \dots + l}$ at $o$ and return $|\mathbf{v}|$.
-fn output(m: &mut Machine, v: Option<&[u8]>, o: u64, wf: u64, wl: u64) -> HostOutcome {
+fn output(m: &mut dyn Instance, v: Option<&[u8]>, o: u64, wf: u64, wl: u64) -> HostOutcome {
     let len = v.map_or(0, |v| v.len()) as u64;
     let f = wf.min(len);
     let l = wl.min(len - f);
@@ -151,16 +151,16 @@ fn output(m: &mut Machine, v: Option<&[u8]>, o: u64, wf: u64, wl: u64) -> HostOu
         return HostOutcome::Panic;
     }
     match v {
-        None => m.regs[7] = code::NONE,
+        None => m.set_reg(7, code::NONE),
         Some(v) => {
             if l > 0
-                && m.memory
+                && m
                     .write(o as u32, &v[f as usize..(f + l) as usize])
                     .is_err()
             {
                 return HostOutcome::Panic;
             }
-            m.regs[7] = len;
+            m.set_reg(7, len);
         }
     }
     HostOutcome::Continue
@@ -266,7 +266,7 @@ fn expired(y: u32, t: u32, d: u32) -> bool {
 }
 
 impl HostCalls for Context<'_> {
-    fn host_call(&mut self, call: u64, m: &mut Machine) -> HostOutcome {
+    fn host_call(&mut self, call: u64, m: &mut dyn Instance) -> HostOutcome {
         if call == id::TRANSFER {
             // g = 10 + t depends on the outcome: computed inside.
             return self.transfer(m);
@@ -281,7 +281,7 @@ impl HostCalls for Context<'_> {
         }
         match call {
             id::GAS => {
-                m.regs[7] = m.gas as u64;
+                m.set_reg(7, m.gas() as u64);
                 HostOutcome::Continue
             }
             id::FETCH => self.fetch(m),
@@ -294,7 +294,7 @@ impl HostCalls for Context<'_> {
             id::DESIGNATE => self.designate(m),
             id::CHECKPOINT => {
                 self.checkpoint();
-                m.regs[7] = m.gas as u64;
+                m.set_reg(7, m.gas() as u64);
                 HostOutcome::Continue
             }
             id::NEW => self.new_service(m),
@@ -307,7 +307,7 @@ impl HostCalls for Context<'_> {
             id::PROVIDE => self.provide(m),
             // `log` and unknown calls (including refine's): ω'_7 = WHAT.
             _ => {
-                m.regs[7] = code::WHAT;
+                m.set_reg(7, code::WHAT);
                 HostOutcome::Continue
             }
         }
@@ -317,8 +317,8 @@ impl HostCalls for Context<'_> {
 impl Context<'_> {
     /// `fetch` (GP B.6, $\Omega_Y$) with only the accumulate arguments: $n = \eta'_0$ and
     /// the inputs $\mathbf{i}$.
-    fn fetch(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn fetch(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let small: Vec<u8>;
         let v: Option<&[u8]> = match r[10] {
             0 => {
@@ -348,8 +348,8 @@ impl Context<'_> {
     }
 
     /// `lookup` (GP B.6, $\Omega_L$).
-    fn lookup(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn lookup(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(h) = read_array::<32>(m, r[8]) else {
             return HostOutcome::Panic;
         };
@@ -358,8 +358,8 @@ impl Context<'_> {
     }
 
     /// `read` (GP B.6, $\Omega_R$).
-    fn read(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn read(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(k) = read(m, r[8], r[9]) else {
             return HostOutcome::Panic;
         };
@@ -368,8 +368,8 @@ impl Context<'_> {
     }
 
     /// `write` (GP B.6, $\Omega_W$).
-    fn write(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn write(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(k) = read(m, r[7], r[8]) else {
             return HostOutcome::Panic;
         };
@@ -387,7 +387,7 @@ impl Context<'_> {
             info.adjust(1, storage_item_octets(k.len(), v_z as usize), true);
         }
         if threshold_balance(&info) > info.balance {
-            m.regs[7] = code::FULL;
+            m.set_reg(7, code::FULL);
             return HostOutcome::Continue;
         }
         let value = match v_z {
@@ -403,20 +403,20 @@ impl Context<'_> {
                 self.set_info(info);
             }
         }
-        m.regs[7] = old_len.map_or(code::NONE, |n| n as u64);
+        m.set_reg(7, old_len.map_or(code::NONE, |n| n as u64));
         HostOutcome::Continue
     }
 
     /// `info` (GP B.6, $\Omega_I$).
-    fn info(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
-        let v = self.named(r[7]).map(|a| info_encoding(a.info()));
+    fn info(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
+        let v = self.named(r[7]).map(|a| info_encoding(&a.info()));
         output(m, v.as_deref(), r[8], r[9], r[10])
     }
 
     /// `bless` (GP B.7, $\Omega_B$).
-    fn bless(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn bless(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let cores = self.spec.cores as u64;
         let Some(a) = read(m, r[8], 4 * cores) else {
             return HostOutcome::Panic;
@@ -427,7 +427,7 @@ impl Context<'_> {
         let (Some(manager), Some(delegator), Some(registrar)) =
             (service_id(r[7]), service_id(r[9]), service_id(r[10]))
         else {
-            m.regs[7] = code::WHO;
+            m.set_reg(7, code::WHO);
             return HostOutcome::Continue;
         };
         let assigners = a
@@ -454,26 +454,26 @@ impl Context<'_> {
             .map(|(id, gas)| AlwaysAccumulateMapEntry { id, gas })
             .collect();
         self.set_privileges(p);
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 
     /// `assign` (GP B.7, $\Omega_A$).
-    fn assign(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn assign(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(q) = read(m, r[8], 32 * AUTH_QUEUE_SIZE as u64) else {
             return HostOutcome::Panic;
         };
         let Some(c) = usize::try_from(r[7]).ok().filter(|c| *c < self.spec.cores) else {
-            m.regs[7] = code::CORE;
+            m.set_reg(7, code::CORE);
             return HostOutcome::Continue;
         };
         if self.privileges.assign.get(c) != Some(&self.id) {
-            m.regs[7] = code::HUH;
+            m.set_reg(7, code::HUH);
             return HostOutcome::Continue;
         }
         let Some(a) = service_id(r[9]) else {
-            m.regs[7] = code::WHO;
+            m.set_reg(7, code::WHO);
             return HostOutcome::Continue;
         };
         let queue = AuthQueue(
@@ -485,19 +485,19 @@ impl Context<'_> {
         let mut p = self.privileges.clone();
         p.assign[c] = a;
         self.set_privileges(p);
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 
     /// `designate` (GP B.7, $\Omega_D$).
-    fn designate(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn designate(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let v = self.spec.validators;
         let Some(bytes) = read(m, r[7], 336 * v as u64) else {
             return HostOutcome::Panic;
         };
         if self.id != self.privileges.designate {
-            m.regs[7] = code::HUH;
+            m.set_reg(7, code::HUH);
             return HostOutcome::Continue;
         }
         // 336·V octets always decode as V key sets.
@@ -505,13 +505,13 @@ impl Context<'_> {
             return HostOutcome::Panic;
         };
         self.set_staging_set(keys);
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 
     /// `new` (GP B.7, $\Omega_N$).
-    fn new_service(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn new_service(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let (l, min_item_gas, min_memo_gas, gratis, desired) = (r[8], r[9], r[10], r[11], r[12]);
         let code_hash = match (read_array::<32>(m, r[7]), u32::try_from(l)) {
             (Some(c), Ok(l)) => (c, l),
@@ -524,7 +524,7 @@ impl Context<'_> {
             balance: 0,
             min_item_gas,
             min_memo_gas,
-            bytes: request_octets(l),
+            bytes: request_octets(l.into()),
             deposit_offset: gratis,
             items: 2,
             creation_slot: self.env.slot,
@@ -539,7 +539,7 @@ impl Context<'_> {
             a
         };
         if gratis != 0 && self.id != self.privileges.bless {
-            m.regs[7] = code::HUH;
+            m.set_reg(7, code::HUH);
             return HostOutcome::Continue;
         }
         let mut own = self.own.info;
@@ -547,7 +547,7 @@ impl Context<'_> {
         match own.balance.checked_sub(info.balance) {
             Some(b) if b >= own_threshold => own.balance = b,
             _ => {
-                m.regs[7] = code::CASH;
+                m.set_reg(7, code::CASH);
                 return HostOutcome::Continue;
             }
         }
@@ -555,12 +555,12 @@ impl Context<'_> {
         if registrar && desired < MIN_PUBLIC_SERVICE_INDEX as u64 {
             let i = desired as u32;
             if self.exists(i) {
-                m.regs[7] = code::FULL;
+                m.set_reg(7, code::FULL);
                 return HostOutcome::Continue;
             }
             self.create(i, account(i));
             self.set_info(own);
-            m.regs[7] = i as u64;
+            m.set_reg(7, i as u64);
             return HostOutcome::Continue;
         }
         let i = self.next_free_id;
@@ -570,13 +570,13 @@ impl Context<'_> {
         let next = s + (i as u64).wrapping_sub(s).wrapping_add(42) % ((1 << 32) - s - (1 << 8));
         let next = self.check(next as u32);
         self.set_next_free_id(next);
-        m.regs[7] = i as u64;
+        m.set_reg(7, i as u64);
         HostOutcome::Continue
     }
 
     /// `upgrade` (GP B.7, $\Omega_U$).
-    fn upgrade(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn upgrade(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(c) = read_array::<32>(m, r[7]) else {
             return HostOutcome::Panic;
         };
@@ -585,13 +585,13 @@ impl Context<'_> {
         info.min_item_gas = r[8];
         info.min_memo_gas = r[9];
         self.set_info(info);
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 
     /// `transfer` (GP B.7, $\Omega_T$), gas $10 + t$ with $t = l$ on success, else 0.
-    fn transfer(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn transfer(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let (dest, amount, gas_limit) = (r[7], r[8], r[9]);
         let memo = read_array::<MEMO_SIZE>(m, r[10]);
         let own = self.own.info;
@@ -623,19 +623,19 @@ impl Context<'_> {
                     memo: memo.unwrap_or([0; MEMO_SIZE]),
                     gas: gas_limit,
                 });
-                m.regs[7] = code::OK;
+                m.set_reg(7, code::OK);
                 HostOutcome::Continue
             }
             Ok((c, _)) => {
-                m.regs[7] = c;
+                m.set_reg(7, c);
                 HostOutcome::Continue
             }
         }
     }
 
     /// `eject` (GP B.7, $\Omega_J$).
-    fn eject(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn eject(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(h) = read_array::<32>(m, r[8]) else {
             return HostOutcome::Panic;
         };
@@ -645,10 +645,10 @@ impl Context<'_> {
             .filter(|d| *d != self.id)
             .and_then(|d| self.account(d).map(|a| (d, a)));
         let Some((d, acc)) = target.filter(|(_, a)| a.info().code_hash == own_hash) else {
-            m.regs[7] = code::WHO;
+            m.set_reg(7, code::WHO);
             return HostOutcome::Continue;
         };
-        let info = *acc.info();
+        let info = acc.info();
         let l = info.bytes.max(81) - 81;
         let request = u32::try_from(l)
             .ok()
@@ -660,16 +660,16 @@ impl Context<'_> {
                 own.balance = own.balance.saturating_add(info.balance);
                 self.remove(d);
                 self.set_info(own);
-                m.regs[7] = code::OK;
+                m.set_reg(7, code::OK);
             }
-            _ => m.regs[7] = code::HUH,
+            _ => m.set_reg(7, code::HUH),
         }
         HostOutcome::Continue
     }
 
     /// `query` (GP B.7, $\Omega_Q$).
-    fn query(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn query(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(h) = read_array::<32>(m, r[7]) else {
             return HostOutcome::Panic;
         };
@@ -683,56 +683,56 @@ impl Context<'_> {
             Some(&[x, y]) => (2 + ((x as u64) << 32), y as u64),
             Some(&[x, y, z, ..]) => (3 + ((x as u64) << 32), y as u64 + ((z as u64) << 32)),
         };
-        m.regs[7] = r7;
-        m.regs[8] = r8;
+        m.set_reg(7, r7);
+        m.set_reg(8, r8);
         HostOutcome::Continue
     }
 
     /// `solicit` (GP B.7, $\Omega_S$). A length of $2^{32}$ or more cannot be a request key
     /// (GP eq:serviceaccount: $\mathbb{N}_L$ lengths), so soliciting it is `HUH`.
-    fn solicit(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn solicit(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(h) = read_array::<32>(m, r[7]) else {
             return HostOutcome::Panic;
         };
         let Ok(z) = u32::try_from(r[8]) else {
-            m.regs[7] = code::HUH;
+            m.set_reg(7, code::HUH);
             return HostOutcome::Continue;
         };
         let mut info = self.own.info;
         let new = match self.own_view().request(&h, z).as_deref() {
             None => {
-                info.adjust(2, request_octets(z), true);
+                info.adjust(2, request_octets(z.into()), true);
                 Vec::new()
             }
             Some(&[x, y]) => vec![x, y, self.env.slot],
             Some(_) => {
-                m.regs[7] = code::HUH;
+                m.set_reg(7, code::HUH);
                 return HostOutcome::Continue;
             }
         };
         if info.balance < threshold_balance(&info) {
-            m.regs[7] = code::FULL;
+            m.set_reg(7, code::FULL);
             return HostOutcome::Continue;
         }
         self.set_request(&h, z, Some(&new));
         if info != self.own.info {
             self.set_info(info);
         }
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 
     /// `forget` (GP B.7, $\Omega_F$).
-    fn forget(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn forget(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(h) = read_array::<32>(m, r[7]) else {
             return HostOutcome::Panic;
         };
         let t = self.env.slot;
         let d = self.spec.preimage_expunge_period;
         let Some(z) = u32::try_from(r[8]).ok() else {
-            m.regs[7] = code::HUH;
+            m.set_reg(7, code::HUH);
             return HostOutcome::Continue;
         };
         enum Change {
@@ -745,14 +745,14 @@ impl Context<'_> {
             Some(&[x]) => Change::Set(vec![x, t]),
             Some(&[_, y, w]) if expired(y, t, d) => Change::Set(vec![w, t]),
             _ => {
-                m.regs[7] = code::HUH;
+                m.set_reg(7, code::HUH);
                 return HostOutcome::Continue;
             }
         };
         match change {
             Change::Drop => {
                 let mut info = self.own.info;
-                info.adjust(2, request_octets(z), false);
+                info.adjust(2, request_octets(z.into()), false);
                 self.set_request(&h, z, None);
                 if self.own_view().preimage(&h).is_some() {
                     self.set_preimage(&h, None);
@@ -761,23 +761,24 @@ impl Context<'_> {
             }
             Change::Set(l) => self.set_request(&h, z, Some(&l)),
         }
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 
     /// `yield` (GP B.7, $\Omega_\Taurus$).
-    fn yield_(&mut self, m: &mut Machine) -> HostOutcome {
-        let Some(h) = read_array::<32>(m, m.regs[7]) else {
+    fn yield_(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let o = m.reg(7);
+        let Some(h) = read_array::<32>(m, o) else {
             return HostOutcome::Panic;
         };
         self.set_yield(h);
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 
     /// `provide` (GP B.7, $\Omega_\Aries$).
-    fn provide(&mut self, m: &mut Machine) -> HostOutcome {
-        let r = m.regs;
+    fn provide(&mut self, m: &mut dyn Instance) -> HostOutcome {
+        let r = m.regs();
         let Some(blob) = read(m, r[8], r[9]) else {
             return HostOutcome::Panic;
         };
@@ -787,7 +788,7 @@ impl Context<'_> {
             service_id(r[7])
         };
         let Some((s, a)) = s.and_then(|s| self.account(s).map(|a| (s, a))) else {
-            m.regs[7] = code::WHO;
+            m.set_reg(7, code::WHO);
             return HostOutcome::Continue;
         };
         let h: Hash = blake2b_256(&blob);
@@ -796,11 +797,11 @@ impl Context<'_> {
             .and_then(|z| a.request(&h, z))
             .is_some_and(|l| l.is_empty());
         if !requested || self.provision_index.contains(&(s, h)) {
-            m.regs[7] = code::HUH;
+            m.set_reg(7, code::HUH);
             return HostOutcome::Continue;
         }
         self.add_provision(s, h, blob);
-        m.regs[7] = code::OK;
+        m.set_reg(7, code::OK);
         HostOutcome::Continue
     }
 }

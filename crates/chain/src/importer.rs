@@ -1,26 +1,14 @@
-//! [`Importer`]: the node-side driver of block import over a [`StateStore`].
+//! [`Chain`]: the node's one import loop: blocks on any stored parent, through a
+//! [`BlockExecutor`] (block import $\Upsilon$), into a [`StateStore`] as change sets, with one
+//! incremental state trie moved along the block tree.
 
-use crate::{BlockInfo, MemoryStore, PruneConfig, StateStore, StoreError, StoredState};
-use marmalade_state::{diff, State, StateError, StateKey, StateTrie};
-use marmalade_stf::accumulate::CodeCache;
-use marmalade_stf::import::{import_block_with, ImportError as BlockError};
+use crate::import::{extrinsic_hash, header_hash, import_block, BlockError};
+use marmalade_accumulation::CodeCache;
+use marmalade_state::{State, StateChanges, StateError, StateKey, StateReader, StateTrie};
+use marmalade_store::{BlockRef, MemoryStore, PruneConfig, StateStore, StoreError, StoredState};
 use marmalade_types::serde_hex::to_hex;
 use marmalade_types::{Block, ChainSpec, Hash, Header, HeaderHash, StateRoot, TimeSlot};
 use std::sync::Arc;
-
-/// The block import function: `(spec, prior state, prior root, block, ancestry) -> posterior
-/// state` (the signature of [`marmalade_stf::import::import_block`]; the default is
-/// [`default_import_fn`]). Replaceable so the store's bookkeeping can be tested without real
-/// blocks.
-pub type ImportFn = Box<
-    dyn FnMut(
-        &ChainSpec,
-        &State,
-        &Hash,
-        &Block,
-        Option<&[(TimeSlot, Hash)]>,
-    ) -> Result<State, BlockError>,
->;
 
 /// Blocks imported with one [`CodeCache`] before it is replaced by an empty one.
 ///
@@ -29,41 +17,67 @@ pub type ImportFn = Box<
 /// decoding each live service's code again once per period.
 pub const CODE_CACHE_BLOCKS: u32 = 256;
 
-/// [`marmalade_stf::import::import_block_with`] with a decoded-code cache kept across blocks
-/// (renewed every [`CODE_CACHE_BLOCKS`] imports).
-pub fn default_import_fn() -> ImportFn {
-    let mut cache = CodeCache::new();
-    let mut uses = 0u32;
-    Box::new(move |spec, prior, prior_root, block, ancestry| {
-        uses += 1;
-        if uses > CODE_CACHE_BLOCKS {
-            cache = CodeCache::new();
-            uses = 1;
-        }
-        import_block_with(spec, prior, prior_root, block, ancestry, &cache)
-    })
+/// The execution seam: what turns a prior state and a block into the block's changes.
+/// [`Upsilon`] is the real one; tests of the block tree use stand-ins.
+pub trait BlockExecutor {
+    /// The changes `block` makes to `prior` (whose root is `prior_root`), or why it is
+    /// invalid. `ancestry`: the recent `(slot, hash)` chain ending at the parent, if checked.
+    fn execute(
+        &mut self,
+        spec: &ChainSpec,
+        prior: &dyn StateReader,
+        prior_root: &Hash,
+        block: &Block,
+        ancestry: Option<&[(TimeSlot, Hash)]>,
+    ) -> Result<StateChanges, BlockError>;
 }
 
-/// Why an [`Importer`] request failed.
+/// $\Upsilon$ (GP (4.1)): [`import_block`] with decoded service code kept across blocks
+/// (renewed every [`CODE_CACHE_BLOCKS`] blocks).
+#[derive(Debug, Default)]
+pub struct Upsilon {
+    cache: CodeCache,
+    uses: u32,
+}
+
+impl BlockExecutor for Upsilon {
+    fn execute(
+        &mut self,
+        spec: &ChainSpec,
+        prior: &dyn StateReader,
+        prior_root: &Hash,
+        block: &Block,
+        ancestry: Option<&[(TimeSlot, Hash)]>,
+    ) -> Result<StateChanges, BlockError> {
+        self.uses += 1;
+        if self.uses > CODE_CACHE_BLOCKS {
+            self.cache = CodeCache::new();
+            self.uses = 1;
+        }
+        import_block(spec, prior, prior_root, block, ancestry, &self.cache)
+    }
+}
+
+/// Why a [`Chain`] request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ImportError {
-    /// No state yet: [`Importer::initialize`] was not called (or the importer was reset).
+pub enum ChainError {
+    /// No state yet: [`Chain::initialize`] was not called (or the chain was reset).
     #[error("no state: not initialized")]
     NotInitialized,
-    /// The initial key/values are not a serialized state (GP eq. D.2) for the chain spec.
+    /// The initial key/values are not a serialized state (GP (D.2)) for the chain spec.
     #[error("initial state is invalid: {0}")]
     InvalidState(#[from] StateError),
     /// The block's parent $\mathbf{H}_P$ is not a stored state (never imported, rejected, or
     /// pruned).
     #[error("unknown parent block {}", to_hex(.0))]
     UnknownParent(HeaderHash),
-    /// [`Importer::get_state`] of a block whose state is not stored.
+    /// [`Chain::get_state`] of a block whose state is not stored.
     #[error("unknown block {}", to_hex(.0))]
     UnknownBlock(HeaderHash),
     /// The block is invalid (the state is unchanged).
     #[error(transparent)]
     Block(#[from] BlockError),
-    /// The import function produced a state that does not fit the chain spec (a bug, not a
+    /// The executor produced components that do not fit the chain spec (a bug, not a
     /// property of the block).
     #[error("posterior state does not fit the chain spec: {0}")]
     BadPosterior(StateError),
@@ -72,56 +86,108 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// The reference of `header` in the block tree.
+pub fn block_ref(header: &Header) -> BlockRef {
+    BlockRef {
+        hash: header_hash(header),
+        slot: header.slot,
+        parent: header.parent,
+    }
+}
+
 /// The incremental trie of one stored state, and which.
 struct Cursor {
     trie: StateTrie,
-    state: Arc<State>,
     hash: HeaderHash,
 }
 
 impl Cursor {
-    /// Makes the trie that of `target` by applying the key-level difference of the two states
-    /// (GP eq. D.2): only the changed paths are re-hashed by the next [`StateTrie::root`].
-    ///
-    /// This is how roots are computed for an import on any parent, not only the last block:
-    /// the difference between the trie's state and the new one is computed per component
-    /// and per changed service item, whatever their relation. Measured on the tiny trace
-    /// states (`measure_trie_strategies`, 21–107 keys): moving the trie from two blocks back
-    /// (as from a sibling's state) and taking the root costs 22–53 µs, like the plain
-    /// parent-to-child update (13–23 µs), while rebuilding the trie from scratch costs
-    /// 320–530 µs (every component re-encoded, every node re-hashed); keeping one trie per
-    /// stored state would buy nothing over that and cost the tries' memory. So one trie,
-    /// moved.
-    fn move_to(&mut self, target: &StoredState, spec: &ChainSpec) {
+    /// Makes the trie that of `target`, walking the block tree: the inverse changes of each
+    /// block from the trie's state back to the common ancestor, then the changes of each
+    /// block down to `target`. Only the changed paths are re-hashed by the next
+    /// [`StateTrie::root`]. Where a link is gone (pruned), the trie is rebuilt from the
+    /// target state.
+    fn move_to<S: StateStore>(
+        &mut self,
+        store: &S,
+        target: &StoredState,
+        spec: &ChainSpec,
+    ) -> Result<(), StoreError> {
         if self.hash == target.block.hash {
-            return;
+            return Ok(());
         }
-        if !Arc::ptr_eq(&self.state, &target.state) {
-            self.trie.apply(diff(&self.state, &target.state, spec));
+        // The target's ancestors with their changes, nearest first, until the trie's block.
+        let mut down: Vec<Arc<StateChanges>> = Vec::new();
+        let mut up: Vec<Arc<StateChanges>> = Vec::new();
+        let mut at = target.clone();
+        let from = store.get(&self.hash)?;
+        // Depth bound: a fork is a few blocks deep; beyond that, rebuild.
+        const MAX_WALK: usize = 64;
+        let mut found = false;
+        let mut from_chain: Vec<StoredState> = Vec::new();
+        if let Some(f) = from {
+            let mut c = f;
+            for _ in 0..MAX_WALK {
+                from_chain.push(c.clone());
+                match store.get(&c.block.parent)? {
+                    Some(p) if p.block.hash != c.block.hash => c = p,
+                    _ => break,
+                }
+            }
         }
-        self.state = Arc::clone(&target.state);
+        for _ in 0..MAX_WALK {
+            if let Some(i) = from_chain.iter().position(|s| s.block.hash == at.block.hash) {
+                for s in &from_chain[..i] {
+                    match &s.changes {
+                        Some((_, undo)) => up.push(Arc::clone(undo)),
+                        None => break,
+                    }
+                }
+                found = up.len() == i;
+                break;
+            }
+            let Some((changes, _)) = &at.changes else {
+                break;
+            };
+            down.push(Arc::clone(changes));
+            match store.get(&at.block.parent)? {
+                Some(p) => at = p,
+                None => break,
+            }
+        }
+        if found {
+            for undo in &up {
+                self.trie.apply(undo.key_changes());
+            }
+            for changes in down.iter().rev() {
+                self.trie.apply(changes.key_changes());
+            }
+        } else {
+            self.trie = StateTrie::from_state(&target.state, spec);
+        }
         self.hash = target.block.hash;
+        Ok(())
     }
 }
 
-/// Imports blocks on stored states: the node side of block import.
+/// The chain: a block tree of stored states, imported into by one loop.
 ///
-/// Holds the [`StateStore`], the chain spec, and one incremental [`StateTrie`] positioned on
-/// the last state it computed a root for. A block may be imported on any stored parent (the
-/// fuzz protocol's forks); the trie then moves by the difference between the states.
-pub struct Importer<S: StateStore = MemoryStore> {
+/// Holds the [`StateStore`], the chain spec, the [`BlockExecutor`], and one incremental
+/// [`StateTrie`] positioned on the last state it computed a root for. A block may be imported
+/// on any stored parent (forks); the trie then moves along the tree by change sets.
+pub struct Chain<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     spec: ChainSpec,
     store: S,
-    import: ImportFn,
+    executor: E,
     ancestry_len: usize,
     check_ancestry: bool,
     cursor: Option<Cursor>,
     head: Option<HeaderHash>,
 }
 
-impl<S: StateStore> std::fmt::Debug for Importer<S> {
+impl<S: StateStore, E: BlockExecutor> std::fmt::Debug for Chain<S, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Importer")
+        f.debug_struct("Chain")
             .field("spec", &self.spec.name)
             .field("states", &self.store.state_count())
             .field("ancestry_len", &self.ancestry_len)
@@ -130,38 +196,33 @@ impl<S: StateStore> std::fmt::Debug for Importer<S> {
     }
 }
 
-impl Importer<MemoryStore> {
-    /// An importer over a [`MemoryStore`] keeping headers for an ancestry of `ancestry_len`
-    /// blocks (the lookup-anchor window $\mathsf{L}$ of GP eq. 11.35, or the fuzz protocol's
-    /// reduced `A` = 24 for the tiny spec), importing with
-    /// [`default_import_fn`].
+impl Chain<MemoryStore, Upsilon> {
+    /// A chain over a [`MemoryStore`] keeping headers for an ancestry of `ancestry_len`
+    /// blocks (the lookup-anchor window $\mathsf{L}$ of GP (11.35)), importing with
+    /// [`Upsilon`].
     pub fn new(spec: ChainSpec, ancestry_len: usize) -> Self {
-        Importer::with_store(
+        Chain::with_parts(
             spec,
             MemoryStore::new(PruneConfig::with_ancestry(ancestry_len)),
+            Upsilon::default(),
             ancestry_len,
         )
     }
 }
 
-impl<S: StateStore> Importer<S> {
-    /// An importer over `store`, passing ancestries of at most `ancestry_len` blocks.
-    pub fn with_store(spec: ChainSpec, store: S, ancestry_len: usize) -> Self {
-        Importer {
+impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
+    /// A chain over `store` executing blocks with `executor`, passing ancestries of at most
+    /// `ancestry_len` blocks.
+    pub fn with_parts(spec: ChainSpec, store: S, executor: E, ancestry_len: usize) -> Self {
+        Chain {
             spec,
             store,
-            import: default_import_fn(),
+            executor,
             ancestry_len,
             check_ancestry: false,
             cursor: None,
             head: None,
         }
-    }
-
-    /// Replaces the block import function (for tests).
-    pub fn with_import_fn(mut self, import: ImportFn) -> Self {
-        self.import = import;
-        self
     }
 
     /// The chain spec.
@@ -181,17 +242,28 @@ impl<S: StateStore> Importer<S> {
 
     /// Replaces everything with the state given by `key_values`, as the posterior state of
     /// `header` (whatever the header says: a genesis-like reference point), and returns its
-    /// root $\mathcal{M}_\sigma$ (GP eq. D.5) computed over the pairs exactly as given.
+    /// root $\mathcal{M}_\sigma$ (GP (D.5)) computed over the pairs exactly as given.
     ///
     /// `ancestry`: the recent `(slot, header hash)` pairs before the first block to import
     /// (in any order; the header's own hash may be among them), kept for the lookup-anchor
-    /// check (GP eq. 11.35) of later imports; `None` turns that check off for this chain.
+    /// check (GP (11.35)) of later imports; `None` turns that check off for this chain.
     pub fn initialize(
         &mut self,
         header: &Header,
         key_values: Vec<(StateKey, Vec<u8>)>,
         ancestry: Option<&[(TimeSlot, HeaderHash)]>,
-    ) -> Result<StateRoot, ImportError> {
+    ) -> Result<StateRoot, ChainError> {
+        self.initialize_at(block_ref(header), key_values, ancestry)
+    }
+
+    /// [`Chain::initialize`] with the block given by reference (when only its hash is known,
+    /// as for a trace step's parent).
+    pub fn initialize_at(
+        &mut self,
+        mut info: BlockRef,
+        key_values: Vec<(StateKey, Vec<u8>)>,
+        ancestry: Option<&[(TimeSlot, HeaderHash)]>,
+    ) -> Result<StateRoot, ChainError> {
         self.reset()?;
         let state = State::from_key_values(
             &self.spec,
@@ -201,7 +273,6 @@ impl<S: StateStore> Importer<S> {
         let mut trie = StateTrie::from_key_values(key_values);
         let root = trie.root();
 
-        let mut info = BlockInfo::of(header);
         self.check_ancestry = ancestry.is_some();
         if let Some(given) = ancestry {
             // Oldest first: slots strictly increase along a chain, whatever order they came in.
@@ -215,7 +286,7 @@ impl<S: StateStore> Importer<S> {
             for (i, &(slot, hash)) in items.iter().enumerate() {
                 // The first item's parent is unknown: a self-link marks a chain start.
                 let p = if i == 0 { hash } else { parent };
-                self.store.insert_header(BlockInfo {
+                self.store.insert_header(BlockRef {
                     hash,
                     slot,
                     parent: p,
@@ -226,12 +297,10 @@ impl<S: StateStore> Importer<S> {
                 info.parent = parent;
             }
         }
-        let state = Arc::new(state);
-        self.store.insert(info, root, Arc::clone(&state))?;
+        self.store.insert(info, root, Arc::new(state))?;
         self.store.prune()?;
         self.cursor = Some(Cursor {
             trie,
-            state,
             hash: info.hash,
         });
         self.head = Some(info.hash);
@@ -241,45 +310,55 @@ impl<S: StateStore> Importer<S> {
     /// Imports `block` on the stored state of its parent $\mathbf{H}_P$ and returns the
     /// posterior state root. On error nothing changes.
     ///
-    /// A block already imported is answered with its stored root (its hash fixes its parent
-    /// and contents, hence its posterior state).
-    pub fn import(&mut self, block: &Block) -> Result<StateRoot, ImportError> {
+    /// A block already imported is checked against its own header (the extrinsic hash, GP
+    /// (5.4)) before its stored root is answered: a header hash fixes the parent and the
+    /// header, but only the extrinsic hash ties the extrinsic to it.
+    pub fn import(&mut self, block: &Block) -> Result<StateRoot, ChainError> {
         if self.cursor.is_none() {
-            return Err(ImportError::NotInitialized);
+            return Err(ChainError::NotInitialized);
         }
-        let info = BlockInfo::of(&block.header);
+        let info = block_ref(&block.header);
         if let Some(known) = self.store.get(&info.hash)? {
+            let xt_hash = extrinsic_hash(&block.extrinsic);
+            if xt_hash != block.header.extrinsic_hash {
+                return Err(BlockError::BadExtrinsicHash {
+                    expected: xt_hash,
+                    found: block.header.extrinsic_hash,
+                }
+                .into());
+            }
             self.head = Some(info.hash);
             return Ok(known.root);
         }
         let parent = self
             .store
             .get(&block.header.parent)?
-            .ok_or(ImportError::UnknownParent(block.header.parent))?;
+            .ok_or(ChainError::UnknownParent(block.header.parent))?;
         let ancestry = if self.check_ancestry {
             Some(self.store.ancestry(&parent.block.hash, self.ancestry_len)?)
         } else {
             None
         };
-        let post = (self.import)(
+        let changes = self.executor.execute(
             &self.spec,
-            &parent.state,
+            &*parent.state,
             &parent.root,
             block,
             ancestry.as_deref(),
         )?;
-        post.check_shape(&self.spec)
-            .map_err(ImportError::BadPosterior)?;
+        if let Some(c) = &changes.components {
+            c.check_shape(&self.spec).map_err(ChainError::BadPosterior)?;
+        }
 
-        let cursor = self.cursor.as_mut().ok_or(ImportError::NotInitialized)?;
-        let post = Arc::new(post);
-        // Move from whatever the trie holds (the parent, a sibling, ...) to the new state.
-        cursor.trie.apply(diff(&cursor.state, &post, &self.spec));
-        cursor.state = Arc::clone(&post);
+        let cursor = self.cursor.as_mut().ok_or(ChainError::NotInitialized)?;
+        // Move from whatever the trie holds (the parent, a sibling, ...) to the parent, then
+        // apply the block's changes.
+        cursor.move_to(&self.store, &parent, &self.spec)?;
+        cursor.trie.apply(changes.key_changes());
         cursor.hash = info.hash;
         let root = cursor.trie.root();
 
-        self.store.insert(info, root, post)?;
+        self.store.apply(info, root, changes)?;
         self.store.prune()?;
         self.head = Some(info.hash);
         Ok(root)
@@ -287,26 +366,28 @@ impl<S: StateStore> Importer<S> {
 
     /// The whole posterior state of the block with this hash (or of the initial header), as
     /// key/value pairs in ascending key order, with the bytes its root was computed over.
-    pub fn get_state(
-        &mut self,
-        hash: &HeaderHash,
-    ) -> Result<Vec<(StateKey, Vec<u8>)>, ImportError> {
+    pub fn get_state(&mut self, hash: &HeaderHash) -> Result<Vec<(StateKey, Vec<u8>)>, ChainError> {
         let stored = self
             .store
             .get(hash)?
-            .ok_or(ImportError::UnknownBlock(*hash))?;
-        let cursor = self.cursor.as_mut().ok_or(ImportError::NotInitialized)?;
-        cursor.move_to(&stored, &self.spec);
+            .ok_or(ChainError::UnknownBlock(*hash))?;
+        let cursor = self.cursor.as_mut().ok_or(ChainError::NotInitialized)?;
+        cursor.move_to(&self.store, &stored, &self.spec)?;
         Ok(cursor.trie.iter().map(|(k, v)| (*k, v.to_vec())).collect())
     }
 
+    /// The stored posterior state of the block with this hash.
+    pub fn state(&self, hash: &HeaderHash) -> Result<Option<Arc<State>>, ChainError> {
+        Ok(self.store.get(hash)?.map(|s| s.state))
+    }
+
     /// The stored root of the block with this hash.
-    pub fn state_root(&self, hash: &HeaderHash) -> Result<Option<StateRoot>, ImportError> {
+    pub fn state_root(&self, hash: &HeaderHash) -> Result<Option<StateRoot>, ChainError> {
         Ok(self.store.get(hash)?.map(|s| s.root))
     }
 
-    /// Drops every state, as if freshly created (the import function and policy stay).
-    pub fn reset(&mut self) -> Result<(), ImportError> {
+    /// Drops every state, as if freshly created (the executor and policy stay).
+    pub fn reset(&mut self) -> Result<(), ChainError> {
         self.cursor = None;
         self.head = None;
         self.check_ancestry = false;
