@@ -127,6 +127,31 @@ impl<'a> Accounts<'a> {
         true
     }
 
+    /// Account `s` whole, as it stands: its info and every item (costs the account's items;
+    /// for tests and tools, not for host calls).
+    pub fn account(&self, s: ServiceId) -> Option<ServiceAccount> {
+        let info = self.info(s)?;
+        let mut a = ServiceAccount::new(info);
+        if self.base.service_info(s).is_some() && !matches!(self.infos.get(&s), Some(None)) {
+            for k in self.base.service_item_keys(s) {
+                if let Some(v) = self.base.item(&k) {
+                    a.items.insert(k, v.to_vec());
+                }
+            }
+        }
+        for (k, v) in self.items.iter().filter(|(k, _)| item_service(k) == s) {
+            match v {
+                Some(v) => {
+                    a.items.insert(*k, v.clone());
+                }
+                None => {
+                    a.items.remove(k);
+                }
+            }
+        }
+        Some(a)
+    }
+
     /// The changes to $\delta$ made over the prior state: account infos and items written or
     /// removed.
     #[allow(clippy::type_complexity)]
@@ -225,7 +250,10 @@ mod tests {
         assert!(a.awaits_preimage(1, &h, 4));
         assert!(!a.awaits_preimage(1, &h, 5));
         assert!(!a.awaits_preimage(2, &h, 4));
-        assert!(!a.awaits_preimage(1, &[1; 32], 3), "already provided: [1, 2]");
+        assert!(
+            !a.awaits_preimage(1, &[1; 32], 3),
+            "already provided: [1, 2]"
+        );
         let items = vec![Preimage {
             requester: 1,
             blob: blob.clone(),

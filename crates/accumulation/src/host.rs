@@ -8,15 +8,15 @@
 //! range $\mathbb{N}_{o \dots + l}$ is accessible only if it lies entirely below $2^{32}$
 //! (an empty range always is).
 
-use marmalade_state::account::{
-    encode_timeslots, request_octets, storage_item_octets, threshold_balance, Footprint,
-};
-use marmalade_state::ServiceAccount;
 use super::invoke::{AccountView, Context, DeferredTransfer};
 use marmalade_codec::decode_all;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{HostCalls, HostOutcome, Instance};
+use marmalade_state::account::{
+    encode_timeslots, request_octets, storage_item_octets, threshold_balance, Footprint,
+};
 use marmalade_state::key::lookup_key;
+use marmalade_state::ServiceAccount;
 use marmalade_types::constants::{
     ASSURANCE_TIMEOUT_PERIOD, AUTH_POOL_SIZE, AUTH_QUEUE_SIZE, BASE_DEPOSIT, BYTE_DEPOSIT,
     ITEM_DEPOSIT, MAX_AUTH_CODE_SIZE, MAX_BUNDLE_SIZE, MAX_PACKAGE_EXPORTS, MAX_PACKAGE_EXTRINSICS,
@@ -153,11 +153,7 @@ fn output(m: &mut dyn Instance, v: Option<&[u8]>, o: u64, wf: u64, wl: u64) -> H
     match v {
         None => m.set_reg(7, code::NONE),
         Some(v) => {
-            if l > 0
-                && m
-                    .write(o as u32, &v[f as usize..(f + l) as usize])
-                    .is_err()
-            {
+            if l > 0 && m.write(o as u32, &v[f as usize..(f + l) as usize]).is_err() {
                 return HostOutcome::Panic;
             }
             m.set_reg(7, len);

@@ -14,12 +14,12 @@
 
 use super::account::Accounts;
 use super::pipeline::PartialState;
-use marmalade_state::account::{decode_timeslots, encode_timeslots};
-use marmalade_state::{ServiceAccount, ServiceItems};
 use marmalade_codec::{encode_natural, Encode};
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{invoke_standard, GasModel, StandardInit};
+use marmalade_state::account::{decode_timeslots, encode_timeslots};
 use marmalade_state::key::{lookup_key, preimage_key, storage_key, StateKey};
+use marmalade_state::{ServiceAccount, ServiceItems};
 use marmalade_types::constants::{MAX_SERVICE_CODE_SIZE, MEMO_SIZE, MIN_PUBLIC_SERVICE_INDEX};
 use marmalade_types::{
     AuthQueue, ChainSpec, Entropy, Gas, Hash, Privileges, ServiceId, ServiceInfo, TimeSlot,
@@ -257,7 +257,9 @@ impl<'a> AccountView<'a> {
 
     fn id(&self) -> ServiceId {
         match self {
-            AccountView::Created(s, _) | AccountView::Shared(s, _, _) | AccountView::Own(s, _, _) => *s,
+            AccountView::Created(s, _)
+            | AccountView::Shared(s, _, _)
+            | AccountView::Own(s, _, _) => *s,
         }
     }
 

@@ -136,7 +136,10 @@ impl Cursor {
             }
         }
         for _ in 0..MAX_WALK {
-            if let Some(i) = from_chain.iter().position(|s| s.block.hash == at.block.hash) {
+            if let Some(i) = from_chain
+                .iter()
+                .position(|s| s.block.hash == at.block.hash)
+            {
                 for s in &from_chain[..i] {
                     match &s.changes {
                         Some((_, undo)) => up.push(Arc::clone(undo)),
@@ -347,7 +350,8 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
             ancestry.as_deref(),
         )?;
         if let Some(c) = &changes.components {
-            c.check_shape(&self.spec).map_err(ChainError::BadPosterior)?;
+            c.check_shape(&self.spec)
+                .map_err(ChainError::BadPosterior)?;
         }
 
         let cursor = self.cursor.as_mut().ok_or(ChainError::NotInitialized)?;
@@ -401,7 +405,6 @@ mod tests {
     use super::*;
     use marmalade_state::state_root;
     use marmalade_types::Extrinsic;
-    use std::collections::HashMap;
 
     const SPEC: ChainSpec = ChainSpec::TINY;
 
@@ -426,14 +429,36 @@ mod tests {
     }
 
     fn block(parent: HeaderHash, parent_state_root: StateRoot, slot: TimeSlot, tag: u16) -> Block {
+        let mut header = header(parent, parent_state_root, slot, tag);
+        header.extrinsic_hash = extrinsic_hash(&Extrinsic::default());
         Block {
-            header: header(parent, parent_state_root, slot, tag),
+            header,
             extrinsic: Extrinsic::default(),
         }
     }
 
     /// A stand-in for block import: rejects a block whose $\mathbf{H}_R$ is not the prior
     /// root or whose author index is `0xffff`; otherwise sets τ and writes one storage item.
+    fn fake_changes(
+        prior: &dyn StateReader,
+        prior_root: &Hash,
+        block: &Block,
+    ) -> Result<StateChanges, BlockError> {
+        let h = &block.header;
+        if h.parent_state_root != *prior_root || h.author_index == 0xffff {
+            return Err(BlockError::BadSeal);
+        }
+        let mut c = prior.components().clone();
+        c.tau = h.slot;
+        let mut ch = StateChanges::with_components(prior.components(), c);
+        ch.items.insert(
+            marmalade_state::storage_key(7, &h.author_index.to_le_bytes()),
+            Some(h.slot.to_le_bytes().to_vec()),
+        );
+        Ok(ch)
+    }
+
+    /// The posterior state [`fake_changes`] makes.
     fn fake(
         _: &ChainSpec,
         prior: &State,
@@ -441,18 +466,39 @@ mod tests {
         block: &Block,
         _: Option<&[(TimeSlot, Hash)]>,
     ) -> Result<State, BlockError> {
-        let h = &block.header;
-        if h.parent_state_root != *prior_root || h.author_index == 0xffff {
-            return Err(BlockError::BadSeal);
+        fake_changes(prior, prior_root, block).map(|ch| prior.derive(&ch))
+    }
+
+    /// An executor calling a closure.
+    struct Fake<F>(F);
+
+    impl<F> BlockExecutor for Fake<F>
+    where
+        F: FnMut(Option<&[(TimeSlot, Hash)]>),
+    {
+        fn execute(
+            &mut self,
+            _: &ChainSpec,
+            prior: &dyn StateReader,
+            prior_root: &Hash,
+            block: &Block,
+            ancestry: Option<&[(TimeSlot, Hash)]>,
+        ) -> Result<StateChanges, BlockError> {
+            (self.0)(ancestry);
+            fake_changes(prior, prior_root, block)
         }
-        let mut post = prior.clone();
-        post.tau = h.slot;
-        post.set_storage(
-            7,
-            &h.author_index.to_le_bytes(),
-            Some(h.slot.to_le_bytes().to_vec()),
-        );
-        Ok(post)
+    }
+
+    fn chain_with<F: FnMut(Option<&[(TimeSlot, Hash)]>)>(
+        ancestry_len: usize,
+        f: F,
+    ) -> Chain<MemoryStore, Fake<F>> {
+        Chain::with_parts(
+            SPEC,
+            MemoryStore::new(PruneConfig::with_ancestry(ancestry_len)),
+            Fake(f),
+            ancestry_len,
+        )
     }
 
     fn genesis() -> (Header, State) {
@@ -462,8 +508,10 @@ mod tests {
         (header([0; 32], [0; 32], 0, 0), s)
     }
 
-    fn importer() -> Importer {
-        Importer::new(SPEC, 24).with_import_fn(Box::new(fake))
+    type Silent = fn(Option<&[(TimeSlot, Hash)]>);
+
+    fn importer() -> Chain<MemoryStore, Fake<Silent>> {
+        chain_with(24, |_| {})
     }
 
     #[test]
@@ -473,18 +521,18 @@ mod tests {
         let kvs = s.to_key_values(&SPEC);
         let root = imp.initialize(&h, kvs.clone(), None).unwrap();
         assert_eq!(root, state_root(&s, &SPEC));
-        let hash = crate::header_hash(&h);
+        let hash = header_hash(&h);
         assert_eq!(imp.get_state(&hash).unwrap(), kvs);
         assert_eq!(imp.head(), Some(hash));
         let mut bad = kvs.clone();
         bad.retain(|(k, _)| k[0] != 1);
         assert!(matches!(
             imp.initialize(&h, bad, None),
-            Err(ImportError::InvalidState(_))
+            Err(ChainError::InvalidState(_))
         ));
         assert!(matches!(
             imp.import(&block(hash, root, 1, 1)),
-            Err(ImportError::NotInitialized)
+            Err(ChainError::NotInitialized)
         ));
     }
 
@@ -496,14 +544,14 @@ mod tests {
         let (gh, gs) = genesis();
         let mut imp = importer();
         let mut root = imp.initialize(&gh, gs.to_key_values(&SPEC), None).unwrap();
-        let mut parent = crate::header_hash(&gh);
+        let mut parent = header_hash(&gh);
         let mut parent_state = gs;
         for slot in 1..60u32 {
             for tag in [11u16, 0xffff, 12, 13] {
                 let b = block(parent, root, slot, tag);
                 let got = imp.import(&b);
                 if tag == 0xffff {
-                    assert_eq!(got, Err(ImportError::Block(BlockError::BadSeal)));
+                    assert_eq!(got, Err(ChainError::Block(BlockError::BadSeal)));
                     continue;
                 }
                 let want = fake(&SPEC, &parent_state, &root, &b, None).unwrap();
@@ -512,7 +560,7 @@ mod tests {
             // A block on an unknown parent, and a stale root, are rejected.
             assert_eq!(
                 imp.import(&block([9; 32], root, slot, 1)),
-                Err(ImportError::UnknownParent([9; 32]))
+                Err(ChainError::UnknownParent([9; 32]))
             );
             assert!(imp.import(&block(parent, [1; 32], slot, 1)).is_err());
             // The original.
@@ -520,10 +568,16 @@ mod tests {
             let post = fake(&SPEC, &parent_state, &root, &b, None).unwrap();
             let r = imp.import(&b).unwrap();
             assert_eq!(r, state_root(&post, &SPEC));
-            // Importing it again answers the same root.
+            // Importing it again answers the same root; with another extrinsic, an error.
             assert_eq!(imp.import(&b).unwrap(), r);
+            let mut other = b.clone();
+            other.extrinsic.preimages.push(Default::default());
+            assert!(matches!(
+                imp.import(&other),
+                Err(ChainError::Block(BlockError::BadExtrinsicHash { .. }))
+            ));
             // get_state of a sibling, then continue from the original.
-            let sib = crate::header_hash(&block(parent, root, slot, 12).header);
+            let sib = header_hash(&block(parent, root, slot, 12).header);
             let want = fake(
                 &SPEC,
                 &parent_state,
@@ -534,7 +588,7 @@ mod tests {
             .unwrap()
             .to_key_values(&SPEC);
             assert_eq!(imp.get_state(&sib).unwrap(), want);
-            parent = crate::header_hash(&b.header);
+            parent = header_hash(&b.header);
             parent_state = post;
             root = r;
             assert!(imp.store().state_count() <= 4 * 4);
@@ -544,8 +598,8 @@ mod tests {
             parent_state.to_key_values(&SPEC)
         );
         assert!(matches!(
-            imp.get_state(&crate::header_hash(&gh)),
-            Err(ImportError::UnknownBlock(_))
+            imp.get_state(&header_hash(&gh)),
+            Err(ChainError::UnknownBlock(_))
         ));
     }
 
@@ -557,22 +611,15 @@ mod tests {
         type Log = Vec<Vec<(TimeSlot, Hash)>>;
         let seen: Arc<std::sync::Mutex<Log>> = Default::default();
         let log = Arc::clone(&seen);
-        let mut imp = Importer::new(SPEC, 4).with_import_fn(Box::new(
-            move |spec: &ChainSpec,
-                  p: &State,
-                  r: &Hash,
-                  b: &Block,
-                  a: Option<&[(TimeSlot, Hash)]>| {
-                log.lock()
-                    .unwrap()
-                    .push(a.map(<[_]>::to_vec).unwrap_or_default());
-                fake(spec, p, r, b, a)
-            },
-        ));
+        let mut imp = chain_with(4, move |a: Option<&[(TimeSlot, Hash)]>| {
+            log.lock()
+                .unwrap()
+                .push(a.map(<[_]>::to_vec).unwrap_or_default());
+        });
         let (gh, gs) = genesis();
         let mut gh = gh;
         gh.slot = 10;
-        let g = crate::header_hash(&gh);
+        let g = header_hash(&gh);
         let given = [(9, [9; 32]), (10, g), (7, [7; 32]), (3, [3; 32])];
         let mut root = imp
             .initialize(&gh, gs.to_key_values(&SPEC), Some(&given))
@@ -581,7 +628,7 @@ mod tests {
         for slot in 11..14 {
             let b = block(parent, root, slot, 1);
             root = imp.import(&b).unwrap();
-            parent = crate::header_hash(&b.header);
+            parent = header_hash(&b.header);
         }
         let seen = seen.lock().unwrap();
         assert_eq!(
@@ -596,141 +643,9 @@ mod tests {
 
     #[test]
     fn ancestry_is_none_without_the_feature() {
-        let mut imp = Importer::new(SPEC, 24).with_import_fn(Box::new(
-            |spec: &ChainSpec, p: &State, r: &Hash, b: &Block, a: Option<&[(TimeSlot, Hash)]>| {
-                assert!(a.is_none());
-                fake(spec, p, r, b, a)
-            },
-        ));
+        let mut imp = chain_with(24, |a: Option<&[(TimeSlot, Hash)]>| assert!(a.is_none()));
         let (gh, gs) = genesis();
         let root = imp.initialize(&gh, gs.to_key_values(&SPEC), None).unwrap();
-        imp.import(&block(crate::header_hash(&gh), root, 1, 1))
-            .unwrap();
-    }
-
-    /// Real states: every step of the `storage` trace imported through the store with the
-    /// trace's posterior states standing in for block import; the incremental roots must be
-    /// the recorded ones, including after detours through a sibling's state.
-    #[test]
-    fn trace_chain_roots() {
-        use marmalade_state::{Genesis, TraceStep};
-        use marmalade_types::decode_all;
-        let root_dir = match std::env::var_os("JAM_VECTORS") {
-            Some(v) if !v.is_empty() => std::path::PathBuf::from(v),
-            _ => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.jam-vectors"),
-        };
-        let dir = root_dir.join("jam-test-vectors/traces/storage");
-        assert!(dir.is_dir(), "trace vectors missing at {}", dir.display());
-        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
-        let genesis: Genesis = decode_all(&read("genesis.bin"), SPEC.seq_lens()).unwrap();
-        let mut steps = Vec::new();
-        for i in 1..=100 {
-            let Ok(bytes) = std::fs::read(dir.join(format!("{i:08}.bin"))) else {
-                continue;
-            };
-            steps.push(decode_all::<TraceStep>(&bytes, SPEC.seq_lens()).unwrap());
-        }
-        assert!(steps.len() > 50);
-        let posts: HashMap<HeaderHash, State> = steps
-            .iter()
-            .map(|s| {
-                (
-                    crate::header_hash(&s.block.header),
-                    s.post_state.to_state(&SPEC).unwrap(),
-                )
-            })
-            .collect();
-        let mut imp = Importer::new(SPEC, 24).with_import_fn(Box::new(
-            move |_: &ChainSpec, _: &State, r: &Hash, b: &Block, _: Option<&[(TimeSlot, Hash)]>| {
-                if b.header.parent_state_root != *r {
-                    return Err(BlockError::BadSeal);
-                }
-                posts
-                    .get(&crate::header_hash(&b.header))
-                    .cloned()
-                    .ok_or(BlockError::BadSeal)
-            },
-        ));
-        let root = imp
-            .initialize(&genesis.header, genesis.state.key_values(), None)
-            .unwrap();
-        assert_eq!(root, genesis.state.state_root);
-        let mut detours = 0;
-        for (i, step) in steps.iter().enumerate() {
-            let r = imp.import(&step.block);
-            if step.pre_state.state_root == step.post_state.state_root {
-                // An invalid block in the trace: posterior = prior.
-                continue;
-            }
-            assert_eq!(r.unwrap(), step.post_state.state_root, "step {}", i + 1);
-            // Every few steps move the trie to the parent's state and back through get_state.
-            if i % 7 == 3 {
-                let p = step.block.header.parent;
-                if imp.state_root(&p).unwrap().is_some() {
-                    let kvs = imp.get_state(&p).unwrap();
-                    let mut want = step.pre_state.key_values();
-                    want.sort();
-                    assert_eq!(kvs, want);
-                    detours += 1;
-                }
-            }
-        }
-        assert!(detours > 5);
-    }
-}
-
-#[cfg(test)]
-mod measure {
-    use super::*;
-    use marmalade_state::TraceStep;
-    use marmalade_types::decode_all;
-    use std::time::{Duration, Instant};
-
-    /// Timings behind [`Cursor::move_to`]'s choice: `cargo test --release -p marmalade-store
-    /// -- --ignored --nocapture measure`.
-    #[test]
-    #[ignore]
-    fn measure_trie_strategies() {
-        let spec = ChainSpec::TINY;
-        for set in ["storage", "preimages", "fallback"] {
-            let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../.jam-vectors/jam-test-vectors/traces")
-                .join(set);
-            let states: Vec<State> = (1..=100)
-                .filter_map(|i| std::fs::read(dir.join(format!("{i:08}.bin"))).ok())
-                .map(|b| decode_all::<TraceStep>(&b, spec.seq_lens()).unwrap())
-                .map(|s| s.post_state.to_state(&spec).unwrap())
-                .collect();
-            let (mut rebuild, mut step, mut detour) =
-                (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-            let mut trie = StateTrie::from_state(&states[0], &spec);
-            trie.root();
-            let mut other = trie.clone();
-            for k in 2..states.len() {
-                let t = Instant::now();
-                let mut t0 = StateTrie::from_state(&states[k], &spec);
-                t0.root();
-                rebuild += t.elapsed();
-                // Parent to child.
-                let t = Instant::now();
-                trie.apply(diff(&states[k - 1], &states[k], &spec));
-                trie.root();
-                step += t.elapsed();
-                // From two blocks back (as from a sibling's state) to the child.
-                let t = Instant::now();
-                other.apply(diff(&states[k - 2], &states[k], &spec));
-                other.root();
-                detour += t.elapsed();
-                other.apply(diff(&states[k], &states[k - 1], &spec));
-            }
-            let n = (states.len() - 2) as u32;
-            println!(
-                "{set}: {} keys; per block: rebuild {:?}, parent->child {:?}, sibling->child {:?}",
-                states.last().map_or(0, |s| s.to_key_values(&spec).len()),
-                rebuild / n,
-                step / n,
-                detour / n
-            );
-        }
+        imp.import(&block(header_hash(&gh), root, 1, 1)).unwrap();
     }
 }

@@ -12,12 +12,12 @@
 //!   marking an invalid block).
 
 use crate::CaseOutcome;
+use marmalade_chain::{block_ref, Chain};
 use marmalade_codec::decode_all;
 use marmalade_state::{
     classify, diff_key_values, state_root, Component, Components, KeyKind, KeyValueDiff, State,
     TraceStep,
 };
-use marmalade_chain::{block_ref, Chain};
 use marmalade_store::BlockRef;
 use marmalade_types::{ChainSpec, ServiceInfo};
 use serde_json::{json, Value};
@@ -180,8 +180,8 @@ mod tests {
         let step = load(&path).expect("the vectors are unpacked");
         let mut state = step.post_state.to_state(&spec).unwrap();
         let expected = state.to_key_values(&spec);
-        state.tau += 1;
-        state.pi.vals_curr[3].blocks += 1;
+        state.components.tau += 1;
+        state.components.pi.vals_curr[3].blocks += 1;
         if let Some(info) = state.accounts.values_mut().next() {
             info.balance += 1;
         }

@@ -68,9 +68,13 @@ fn step(
 /// they break (and the prior state, only borrowed, is unchanged).
 #[test]
 fn tampered_blocks_are_rejected() {
-    use marmalade_stf::import::{extrinsic_hash, import_block, ImportError};
+    use marmalade_accumulation::CodeCache;
+    use marmalade_chain::{extrinsic_hash, BlockError as ImportError};
     use marmalade_stf::{assurances, preimages, reports};
     let spec = marmalade_types::ChainSpec::TINY;
+    let import_block = |spec: &_, pre: &marmalade_state::State, root: &_, block: &_, anc| {
+        marmalade_chain::import_block(spec, pre, root, block, anc, &CodeCache::new())
+    };
     let import = |set: &str, n: u32, tamper: &dyn Fn(&mut marmalade_types::Block)| {
         let (pre, root, mut block) = step(set, n);
         tamper(&mut block);

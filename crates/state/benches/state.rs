@@ -1,10 +1,10 @@
 //! State serialization and roots on the largest state of the block-import traces: decoding
 //! from key/value pairs, encoding back, the from-scratch root, and one step's incremental
-//! update (per-component diff, trie update, root).
+//! (import-side change sets are benchmarked in the chain crate).
 //!
 //! Needs the vectors (`$JAM_VECTORS`, else `.jam-vectors` at the workspace root).
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use marmalade_codec::decode_all;
 use marmalade_state::*;
 use marmalade_types::ChainSpec;
@@ -51,8 +51,6 @@ fn bench(c: &mut Criterion) {
         bytes
     );
     let post = raw.to_state(&SPEC).unwrap();
-    let pre = step.pre_state.to_state(&SPEC).unwrap();
-    eprintln!("step diff: {} keys", diff(&pre, &post, &SPEC).len());
 
     let mut g = c.benchmark_group("state");
     g.bench_function("from_key_values", |b| {
@@ -71,19 +69,6 @@ fn bench(c: &mut Criterion) {
             let kvs = s.to_key_values(&SPEC);
             marmalade_merkle::state_root(kvs)
         })
-    });
-    g.bench_function("diff", |b| b.iter(|| diff(&pre, &post, &SPEC)));
-    let mut trie = StateTrie::from_state(&pre, &SPEC);
-    trie.root();
-    g.bench_function("incremental diff+apply+root", |b| {
-        b.iter_batched_ref(
-            || trie.clone(),
-            |t| {
-                t.apply(diff(&pre, &post, &SPEC));
-                t.root()
-            },
-            BatchSize::SmallInput,
-        )
     });
     g.finish();
 }

@@ -68,7 +68,8 @@ impl StateChanges {
     /// The changes to $T(\sigma)$ (GP (D.2)) key by key, sorted: each replaced component
     /// encoded, each account info encoded, each item as it is.
     pub fn key_changes(&self) -> Vec<KeyChange> {
-        let mut out = Vec::with_capacity(self.replaced.len() + self.accounts.len() + self.items.len());
+        let mut out =
+            Vec::with_capacity(self.replaced.len() + self.accounts.len() + self.items.len());
         if let Some(c) = &self.components {
             for &component in &self.replaced {
                 out.push((component.key(), Some(c.encode_component(component))));
@@ -80,7 +81,7 @@ impl StateChanges {
         for (k, v) in &self.items {
             out.push((*k, v.clone()));
         }
-        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out.sort_unstable_by_key(|a| a.0);
         out
     }
 

@@ -24,13 +24,13 @@ pub mod root;
 pub mod state;
 pub mod trace;
 
+pub use account::{ServiceAccount, ServiceItems};
+pub use changes::{StateChanges, StateReader};
+pub use items::{ItemValue, Items};
 pub use key::{
     classify, component_key, indexed_key, item_key, item_key_from_hash, item_service, lookup_key,
     preimage_key, service_info_key, storage_key, Component, KeyKind, StateKey,
 };
-pub use account::{ServiceAccount, ServiceItems};
-pub use changes::{StateChanges, StateReader};
-pub use items::{ItemValue, Items};
 pub use root::{state_root, KeyChange, StateTrie};
 pub use state::{AccumulationOutput, AccumulationOutputs, Components, State, StateError};
 pub use trace::{

@@ -5,8 +5,7 @@ use crate::account::ServiceItems;
 use crate::changes::{StateChanges, StateReader};
 use crate::items::{ItemValue, Items};
 use crate::key::{
-    classify, lookup_key, preimage_key, service_info_key, storage_key, Component, KeyKind,
-    StateKey,
+    classify, lookup_key, preimage_key, service_info_key, storage_key, Component, KeyKind, StateKey,
 };
 use marmalade_codec::{decode_all, Decode, Encode, Reader};
 use marmalade_types::{
@@ -475,9 +474,7 @@ impl State {
                         return Err(StateError::DuplicateKey { key, kind });
                     }
                     *slot = true;
-                    state
-                        .components
-                        .decode_component(spec, c, value.as_ref())?;
+                    state.components.decode_component(spec, c, value.as_ref())?;
                 }
                 KeyKind::ServiceInfo(service) => {
                     let info: ServiceInfo = decode_all(value.as_ref(), spec.seq_lens())
@@ -508,7 +505,12 @@ impl State {
     }
 
     /// Sets or removes preimage $\mathbf{p}[h]$ of service `s`, returning the previous value.
-    pub fn set_preimage(&mut self, s: ServiceId, h: &Hash, p: Option<Vec<u8>>) -> Option<ItemValue> {
+    pub fn set_preimage(
+        &mut self,
+        s: ServiceId,
+        h: &Hash,
+        p: Option<Vec<u8>>,
+    ) -> Option<ItemValue> {
         self.set_item(preimage_key(s, h), p)
     }
 
@@ -618,7 +620,8 @@ mod tests {
     fn sample(spec: &ChainSpec) -> State {
         let mut s = State::empty(spec);
         s.components.tau = 77;
-        s.components.gamma_s = TicketsOrKeys::Tickets(vec![TicketBody::default(); spec.epoch_len()]);
+        s.components.gamma_s =
+            TicketsOrKeys::Tickets(vec![TicketBody::default(); spec.epoch_len()]);
         s.components.gamma_a = vec![TicketBody {
             id: [3; 32],
             attempt: 1,
@@ -666,12 +669,19 @@ mod tests {
         assert_eq!(v[off], 0, "tickets discriminator");
         assert_eq!(v[off + 1 + 12 * 33], 1, "accumulator length prefix");
         assert_eq!(
-            State::empty(&spec).components.encode_component(Component::Safrole)[off],
+            State::empty(&spec)
+                .components
+                .encode_component(Component::Safrole)[off],
             1
         );
-        assert_eq!(s.components.encode_component(Component::Timeslot), vec![77, 0, 0, 0]);
         assert_eq!(
-            s.components.encode_component(Component::AccumulationOutputs).len(),
+            s.components.encode_component(Component::Timeslot),
+            vec![77, 0, 0, 0]
+        );
+        assert_eq!(
+            s.components
+                .encode_component(Component::AccumulationOutputs)
+                .len(),
             1 + 36
         );
         assert_eq!(s.accounts[&5].encode().len(), 89);
@@ -685,7 +695,9 @@ mod tests {
         let mut dup = kvs.clone();
         dup.push((
             Component::Safrole.key(),
-            sample(&spec).components.encode_component(Component::Safrole),
+            sample(&spec)
+                .components
+                .encode_component(Component::Safrole),
         ));
         assert!(matches!(
             State::from_key_values(&spec, dup),

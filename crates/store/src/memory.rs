@@ -1,7 +1,7 @@
 //! [`MemoryStore`]: recent states in memory, pruned by block height.
 
-use crate::{BlockRef, StateStore, StoreResult, StoredState};
 use crate::StoreError;
+use crate::{BlockRef, StateStore, StoreResult, StoredState};
 use marmalade_state::{State, StateChanges};
 use marmalade_types::{HeaderHash, StateRoot, TimeSlot};
 use std::collections::{BTreeMap, HashMap};

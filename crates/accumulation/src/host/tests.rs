@@ -3,13 +3,13 @@
 
 use super::code::*;
 use super::*;
-use crate::accumulate::account::{encode_timeslots, Accounts, ServiceAccount};
-use crate::accumulate::invoke::{
-    check_index, initial_index_candidate, AccumulationInput, Context, Env,
-};
-use crate::accumulate::pipeline::PartialState;
+use crate::account::Accounts;
+use crate::invoke::{check_index, initial_index_candidate, AccumulationInput, Context, Env};
+use crate::pipeline::PartialState;
 use marmalade_pvm::{Access, HostCalls, HostOutcome, Machine};
+use marmalade_state::account::encode_timeslots;
 use marmalade_state::key::preimage_key;
+use marmalade_state::{ServiceAccount, ServiceItems};
 use marmalade_types::{
     AuthQueue, AuthQueues, ChainSpec, Privileges, ServiceInfo, ValidatorData, ValidatorsData,
 };
@@ -27,7 +27,7 @@ const BAD: u64 = 0x50000;
 const PREIMAGE: &[u8] = b"preimage";
 
 /// Sets request $(h, z)$ of account `a` (index `s`) to `l` without touching its footprint.
-fn set_request(a: &mut ServiceAccount, s: u32, h: &Hash, z: u32, l: &[u32]) {
+fn set_request(a: &mut Accounts<'_>, s: u32, h: &Hash, z: u32, l: &[u32]) {
     a.set_item(lookup_key(s, h, z), Some(encode_timeslots(l)));
 }
 
@@ -50,10 +50,15 @@ fn account(s: u32, balance: u64) -> ServiceAccount {
     a
 }
 
-fn state() -> PartialState {
-    let accounts: Accounts = [(ME, account(ME, 10_000)), (OTHER, account(OTHER, 10_000))]
-        .into_iter()
-        .collect();
+/// An empty prior state for the accounts to be written over.
+fn empty_base() -> &'static marmalade_state::State {
+    Box::leak(Box::new(marmalade_state::State::empty(SPEC)))
+}
+
+fn state() -> PartialState<'static> {
+    let mut accounts = Accounts::new(empty_base());
+    accounts.insert(ME, account(ME, 10_000));
+    accounts.insert(OTHER, account(OTHER, 10_000));
     PartialState {
         accounts,
         staging_set: ValidatorsData(vec![ValidatorData::NULL; SPEC.validators]),
@@ -75,9 +80,9 @@ fn env() -> Env {
     }
 }
 
-fn ctx<'a>(st: &'a PartialState, inputs: &'a [AccumulationInput]) -> Context<'a> {
-    let own = &st.accounts[&ME];
-    Context::new(SPEC, env(), st, inputs, ME, own, own.info)
+fn ctx<'a>(st: &'a PartialState<'a>, inputs: &'a [AccumulationInput]) -> Context<'a> {
+    let info = st.accounts.info(ME).unwrap();
+    Context::new(SPEC, env(), st, inputs, ME, info)
 }
 
 fn machine(gas: i64) -> Machine {
@@ -298,7 +303,10 @@ fn write_outcomes_and_footprint() {
         HostOutcome::Panic
     );
     let st2 = c.base;
-    assert_eq!(st2.accounts[&ME].storage(ME, b"key"), Some(&b"value"[..]));
+    assert_eq!(
+        st2.accounts.account(ME).unwrap().storage(ME, b"key"),
+        Some(&b"value"[..])
+    );
 }
 
 #[test]
@@ -311,7 +319,7 @@ fn info_outcomes() {
     let v = get(&mut m, RW, 96);
     assert_eq!(&v[..32], &[1; 32]);
     assert_eq!(u64::from_le_bytes(v[32..40].try_into().unwrap()), 10_000);
-    let t = threshold_balance(&st.accounts[&ME].info);
+    let t = threshold_balance(&st.accounts.account(ME).unwrap().info);
     assert_eq!(u64::from_le_bytes(v[40..48].try_into().unwrap()), t);
     ok(call(&mut c, &mut m, id::INFO, &[OTHER as u64, RW, 32, 8]));
     assert_eq!(get(&mut m, RW, 8), 10_000u64.to_le_bytes());
@@ -487,8 +495,8 @@ fn new_service_indices() {
     assert_eq!(ctx(&st, &[]).next_free_id, cand);
     // check steps past taken indices, wrapping within the public range
     let top = u32::MAX - 256;
-    let taken: std::collections::BTreeMap<u32, ServiceAccount> =
-        [(top, ServiceAccount::default())].into_iter().collect();
+    let mut taken = Accounts::new(empty_base());
+    taken.insert(top, ServiceAccount::default());
     assert_eq!(check_index(&taken, top), MIN_PUBLIC_SERVICE_INDEX);
     assert_eq!(check_index(&taken, 70_000), 70_000);
 }
@@ -607,7 +615,7 @@ fn eject_outcomes() {
 #[test]
 fn query_outcomes() {
     let mut st = state();
-    let me = st.accounts.get_mut(&ME).unwrap();
+    let me = &mut st.accounts;
     for (n, l) in [
         (0u32, vec![]),
         (1, vec![5]),
@@ -640,7 +648,7 @@ fn query_outcomes() {
 #[test]
 fn solicit_outcomes() {
     let mut st = state();
-    set_request(st.accounts.get_mut(&ME).unwrap(), ME, &[2; 32], 9, &[5, 6]);
+    set_request(&mut st.accounts, ME, &[2; 32], 9, &[5, 6]);
     let mut c = ctx(&st, &[]);
     let mut m = machine(1000);
     let before = c.own.info;
@@ -669,7 +677,7 @@ fn solicit_outcomes() {
 #[test]
 fn forget_outcomes() {
     let mut st = state();
-    let me = st.accounts.get_mut(&ME).unwrap();
+    let me = &mut st.accounts;
     let cases: [(u8, Vec<u32>); 6] = [
         (0, vec![]),
         (1, vec![5]),
@@ -680,8 +688,10 @@ fn forget_outcomes() {
     ];
     for (n, l) in &cases {
         set_request(me, ME, &[*n; 32], 9, l);
-        me.info.items += 2;
-        me.info.bytes += 90;
+        let mut info = me.info(ME).unwrap();
+        info.items += 2;
+        info.bytes += 90;
+        me.set_info(ME, info);
     }
     me.set_item(preimage_key(ME, &[0; 32]), Some(vec![0; 9]));
     let mut c = ctx(&st, &[]);
@@ -731,13 +741,7 @@ fn provide_outcomes() {
     let mut st = state();
     let blob = b"wanted".to_vec();
     let h = blake2b_256(&blob);
-    set_request(
-        st.accounts.get_mut(&OTHER).unwrap(),
-        OTHER,
-        &h,
-        blob.len() as u32,
-        &[],
-    );
+    set_request(&mut st.accounts, OTHER, &h, blob.len() as u32, &[]);
     let mut c = ctx(&st, &[]);
     let mut m = machine(1000);
     put(&mut m, RW, &blob);

@@ -1,10 +1,11 @@
 //! End-to-end tests of $\Psi_A$ and the rounds, with small hand-assembled services.
 
 use super::*;
-use crate::accumulate::account::ServiceAccount;
+use crate::account::Accounts;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{ProgramCode, StandardProgram};
 use marmalade_state::key::{preimage_key, storage_key};
+use marmalade_state::ServiceAccount;
 use marmalade_types::{AuthQueue, ServiceInfo, ValidatorData, WorkDigest, WorkExecResult};
 
 const SPEC: &ChainSpec = &ChainSpec::TINY;
@@ -87,9 +88,18 @@ fn account_with(s: ServiceId, code: &[u8], balance: u64) -> ServiceAccount {
     a
 }
 
-fn state(accounts: Vec<(ServiceId, ServiceAccount)>) -> PartialState {
+/// An empty prior state for the accounts to be written over.
+fn empty_base() -> &'static marmalade_state::State {
+    Box::leak(Box::new(marmalade_state::State::empty(SPEC)))
+}
+
+fn state(accounts: Vec<(ServiceId, ServiceAccount)>) -> PartialState<'static> {
+    let mut all = Accounts::new(empty_base());
+    for (s, a) in accounts {
+        all.insert(s, a);
+    }
     PartialState {
-        accounts: accounts.into_iter().collect(),
+        accounts: all,
         staging_set: ValidatorsData(vec![ValidatorData::NULL; SPEC.validators]),
         auth_queue: AuthQueues(vec![AuthQueue::default(); SPEC.cores]),
         privileges: Privileges {
@@ -130,7 +140,7 @@ fn write_key(a: &mut Asm, key_at: i32, value_at: i32) {
         .call(4);
 }
 
-fn run_one(code: &Asm, data: &[u8]) -> (AccumulationOutcome, PartialState) {
+fn run_one(code: &Asm, data: &[u8]) -> (AccumulationOutcome, PartialState<'static>) {
     let st = state(vec![(5, account_with(5, &code.service(data), 1_000_000))]);
     let out = accumulate_single(
         SPEC,
@@ -219,11 +229,8 @@ fn out_of_gas_uses_everything_and_changes_nothing() {
 #[test]
 fn missing_code_uses_no_gas_but_credits_transfers() {
     let mut st = state(vec![(5, account_with(5, b"not a program", 100))]);
-    let code_hash = st.accounts[&5].info.code_hash;
-    st.accounts
-        .get_mut(&5)
-        .unwrap()
-        .set_item(preimage_key(5, &code_hash), None);
+    let code_hash = st.accounts.account(5).unwrap().info.code_hash;
+    st.accounts.set_item(preimage_key(5, &code_hash), None);
     let t = DeferredTransfer {
         source: 1,
         dest: 5,
@@ -279,8 +286,14 @@ fn transfers_run_the_receiver_in_the_next_round() {
     // 6 loads, the transfer (10 + 200), the halt; then 6: gas call and halt.
     assert_eq!(r.gas_used[0].1, 5 + 210 + 1);
     assert_eq!(r.gas_used[1].1, 1 + 10 + 1);
-    assert_eq!(r.state.accounts[&5].info.balance, 1_000_000 - 1000);
-    assert_eq!(r.state.accounts[&6].info.balance, 1_000_000 + 1000);
+    assert_eq!(
+        r.state.accounts.account(5).unwrap().info.balance,
+        1_000_000 - 1000
+    );
+    assert_eq!(
+        r.state.accounts.account(6).unwrap().info.balance,
+        1_000_000 + 1000
+    );
 }
 
 #[test]
@@ -366,7 +379,15 @@ fn block_statistics_and_output_root() {
     assert_eq!(res.count, 1);
     assert_eq!(res.outputs, vec![(5, [9; 32])]);
     assert_eq!(res.statistics[&5], (3, 2));
-    assert_eq!(res.state.accounts[&5].info.last_accumulation_slot, 10);
+    assert_eq!(
+        res.state
+            .accounts
+            .account(5)
+            .unwrap()
+            .info
+            .last_accumulation_slot,
+        10
+    );
     assert_eq!(res.accumulated[e - 1], vec![[1; 32]]);
     let mut leaf = 5u32.to_le_bytes().to_vec();
     leaf.extend([9; 32]);
@@ -448,7 +469,11 @@ fn accumulate_timings() {
         let t = Instant::now();
         let b = round();
         let tn = t.elapsed();
-        assert_eq!(a, b, "the merge is deterministic");
+        assert_eq!(
+            format!("{:?}", (a.state.accounts, a.outputs, a.gas_used)),
+            format!("{:?}", (b.state.accounts, b.outputs, b.gas_used)),
+            "the merge is deterministic"
+        );
         println!(
             "{k} services × {iters} iterations: 1 thread {t1:?}, {} threads {tn:?}",
             rayon::current_num_threads()

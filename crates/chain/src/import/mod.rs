@@ -33,7 +33,7 @@ pub mod header;
 pub use header::{check_seal, extrinsic_hash, header_hash};
 
 use marmalade_accumulation::{
-    accumulate_block, output_root, AccumulationError, Accounts, CodeCache, Env, PartialState,
+    accumulate_block, output_root, Accounts, AccumulationError, CodeCache, Env, PartialState,
 };
 use marmalade_crypto::bandersnatch;
 use marmalade_state::{AccumulationOutput, Components, StateChanges, StateError, StateReader};
@@ -188,10 +188,7 @@ pub fn import_block(
     }
     // GP eq. 5.7: P(H)_T < H_T. (H_T · P ≤ wall clock needs a clock; the importer has none.)
     if slot <= c.tau {
-        return Err(BlockError::BadSlot {
-            prior: c.tau,
-            slot,
-        });
+        return Err(BlockError::BadSlot { prior: c.tau, slot });
     }
     // GP eq. 5.9: H_I ∈ N_V.
     if usize::from(header.author_index) >= spec.validators {
@@ -213,11 +210,7 @@ pub fn import_block(
         && disputed.culprits.is_empty()
         && disputed.faults.is_empty()
     {
-        (
-            Cow::Borrowed(&c.psi),
-            Cow::Borrowed(&c.rho),
-            Vec::new(),
-        )
+        (Cow::Borrowed(&c.psi), Cow::Borrowed(&c.rho), Vec::new())
     } else {
         let pre = disputes::State {
             psi: c.psi.clone(),
@@ -229,8 +222,7 @@ pub fn import_block(
         let input = disputes::Input {
             disputes: disputed.clone(),
         };
-        let (post, out) =
-            disputes::transition(spec, &pre, &input).map_err(BlockError::Disputes)?;
+        let (post, out) = disputes::transition(spec, &pre, &input).map_err(BlockError::Disputes)?;
         (
             Cow::Owned(post.psi),
             Cow::Owned(post.rho),
@@ -314,14 +306,7 @@ pub fn import_block(
         entropy: saf.eta[0],
     };
     let acc = accumulate_block(
-        spec,
-        env,
-        c.tau,
-        &c.omega,
-        &c.xi,
-        partial,
-        &available,
-        cache,
+        spec, env, c.tau, &c.omega, &c.xi, partial, &available, cache,
     )
     .map_err(BlockError::Accumulate)?;
     let accumulate_root = output_root(&acc.outputs);
@@ -457,8 +442,7 @@ fn check_extrinsic<'a, 'p>(
         assurances::transition(spec, &asr_pre, &asr_input).map_err(BlockError::Assurances)?;
 
     // 5. Guarantees, against β_H† (GP eq. 7.5) and the posterior keys and entropy.
-    let history_dagger =
-        history::fix_parent_state_root(&c.beta.history, header.parent_state_root);
+    let history_dagger = history::fix_parent_state_root(&c.beta.history, header.parent_state_root);
     let (rho_post, reported, reporters) = if xt.guarantees.is_empty() {
         // No guarantee: nothing to check, ρ' = ρ‡.
         (asr.avail_assignments, Vec::new(), BTreeSet::new())
@@ -566,16 +550,8 @@ fn guarantees(
 /// ($\xi$), waiting in the ready queue ($\omega$), or pending availability ($\rho$).
 fn known_packages(c: &Components) -> Vec<WorkPackageHash> {
     let accumulated = c.xi.iter().flatten().copied();
-    let ready = c
-        .omega
-        .iter()
-        .flatten()
-        .map(|r| r.report.package_spec.hash);
-    let pending = c
-        .rho
-        .iter()
-        .flatten()
-        .map(|a| a.report.package_spec.hash);
+    let ready = c.omega.iter().flatten().map(|r| r.report.package_spec.hash);
+    let pending = c.rho.iter().flatten().map(|a| a.report.package_spec.hash);
     accumulated.chain(ready).chain(pending).collect()
 }
 

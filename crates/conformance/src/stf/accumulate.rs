@@ -8,15 +8,17 @@
 //! [`StateReader`](marmalade_state::StateReader) seam, applies the changes it returns, and
 //! compares the result with the expected post-state converted the same way ([`Keyed`]).
 
-use marmalade_accumulation::{accumulate_block, output_root, Accounts, CodeCache, Env, PartialState};
+use marmalade_accumulation::{
+    accumulate_block, output_root, Accounts, CodeCache, Env, PartialState,
+};
 use marmalade_codec::{Decode, Encode};
 use marmalade_state::account::encode_timeslots;
 use marmalade_state::key::{lookup_key, preimage_key, storage_key, StateKey};
 use marmalade_state::{StateChanges, StateReader};
 use marmalade_types::{
     AccumulatedQueue, AuthQueue, AuthQueues, ChainSpec, Entropy, Hash, Privileges, ReadyQueue,
-    ServiceActivityRecord, ServiceId, ServiceInfo, ServicesStatistics,
-    ServicesStatisticsMapEntry, TimeSlot, ValidatorData, ValidatorsData, WorkReport,
+    ServiceActivityRecord, ServiceId, ServiceInfo, ServicesStatistics, ServicesStatisticsMapEntry,
+    TimeSlot, ValidatorData, ValidatorsData, WorkReport,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -174,10 +176,7 @@ impl State {
 
     /// The keyed form of this state, for comparison.
     pub fn keyed(&self, spec: &ChainSpec) -> Keyed {
-        keyed(
-            &self.to_node_state(spec),
-            self.statistics.clone(),
-        )
+        keyed(&self.to_node_state(spec), self.statistics.clone())
     }
 }
 

@@ -9,11 +9,11 @@
 //! ([`marmalade_fuzz::Server::run`]).
 
 use anyhow::Context;
+use marmalade_chain::Chain;
 use marmalade_fuzz::{
     socket_from_env, spec_from_env, Ancestry, Features, KeyValue, PeerInfo, Server, State, Target,
     DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY, MAX_ANCESTRY_TINY,
 };
-use marmalade_chain::Chain;
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, TimeSlot};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -77,8 +77,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     marmalade_crypto::bandersnatch::prepare_ring(ChainSpec::TINY.validators)?;
     let mut ok = true;
     for dir in &dirs {
-        let r = import_folder(dir, &args)
-            .with_context(|| format!("importing {}", dir.display()))?;
+        let r =
+            import_folder(dir, &args).with_context(|| format!("importing {}", dir.display()))?;
         ok &= r.pre_mismatches == 0 && r.post_mismatches == 0;
         print_report(dir, &r);
     }
