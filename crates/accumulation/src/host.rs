@@ -1,71 +1,35 @@
-//! The host calls of the accumulate invocation (GP appendix B: the general functions of
-//! B.6 and the accumulate functions of B.7, as dispatched by $F$ of eq:accinvocation), plus the
-//! JIP-1 `log` call.
+//! The host calls of the accumulate invocation (GP B.7, as dispatched by $F$ of GP (B.9)):
+//! the accumulate functions here, the shared ones of GP B.6 (`gas`, `fetch`, `lookup`,
+//! `read`, `write`, `info`, JIP-1 `log`) from [`marmalade_host`], over this invocation's
+//! context ([`GeneralHost`] for [`Context`]).
 //!
 //! Every call charges its gas first: with less gas left than the charge $g$ it runs out of
-//! gas and changes nothing (GP B.6: $\varepsilon' = \infty$ when $\varrho < g$). Registers
-//! are read as the GP's $\boldsymbol{\omega}_7 \dots \boldsymbol{\omega}_{12}$; a memory
-//! range $\mathbb{N}_{o \dots + l}$ is accessible only if it lies entirely below $2^{32}$
-//! (an empty range always is).
+//! gas and changes nothing (GP B.6: $\varepsilon' = \infty$ when $\varrho < g$).
 
-use super::invoke::{AccountView, Context, DeferredTransfer};
+use super::invoke::{Context, DeferredTransfer};
 use marmalade_codec::decode_all;
 use marmalade_crypto::hash::blake2b_256;
-use marmalade_pvm::{HostCalls, HostOutcome, Instance};
-use marmalade_state::account::{
-    encode_timeslots, request_octets, storage_item_octets, threshold_balance, Footprint,
+use marmalade_host::{
+    charge, dispatch, read_array, read_memory as read, service_id, GeneralHost, HOST_CALL_GAS,
+    LOG_GAS,
 };
+use marmalade_pvm::{HostCalls, HostOutcome, Instance};
+use marmalade_state::account::{encode_timeslots, request_octets, threshold_balance, Footprint};
 use marmalade_state::key::lookup_key;
 use marmalade_state::ServiceAccount;
-use marmalade_types::constants::{
-    ASSURANCE_TIMEOUT_PERIOD, AUTH_POOL_SIZE, AUTH_QUEUE_SIZE, BASE_DEPOSIT, BYTE_DEPOSIT,
-    ITEM_DEPOSIT, MAX_AUTH_CODE_SIZE, MAX_BUNDLE_SIZE, MAX_PACKAGE_EXPORTS, MAX_PACKAGE_EXTRINSICS,
-    MAX_PACKAGE_IMPORTS, MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE, MAX_SERVICE_CODE_SIZE,
-    MAX_WORK_ITEMS, MEMO_SIZE, MIN_PUBLIC_SERVICE_INDEX, RECENT_HISTORY_LEN, SLOT_SECONDS,
-};
+use marmalade_types::constants::{AUTH_QUEUE_SIZE, MEMO_SIZE, MIN_PUBLIC_SERVICE_INDEX};
 use marmalade_types::{
-    AlwaysAccumulateMapEntry, AuthQueue, ChainSpec, Hash, ServiceInfo, ValidatorsData,
+    AlwaysAccumulateMapEntry, AuthQueue, Hash, ServiceId, ServiceInfo, ValidatorsData,
 };
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// Host-call result codes (GP B.1).
-pub mod code {
-    /// `OK`: general success.
-    pub const OK: u64 = 0;
-    /// `NONE`: the item does not exist.
-    pub const NONE: u64 = u64::MAX;
-    /// `WHAT`: name unknown.
-    pub const WHAT: u64 = u64::MAX - 1;
-    /// `OOB`: an inner PVM memory index is not accessible.
-    pub const OOB: u64 = u64::MAX - 2;
-    /// `WHO`: index unknown.
-    pub const WHO: u64 = u64::MAX - 3;
-    /// `FULL`: storage full or resource already allocated.
-    pub const FULL: u64 = u64::MAX - 4;
-    /// `CORE`: core index unknown.
-    pub const CORE: u64 = u64::MAX - 5;
-    /// `CASH`: insufficient funds.
-    pub const CASH: u64 = u64::MAX - 6;
-    /// `LOW`: gas limit too low.
-    pub const LOW: u64 = u64::MAX - 7;
-    /// `HUH`: already solicited, cannot be forgotten, or not privileged.
-    pub const HUH: u64 = u64::MAX - 8;
-}
+pub use marmalade_host::{code, info_encoding, protocol_constants};
 
-/// Host-call identifiers (GP 0.7.2 appendix B; `log` from JIP-1).
+/// Host-call identifiers of the accumulate invocation (GP 0.7.2 appendix B; `log` from
+/// JIP-1).
 pub mod id {
-    /// `gas` ($\Omega_G$).
-    pub const GAS: u64 = 0;
-    /// `fetch` ($\Omega_Y$).
-    pub const FETCH: u64 = 1;
-    /// `lookup` ($\Omega_L$).
-    pub const LOOKUP: u64 = 2;
-    /// `read` ($\Omega_R$).
-    pub const READ: u64 = 3;
-    /// `write` ($\Omega_W$).
-    pub const WRITE: u64 = 4;
-    /// `info` ($\Omega_I$).
-    pub const INFO: u64 = 5;
+    pub use marmalade_host::id::*;
     /// `bless` ($\Omega_B$).
     pub const BLESS: u64 = 14;
     /// `assign` ($\Omega_A$).
@@ -92,168 +56,6 @@ pub mod id {
     pub const YIELD: u64 = 25;
     /// `provide` ($\Omega_\Aries$).
     pub const PROVIDE: u64 = 26;
-    /// `log` (JIP-1).
-    pub const LOG: u64 = 100;
-}
-
-/// $g$ of every accumulate host call but `transfer` (GP B.6, B.7), and of an unknown one.
-pub const HOST_CALL_GAS: u64 = 10;
-
-/// The gas of JIP-1 `log`: the current JIP-1 charges it like an unknown host call (10) and
-/// returns `WHAT`, so that a service behaves the same whether or not a node implements it.
-pub const LOG_GAS: u64 = 10;
-
-const TOP: u64 = 1 << 32;
-
-/// Deducts `g` from the gas counter; `false` (out of gas) if less than `g` was left.
-fn charge(m: &mut dyn Instance, g: u64) -> bool {
-    let g = i64::try_from(g).unwrap_or(i64::MAX);
-    let enough = m.gas() >= g;
-    m.set_gas(m.gas().saturating_sub(g));
-    enough
-}
-
-/// $\mu_{o \dots + l}$ if $\mathbb{N}_{o \dots + l} \subseteq \mathbb{V}_\mu$.
-fn read(m: &mut dyn Instance, o: u64, l: u64) -> Option<Vec<u8>> {
-    if l == 0 {
-        return Some(Vec::new());
-    }
-    if !readable(m, o, l) {
-        return None;
-    }
-    m.read_vec(o as u32, u32::try_from(l).ok()?).ok()
-}
-
-/// Whether $\mathbb{N}_{o \dots + l} \subseteq \mathbb{V}_\mu$.
-fn readable(m: &dyn Instance, o: u64, l: u64) -> bool {
-    l == 0 || (o.checked_add(l).is_some_and(|e| e <= TOP) && m.is_readable(o as u32, l))
-}
-
-/// $\mu_{o \dots + N}$ as an array, if readable.
-fn read_array<const N: usize>(m: &mut dyn Instance, o: u64) -> Option<[u8; N]> {
-    read(m, o, N as u64).and_then(|v| v.try_into().ok())
-}
-
-/// Whether $\mathbb{N}_{o \dots + l} \subseteq \mathbb{V}^*_\mu$.
-fn writable(m: &dyn Instance, o: u64, l: u64) -> bool {
-    l == 0 || (o.checked_add(l).is_some_and(|e| e <= TOP) && m.is_writable(o as u32, l))
-}
-
-/// The output pattern of `fetch`, `lookup`, `read` and `info`: with $f = \min(\omega_f,
-/// |\mathbf{v}|)$ and $l = \min(\omega_l, |\mathbf{v}| - f)$, panic unless
-/// $\mathbb{N}_{o \dots + l}$ is writable; `NONE` for no value; otherwise write
-/// $\mathbf{v}_{f \dots + l}$ at $o$ and return $|\mathbf{v}|$.
-fn output(m: &mut dyn Instance, v: Option<&[u8]>, o: u64, wf: u64, wl: u64) -> HostOutcome {
-    let len = v.map_or(0, |v| v.len()) as u64;
-    let f = wf.min(len);
-    let l = wl.min(len - f);
-    if !writable(m, o, l) {
-        return HostOutcome::Panic;
-    }
-    match v {
-        None => m.set_reg(7, code::NONE),
-        Some(v) => {
-            if l > 0 && m.write(o as u32, &v[f as usize..(f + l) as usize]).is_err() {
-                return HostOutcome::Panic;
-            }
-            m.set_reg(7, len);
-        }
-    }
-    HostOutcome::Continue
-}
-
-/// A register as a service index, if it is one.
-fn service_id(x: u64) -> Option<u32> {
-    u32::try_from(x).ok()
-}
-
-/// The protocol constants of `fetch` variant 0 (GP B.6, $\Omega_Y$ with $\omega_{10} = 0$).
-pub fn protocol_constants(spec: &ChainSpec) -> Vec<u8> {
-    let mut c = Vec::with_capacity(200);
-    let u64s = |c: &mut Vec<u8>, xs: &[u64]| xs.iter().for_each(|x| c.extend(x.to_le_bytes()));
-    let u32s =
-        |c: &mut Vec<u8>, xs: &[u64]| xs.iter().for_each(|x| c.extend((*x as u32).to_le_bytes()));
-    let u16s =
-        |c: &mut Vec<u8>, xs: &[u64]| xs.iter().for_each(|x| c.extend((*x as u16).to_le_bytes()));
-    u64s(&mut c, &[ITEM_DEPOSIT, BYTE_DEPOSIT, BASE_DEPOSIT]);
-    u16s(&mut c, &[spec.cores as u64]);
-    u32s(
-        &mut c,
-        &[
-            spec.preimage_expunge_period as u64,
-            spec.epoch_length as u64,
-        ],
-    );
-    u64s(
-        &mut c,
-        &[
-            spec.report_accumulate_gas,
-            spec.is_authorized_gas,
-            spec.refine_gas,
-            spec.block_accumulate_gas,
-        ],
-    );
-    u16s(
-        &mut c,
-        &[
-            RECENT_HISTORY_LEN as u64,
-            MAX_WORK_ITEMS as u64,
-            MAX_REPORT_DEPENDENCIES as u64,
-            spec.max_tickets_per_extrinsic as u64,
-        ],
-    );
-    u32s(&mut c, &[spec.max_lookup_anchor_age as u64]);
-    u16s(
-        &mut c,
-        &[
-            spec.tickets_per_validator as u64,
-            AUTH_POOL_SIZE as u64,
-            SLOT_SECONDS,
-            AUTH_QUEUE_SIZE as u64,
-            spec.rotation_period as u64,
-            MAX_PACKAGE_EXTRINSICS as u64,
-            ASSURANCE_TIMEOUT_PERIOD as u64,
-            spec.validators as u64,
-        ],
-    );
-    u32s(
-        &mut c,
-        &[
-            MAX_AUTH_CODE_SIZE as u64,
-            MAX_BUNDLE_SIZE as u64,
-            MAX_SERVICE_CODE_SIZE as u64,
-            spec.ec_piece_size as u64,
-            MAX_PACKAGE_IMPORTS as u64,
-            spec.segment_ec_pieces as u64,
-            MAX_REPORT_VAR_SIZE as u64,
-            MEMO_SIZE as u64,
-            MAX_PACKAGE_EXPORTS as u64,
-            spec.ticket_submission_end as u64,
-        ],
-    );
-    c
-}
-
-/// The `info` encoding of an account (GP B.6, $\Omega_I$): $c$, $\mathcal{E}_8(b, t, g, m,
-/// o)$, $\mathcal{E}_4(i)$, $\mathcal{E}_8(f)$, $\mathcal{E}_4(r, a, p)$; 96 octets.
-pub fn info_encoding(a: &ServiceInfo) -> Vec<u8> {
-    let mut v = Vec::with_capacity(96);
-    v.extend_from_slice(&a.code_hash);
-    for x in [
-        a.balance,
-        threshold_balance(a),
-        a.min_item_gas,
-        a.min_memo_gas,
-        a.bytes,
-    ] {
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.extend_from_slice(&a.items.to_le_bytes());
-    v.extend_from_slice(&a.deposit_offset.to_le_bytes());
-    for x in [a.creation_slot, a.last_accumulation_slot, a.parent_service] {
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v
 }
 
 /// Whether timeslot `y` is more than $\mathsf{D}$ slots before `t`: $y < t - \mathsf{D}$.
@@ -275,16 +77,10 @@ impl HostCalls for Context<'_> {
         if !charge(m, g) {
             return HostOutcome::OutOfGas;
         }
+        if let Some(outcome) = dispatch(self, call, m) {
+            return outcome;
+        }
         match call {
-            id::GAS => {
-                m.set_reg(7, m.gas() as u64);
-                HostOutcome::Continue
-            }
-            id::FETCH => self.fetch(m),
-            id::LOOKUP => self.lookup(m),
-            id::READ => self.read(m),
-            id::WRITE => self.write(m),
-            id::INFO => self.info(m),
             id::BLESS => self.bless(m),
             id::ASSIGN => self.assign(m),
             id::DESIGNATE => self.designate(m),
@@ -301,115 +97,61 @@ impl HostCalls for Context<'_> {
             id::FORGET => self.forget(m),
             id::YIELD => self.yield_(m),
             id::PROVIDE => self.provide(m),
-            // `log` and unknown calls (including refine's): ω'_7 = WHAT.
-            _ => {
-                m.set_reg(7, code::WHAT);
-                HostOutcome::Continue
+            // Unknown calls (including refine's): ω'_7 = WHAT.
+            _ => marmalade_host::what(m),
+        }
+    }
+}
+
+impl GeneralHost for Context<'_> {
+    /// $\Omega_Y$'s data in $\Psi_A$: the constants, $\eta'_0$ and the inputs $\mathbf{i}$
+    /// (GP B.6 with the accumulate arguments).
+    fn fetch_data(&mut self, r: &[u64; 13]) -> Option<Cow<'_, [u8]>> {
+        match r[10] {
+            0 => Some(Cow::Owned(protocol_constants(self.spec))),
+            1 => Some(Cow::Borrowed(&self.env.entropy[..])),
+            14 => Some(Cow::Borrowed(&self.encoded_inputs().0[..])),
+            15 => {
+                let (all, offsets) = self.encoded_inputs();
+                let i = usize::try_from(r[11]).ok()?;
+                Some(Cow::Borrowed(&all[*offsets.get(i)?..*offsets.get(i + 1)?]))
             }
+            _ => None,
+        }
+    }
+
+    fn named(&self, w: u64) -> Option<ServiceId> {
+        if w == u64::MAX || w == self.id as u64 {
+            return Some(self.id);
+        }
+        service_id(w).filter(|s| self.exists(*s))
+    }
+
+    fn account_info(&self, s: ServiceId) -> Option<ServiceInfo> {
+        self.account(s).map(|a| a.info())
+    }
+
+    fn account_preimage(&self, s: ServiceId, h: &Hash) -> Option<&[u8]> {
+        self.account(s).and_then(|a| a.preimage(h))
+    }
+
+    fn account_storage(&self, s: ServiceId, k: &[u8]) -> Option<&[u8]> {
+        self.account(s).and_then(|a| a.storage(k))
+    }
+
+    fn writer(&self) -> Option<ServiceId> {
+        Some(self.id)
+    }
+
+    fn set_own_storage(&mut self, k: &[u8], v: Option<Vec<u8>>, info: ServiceInfo) {
+        self.set_storage(k, v);
+        if info != self.own.info {
+            self.set_info(info);
         }
     }
 }
 
 impl Context<'_> {
-    /// `fetch` (GP B.6, $\Omega_Y$) with only the accumulate arguments: $n = \eta'_0$ and
-    /// the inputs $\mathbf{i}$.
-    fn fetch(&mut self, m: &mut dyn Instance) -> HostOutcome {
-        let r = m.regs();
-        let small: Vec<u8>;
-        let v: Option<&[u8]> = match r[10] {
-            0 => {
-                small = protocol_constants(self.spec);
-                Some(&small)
-            }
-            1 => Some(&self.env.entropy),
-            14 => Some(&self.encoded_inputs().0),
-            15 => {
-                let (all, offsets) = self.encoded_inputs();
-                usize::try_from(r[11])
-                    .ok()
-                    .and_then(|i| Some(&all[*offsets.get(i)?..*offsets.get(i + 1)?]))
-            }
-            _ => None,
-        };
-        output(m, v, r[7], r[8], r[9])
-    }
-
-    /// The account a `lookup`/`read`/`info` register names: the accumulating one for
-    /// `own` (or $2^{64}-1$ where allowed), else another.
-    fn named(&self, w: u64) -> Option<AccountView<'_>> {
-        if w == u64::MAX || w == self.id as u64 {
-            return Some(self.own_view());
-        }
-        service_id(w).and_then(|s| self.account(s))
-    }
-
-    /// `lookup` (GP B.6, $\Omega_L$).
-    fn lookup(&mut self, m: &mut dyn Instance) -> HostOutcome {
-        let r = m.regs();
-        let Some(h) = read_array::<32>(m, r[8]) else {
-            return HostOutcome::Panic;
-        };
-        let v = self.named(r[7]).and_then(|a| a.preimage(&h));
-        output(m, v, r[9], r[10], r[11])
-    }
-
-    /// `read` (GP B.6, $\Omega_R$).
-    fn read(&mut self, m: &mut dyn Instance) -> HostOutcome {
-        let r = m.regs();
-        let Some(k) = read(m, r[8], r[9]) else {
-            return HostOutcome::Panic;
-        };
-        let v = self.named(r[7]).and_then(|a| a.storage(&k));
-        output(m, v, r[10], r[11], r[12])
-    }
-
-    /// `write` (GP B.6, $\Omega_W$).
-    fn write(&mut self, m: &mut dyn Instance) -> HostOutcome {
-        let r = m.regs();
-        let Some(k) = read(m, r[7], r[8]) else {
-            return HostOutcome::Panic;
-        };
-        let (v_o, v_z) = (r[9], r[10]);
-        // Check the value is readable before copying it, and copy it only if it is stored.
-        if v_z != 0 && !readable(m, v_o, v_z) {
-            return HostOutcome::Panic;
-        }
-        let old_len = self.own_view().storage(&k).map(|v| v.len());
-        let mut info = self.own.info;
-        if let Some(n) = old_len {
-            info.adjust(1, storage_item_octets(k.len(), n), false);
-        }
-        if v_z != 0 {
-            info.adjust(1, storage_item_octets(k.len(), v_z as usize), true);
-        }
-        if threshold_balance(&info) > info.balance {
-            m.set_reg(7, code::FULL);
-            return HostOutcome::Continue;
-        }
-        let value = match v_z {
-            0 => None,
-            _ => match read(m, v_o, v_z) {
-                Some(v) => Some(v),
-                None => return HostOutcome::Panic,
-            },
-        };
-        if old_len.is_some() || value.is_some() {
-            self.set_storage(&k, value);
-            if info != self.own.info {
-                self.set_info(info);
-            }
-        }
-        m.set_reg(7, old_len.map_or(code::NONE, |n| n as u64));
-        HostOutcome::Continue
-    }
-
-    /// `info` (GP B.6, $\Omega_I$).
-    fn info(&mut self, m: &mut dyn Instance) -> HostOutcome {
-        let r = m.regs();
-        let v = self.named(r[7]).map(|a| info_encoding(&a.info()));
-        output(m, v.as_deref(), r[8], r[9], r[10])
-    }
-
     /// `bless` (GP B.7, $\Omega_B$).
     fn bless(&mut self, m: &mut dyn Instance) -> HostOutcome {
         let r = m.regs();

@@ -13,7 +13,7 @@
 //! made, never to the size of the state or the account.
 
 use super::account::Accounts;
-use super::pipeline::PartialState;
+use super::partial::PartialState;
 use marmalade_codec::{encode_natural, Encode};
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{invoke_standard, GasModel, StandardInit};

@@ -9,32 +9,19 @@
 //! order, exactly as the GP's set-builder definitions combine them; the result does not
 //! depend on the number of threads.
 
-use super::account::Accounts;
 use super::invoke::{
     accumulate_service, AccumulationInput, AccumulationOutcome, CodeCache, DeferredTransfer, Env,
     OperandTuple,
 };
-use super::{queue, AccumulationError as Error};
+use crate::error::AccumulationError as Error;
+pub use crate::partial::PartialState;
+use crate::queue;
 use marmalade_crypto::hash::keccak_256;
 use marmalade_types::{
-    AccumulatedQueue, AuthQueues, ChainSpec, Gas, Hash, Privileges, ReadyQueue, ServiceId,
-    ValidatorsData, WorkReport,
+    AccumulatedQueue, ChainSpec, Gas, Hash, Privileges, ReadyQueue, ServiceId, WorkReport,
 };
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// $\mathbb{S}$ (GP eq:partialstate): the state components accumulation reads and writes.
-#[derive(Debug, Clone)]
-pub struct PartialState<'a> {
-    /// $\mathbf{d}$: the service accounts, as changes over the prior state's.
-    pub accounts: Accounts<'a>,
-    /// $\mathbf{i}$: the staging set ($\iota$).
-    pub staging_set: ValidatorsData,
-    /// $\mathbf{q}$: the authorizer queues ($\varphi$).
-    pub auth_queue: AuthQueues,
-    /// $(m, \mathbf{a}, v, r, \mathbf{z})$: the privileges ($\chi$).
-    pub privileges: Privileges,
-}
 
 /// The always-accumulate services $\chi_Z$ as a dictionary.
 pub fn free_services(p: &Privileges) -> BTreeMap<ServiceId, Gas> {

@@ -6,7 +6,9 @@ use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{ProgramCode, StandardProgram};
 use marmalade_state::key::{preimage_key, storage_key};
 use marmalade_state::ServiceAccount;
-use marmalade_types::{AuthQueue, ServiceInfo, ValidatorData, WorkDigest, WorkExecResult};
+use marmalade_types::{
+    AuthQueue, AuthQueues, ServiceInfo, ValidatorData, ValidatorsData, WorkDigest, WorkExecResult,
+};
 
 const SPEC: &ChainSpec = &ChainSpec::TINY;
 /// Where the read-write data of a program without read-only data starts (GP B.2, standard
