@@ -25,9 +25,9 @@ pub use framing::{
     read_frame, read_frame_into, write_frame, write_message, FrameError, MAX_FRAME_LEN,
 };
 pub use messages::{
-    header_hash, Ancestry, AncestryItem, Features, Initialize, KeyValue, Message, MessageKind,
-    PeerInfo, State, Version, APP_NAME, FEATURE_ANCESTRY, FEATURE_FORKS, FEATURE_RESERVED,
-    FUZZ_VERSION, JAM_VERSION, MAX_ANCESTRY_TINY,
+    Ancestry, AncestryItem, Features, Initialize, KeyValue, Message, MessageKind, PeerInfo, State,
+    Version, APP_NAME, FEATURE_ANCESTRY, FEATURE_FORKS, FEATURE_RESERVED, FUZZ_VERSION,
+    JAM_VERSION, MAX_ANCESTRY_TINY,
 };
 pub use replay::{
     replay, replay_socket, Abort, Exchange, Mismatch, MismatchDetail, Recording, ReplayError,

@@ -45,12 +45,6 @@ pub const JAM_VERSION: Version = Version {
 /// The application name Marmalade announces in its [`PeerInfo`].
 pub const APP_NAME: &str = "marmalade";
 
-/// The hash of a header, `H(E(H))` (BLAKE2b-256 of its encoding): how
-/// [`Message::GetState`] and [`AncestryItem`] refer to blocks.
-pub fn header_hash(header: &Header) -> HeaderHash {
-    marmalade_crypto::hash::blake2b_256(&header.encode())
-}
-
 /// `Version`: a `major.minor.patch` version, one byte each.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Encode, Decode, Serialize, Deserialize,

@@ -6,9 +6,9 @@ mod common;
 use marmalade_codec::Encode;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_fuzz::{
-    header_hash, read_frame, replay_socket, write_frame, write_message, Ancestry, FrameError,
-    FuzzError, KeyValue, Message, MessageKind, MismatchDetail, PeerInfo, Recording, Server, State,
-    Target, Version, FEATURE_ANCESTRY, FEATURE_FORKS, MAX_FRAME_LEN,
+    read_frame, replay_socket, write_frame, write_message, Ancestry, FrameError, FuzzError,
+    KeyValue, Message, MessageKind, MismatchDetail, PeerInfo, Recording, Server, State, Target,
+    Version, FEATURE_ANCESTRY, FEATURE_FORKS, MAX_FRAME_LEN,
 };
 use marmalade_types::{Block, ChainSpec, Extrinsic, Header, HeaderHash, StateRoot};
 use std::collections::{HashMap, VecDeque};
@@ -44,7 +44,7 @@ impl Target for Mock {
         assert!(self.features.is_some(), "handshake first");
         self.states.clear();
         let r = root(&state);
-        self.states.insert(header_hash(&header), state);
+        self.states.insert(header.hash(), state);
         Ok(r)
     }
     fn import_block(&mut self, block: Block) -> Result<StateRoot, String> {
@@ -61,7 +61,7 @@ impl Target for Mock {
             value: block.header.slot.to_le_bytes().to_vec(),
         });
         let r = root(&state);
-        self.states.insert(header_hash(&block.header), state);
+        self.states.insert(block.header.hash(), state);
         Ok(r)
     }
     fn get_state(&mut self, h: HeaderHash) -> Result<State, String> {
@@ -156,21 +156,21 @@ fn handshake_requests_malformed_message_then_a_second_session() {
     );
 
     let b2 = Block {
-        header: header(header_hash(&genesis), 2),
+        header: header(genesis.hash(), 2),
         extrinsic: Extrinsic::default(),
     };
     let Message::StateRoot(_) = ask(&mut s, &Message::ImportBlock(Box::new(b2.clone()))) else {
         panic!("block 2 should import")
     };
     let b3 = Block {
-        header: header(header_hash(&genesis), 3),
+        header: header(genesis.hash(), 3),
         extrinsic: Extrinsic::default(),
     };
     assert_eq!(
         ask(&mut s, &Message::ImportBlock(Box::new(b3))),
         Message::Error("odd slot 3".into())
     );
-    let Message::State(state) = ask(&mut s, &Message::GetState(header_hash(&b2.header))) else {
+    let Message::State(state) = ask(&mut s, &Message::GetState(b2.header.hash())) else {
         panic!("expected state")
     };
     assert_eq!(state.len(), 2);
@@ -194,12 +194,7 @@ fn handshake_requests_malformed_message_then_a_second_session() {
         ancestry: vec![],
     }));
     assert_eq!(ask(&mut s, &init2), Message::StateRoot(root(&vec![])));
-    write_message(
-        &mut s,
-        &Message::GetState(header_hash(&b2.header)),
-        MAX_FRAME_LEN,
-    )
-    .unwrap();
+    write_message(&mut s, &Message::GetState(b2.header.hash()), MAX_FRAME_LEN).unwrap();
     // get_state failure has no protocol answer: the session ends.
     assert!(matches!(
         read_frame(&mut s, MAX_FRAME_LEN),

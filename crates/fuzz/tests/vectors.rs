@@ -3,7 +3,7 @@
 mod common;
 
 use marmalade_codec::Encode;
-use marmalade_fuzz::{header_hash, Message, MessageKind, Recording, FEATURE_FORKS};
+use marmalade_fuzz::{Message, MessageKind, Recording, FEATURE_FORKS};
 use marmalade_types::ChainSpec;
 
 #[test]
@@ -91,7 +91,7 @@ fn recorded_session_facts() {
         assert!(init.ancestry.is_empty());
         assert_eq!(init.header.slot, 0);
         assert!(init.header.epoch_mark.is_some());
-        let genesis = header_hash(&init.header);
+        let genesis = init.header.hash();
         let Message::StateRoot(genesis_root) = dec(&rec.exchanges[1].response) else {
             panic!()
         };

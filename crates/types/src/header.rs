@@ -79,6 +79,16 @@ pub struct Header {
 }
 
 impl Header {
+    /// $\mathcal{H}(\mathcal{E}(\mathbf{H}))$: the header hash, Blake2b-256 of the
+    /// encoding, which a child's $\mathbf{H}_P$ names and recent history records (GP (5.2),
+    /// (7.8)). Blocks, states and ancestry items are keyed by it.
+    pub fn hash(&self) -> HeaderHash {
+        use blake2::digest::{consts::U32, Digest};
+        let mut h = blake2::Blake2b::<U32>::new();
+        h.update(self.encode());
+        h.finalize().into()
+    }
+
     /// $\mathcal{E}_U(\mathbf{H})$: the unsigned serialization, everything but the seal
     /// (GP eq. C.23), the message the seal signs.
     pub fn encode_unsigned(&self) -> Vec<u8> {
