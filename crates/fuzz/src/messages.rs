@@ -123,8 +123,9 @@ pub struct KeyValue {
     pub value: Vec<u8>,
 }
 
-/// `State`: a whole state as its key/value pairs.
-pub type State = Vec<KeyValue>;
+/// The protocol's `State`: a whole state as its key/value pairs (named for what it holds, so
+/// as not to be confused with the node's `marmalade_state::State`).
+pub type KeyValues = Vec<KeyValue>;
 
 /// `AncestryItem`: one ancestor of the first imported block: its slot and header hash.
 #[derive(
@@ -150,7 +151,7 @@ pub struct Initialize {
     pub header: Header,
     /// `keyvals`: the state's key/value pairs (`state` in the examples' JSON).
     #[serde(alias = "keyvals")]
-    pub state: State,
+    pub state: KeyValues,
     /// The ancestors of the first block to be imported (empty without
     /// [`FEATURE_ANCESTRY`]).
     pub ancestry: Ancestry,
@@ -179,7 +180,7 @@ pub enum Message {
     GetState(#[serde(with = "serde_hex")] HeaderHash),
     /// `[5]` target → fuzzer: a whole state.
     #[codec(index = 5)]
-    State(State),
+    State(KeyValues),
     /// `[255]` target → fuzzer: the block was rejected (a protocol-defined failure only); the
     /// text is for debugging.
     #[codec(index = 255)]

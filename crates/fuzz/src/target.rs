@@ -10,7 +10,7 @@
 
 use crate::framing::{read_frame_into, write_message, FrameError, MAX_FRAME_LEN};
 use crate::messages::{
-    Ancestry, Features, Initialize, Message, MessageKind, PeerInfo, State, FUZZ_VERSION,
+    Ancestry, Features, Initialize, Message, MessageKind, PeerInfo, KeyValues, FUZZ_VERSION,
     JAM_VERSION,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, UnknownChainSpec};
@@ -49,7 +49,7 @@ pub trait Target {
     fn initialize(
         &mut self,
         header: Header,
-        state: State,
+        state: KeyValues,
         ancestry: Ancestry,
     ) -> Result<StateRoot, String>;
 
@@ -60,7 +60,7 @@ pub trait Target {
 
     /// The whole posterior state of the block with this header hash (or of the `Initialize`
     /// header).
-    fn get_state(&mut self, header_hash: HeaderHash) -> Result<State, String>;
+    fn get_state(&mut self, header_hash: HeaderHash) -> Result<KeyValues, String>;
 
     /// Drops all state, as if freshly created. Called after every session.
     fn reset(&mut self);
@@ -73,7 +73,7 @@ impl<T: Target + ?Sized> Target for Box<T> {
     fn initialize(
         &mut self,
         header: Header,
-        state: State,
+        state: KeyValues,
         ancestry: Ancestry,
     ) -> Result<StateRoot, String> {
         (**self).initialize(header, state, ancestry)
@@ -81,7 +81,7 @@ impl<T: Target + ?Sized> Target for Box<T> {
     fn import_block(&mut self, block: Block) -> Result<StateRoot, String> {
         (**self).import_block(block)
     }
-    fn get_state(&mut self, header_hash: HeaderHash) -> Result<State, String> {
+    fn get_state(&mut self, header_hash: HeaderHash) -> Result<KeyValues, String> {
         (**self).get_state(header_hash)
     }
     fn reset(&mut self) {
@@ -462,13 +462,13 @@ mod tests {
 
     struct Nop;
     impl Target for Nop {
-        fn initialize(&mut self, _: Header, _: State, _: Ancestry) -> Result<StateRoot, String> {
+        fn initialize(&mut self, _: Header, _: KeyValues, _: Ancestry) -> Result<StateRoot, String> {
             Ok([1; 32])
         }
         fn import_block(&mut self, _: Block) -> Result<StateRoot, String> {
             Err("no".into())
         }
-        fn get_state(&mut self, _: HeaderHash) -> Result<State, String> {
+        fn get_state(&mut self, _: HeaderHash) -> Result<KeyValues, String> {
             Ok(vec![])
         }
         fn reset(&mut self) {}

@@ -5,7 +5,7 @@ mod common;
 
 use marmalade_codec::Encode;
 use marmalade_fuzz::{
-    serve_session, write_frame, Ancestry, FuzzError, Message, PeerInfo, State, Target,
+    serve_session, write_frame, Ancestry, FuzzError, Message, PeerInfo, KeyValues, Target,
     MAX_FRAME_LEN,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot};
@@ -121,13 +121,13 @@ impl Write for Pipe {
 
 struct Accepting;
 impl Target for Accepting {
-    fn initialize(&mut self, _: Header, _: State, _: Ancestry) -> Result<StateRoot, String> {
+    fn initialize(&mut self, _: Header, _: KeyValues, _: Ancestry) -> Result<StateRoot, String> {
         Ok([0; 32])
     }
     fn import_block(&mut self, _: Block) -> Result<StateRoot, String> {
         Ok([0; 32])
     }
-    fn get_state(&mut self, _: HeaderHash) -> Result<State, String> {
+    fn get_state(&mut self, _: HeaderHash) -> Result<KeyValues, String> {
         Ok(vec![])
     }
     fn reset(&mut self) {}

@@ -7,7 +7,7 @@ use marmalade_codec::Encode;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_fuzz::{
     read_frame, replay_socket, write_frame, write_message, Ancestry, FrameError, FuzzError,
-    KeyValue, Message, MessageKind, MismatchDetail, PeerInfo, Recording, Server, State, Target,
+    KeyValue, Message, MessageKind, MismatchDetail, PeerInfo, Recording, Server, KeyValues, Target,
     Version, FEATURE_ANCESTRY, FEATURE_FORKS, MAX_FRAME_LEN,
 };
 use marmalade_types::{Block, ChainSpec, Extrinsic, Header, HeaderHash, StateRoot};
@@ -20,12 +20,12 @@ use std::time::Duration;
 /// A toy chain: a block with an odd slot is invalid; a valid block adds one key/value.
 #[derive(Default)]
 struct Mock {
-    states: HashMap<HeaderHash, State>,
+    states: HashMap<HeaderHash, KeyValues>,
     features: Option<u32>,
     resets: Arc<AtomicUsize>,
 }
 
-fn root(state: &State) -> StateRoot {
+fn root(state: &KeyValues) -> StateRoot {
     let mut s = state.clone();
     s.sort();
     blake2b_256(&s.encode())
@@ -38,7 +38,7 @@ impl Target for Mock {
     fn initialize(
         &mut self,
         header: Header,
-        state: State,
+        state: KeyValues,
         _: Ancestry,
     ) -> Result<StateRoot, String> {
         assert!(self.features.is_some(), "handshake first");
@@ -64,7 +64,7 @@ impl Target for Mock {
         self.states.insert(block.header.hash(), state);
         Ok(r)
     }
-    fn get_state(&mut self, h: HeaderHash) -> Result<State, String> {
+    fn get_state(&mut self, h: HeaderHash) -> Result<KeyValues, String> {
         self.states.get(&h).cloned().ok_or_else(|| "unknown".into())
     }
     fn reset(&mut self) {
@@ -327,7 +327,7 @@ impl Target for Playback {
     fn initialize(
         &mut self,
         header: Header,
-        state: State,
+        state: KeyValues,
         ancestry: Ancestry,
     ) -> Result<StateRoot, String> {
         let req = Message::Initialize(Box::new(marmalade_fuzz::Initialize {
@@ -356,7 +356,7 @@ impl Target for Playback {
             (other, _) => panic!("recorded {other:?}"),
         }
     }
-    fn get_state(&mut self, _: HeaderHash) -> Result<State, String> {
+    fn get_state(&mut self, _: HeaderHash) -> Result<KeyValues, String> {
         Err("not recorded".into())
     }
     fn reset(&mut self) {}
@@ -428,13 +428,13 @@ fn replaying_the_recordings_against_a_playback_target() {
 fn replay_reports_a_target_that_hangs_up() {
     struct Refuses;
     impl Target for Refuses {
-        fn initialize(&mut self, _: Header, _: State, _: Ancestry) -> Result<StateRoot, String> {
+        fn initialize(&mut self, _: Header, _: KeyValues, _: Ancestry) -> Result<StateRoot, String> {
             Err("cannot".into())
         }
         fn import_block(&mut self, _: Block) -> Result<StateRoot, String> {
             unreachable!()
         }
-        fn get_state(&mut self, _: HeaderHash) -> Result<State, String> {
+        fn get_state(&mut self, _: HeaderHash) -> Result<KeyValues, String> {
             unreachable!()
         }
         fn reset(&mut self) {}

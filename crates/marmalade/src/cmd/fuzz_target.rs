@@ -11,7 +11,7 @@
 use anyhow::Context;
 use marmalade_chain::Chain;
 use marmalade_fuzz::{
-    socket_from_env, spec_from_env, Ancestry, Features, KeyValue, PeerInfo, Server, State, Target,
+    socket_from_env, spec_from_env, Ancestry, Features, KeyValue, PeerInfo, Server, KeyValues, Target,
     DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY, MAX_ANCESTRY_TINY,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, TimeSlot};
@@ -85,7 +85,7 @@ impl Target for FuzzTarget {
     fn initialize(
         &mut self,
         header: Header,
-        state: State,
+        state: KeyValues,
         ancestry: Ancestry,
     ) -> Result<StateRoot, String> {
         let key_values = state.into_iter().map(|kv| (kv.key, kv.value)).collect();
@@ -108,7 +108,7 @@ impl Target for FuzzTarget {
         })
     }
 
-    fn get_state(&mut self, header_hash: HeaderHash) -> Result<State, String> {
+    fn get_state(&mut self, header_hash: HeaderHash) -> Result<KeyValues, String> {
         let kvs = self
             .importer
             .get_state(&header_hash)
