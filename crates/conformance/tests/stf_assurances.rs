@@ -14,8 +14,9 @@ fn stf_assurances_vectors_all_pass() {
 #[ignore = "timing, not a check"]
 fn heaviest_block_signature_timing() {
     use marmalade_codec::Decode;
+    use marmalade_conformance::stf::assurances::{transition, Input, Output, State};
     use marmalade_crypto::ed25519;
-    use marmalade_stf::assurances::{signing_message, transition, Error, Input, Output, State};
+    use marmalade_stf::assurances::{signing_message, Error};
     use marmalade_types::ChainSpec;
     use std::time::{Duration, Instant};
 

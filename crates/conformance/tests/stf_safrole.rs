@@ -25,10 +25,10 @@ fn safrole_vectors_all_pass() {
 #[ignore = "timing measurement, not a check"]
 fn ticket_verification_timings() {
     let _serial = serial();
+    use marmalade_conformance::stf::safrole::{transition, Input, Output, State};
     use marmalade_conformance::stf::{load, TestCase, VectorOutput};
     use marmalade_crypto::bandersnatch::{ring_commitment, ticket_seal_input, RingVerifier};
-    use marmalade_stf::safrole::{transition, verify_tickets};
-    use marmalade_stf::safrole::{Error, Input, Output, State};
+    use marmalade_stf::safrole::{verify_tickets, Error};
     use marmalade_types::ChainSpec;
     use std::time::{Duration, Instant};
 

@@ -12,58 +12,25 @@ use marmalade_codec::{Decode, Encode};
 use marmalade_crypto::{ed25519, hash::blake2b_256_concat};
 use marmalade_types::constants::{context, ASSURANCE_TIMEOUT_PERIOD};
 use marmalade_types::{
-    AssurancesExtrinsic, AvailAssurance, AvailabilityAssignments, ChainSpec, HeaderHash, TimeSlot,
-    ValidatorsData, WorkReport,
+    AvailAssurance, AvailabilityAssignments, ChainSpec, HeaderHash, TimeSlot, ValidatorsData,
+    WorkReport,
 };
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-/// The assurance state components.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct State {
-    /// $\rho^\dagger$: the reports pending availability after the disputes removed those judged
-    /// bad or wonky. Mutated to $\rho^\ddagger$.
-    pub avail_assignments: AvailabilityAssignments,
-    /// $\kappa$: the active validators, whose Ed25519 keys sign assurances. Read only.
-    pub curr_validators: ValidatorsData,
-}
-
-/// The block's inputs.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
-pub struct Input {
-    /// $\mathbf{E}_A$: the assurances extrinsic.
-    pub assurances: AssurancesExtrinsic,
-    /// $\mathbf{H}_t$: the block's timeslot.
-    pub slot: TimeSlot,
-    /// $\mathbf{H}_p$: the parent header hash.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub parent: HeaderHash,
-}
-
-/// The transition's output.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
-pub struct Output {
-    /// $\mathbf{R}$: the reports that became available, in core order (GP eq. 11.16). Timed-out
+/// What a valid assurances extrinsic produces.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Posterior {
+    /// $\rho^\ddagger$: $\rho^\dagger$ without the reports that became available or timed
+    /// out (GP (11.17)).
+    pub rho: AvailabilityAssignments,
+    /// $\mathbf{R}$: the reports that became available, in core order (GP (11.16)). Timed-out
     /// reports also leave $\rho$ but are not in here.
-    pub reported: Vec<WorkReport>,
+    pub available: Vec<WorkReport>,
 }
 
 /// Why an assurances extrinsic is invalid; the variants and their order are those of the
 /// vectors' `ErrorCode`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Encode,
-    Decode,
-    Serialize,
-    Deserialize,
-    thiserror::Error,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, thiserror::Error)]
 pub enum Error {
     /// An assurance is not anchored on the parent: $a_a \ne \mathbf{H}_p$ (GP eq. 11.11).
     #[codec(index = 0)]
@@ -169,25 +136,32 @@ pub fn first_bad_signature(
     })
 }
 
-/// The assurances transition (GP eq. 11.10–11.17): validates $\mathbf{E}_A$ and returns
-/// $\rho^\ddagger$ (as the posterior `avail_assignments`) with the newly available reports
+/// The assurances transition (GP (11.10)–(11.17)): validates the assurances extrinsic
+/// `assurances` ($\mathbf{E}_A$) of a block at timeslot `slot` ($\mathbf{H}_T$) with parent
+/// `parent` ($\mathbf{H}_P$), signed by `kappa` ($\kappa$), against the pending reports
+/// `rho_dagger` ($\rho^\dagger$); returns $\rho^\ddagger$ with the newly available reports
 /// $\mathbf{R}$.
 ///
 /// Check order (matching the vectors): for each assurance in extrinsic order, its anchor
 /// (`bad_attestation_parent`), its validator index (`bad_validator_index`) and its index being
 /// above the previous one (`not_sorted_or_unique_assurers`); then every set bit against the
 /// pending reports (`core_not_engaged`); then the signatures (`bad_signature`).
-pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
-    let assurances = &input.assurances;
-
+pub fn transition(
+    spec: &ChainSpec,
+    rho_dagger: &AvailabilityAssignments,
+    kappa: &ValidatorsData,
+    slot: TimeSlot,
+    parent: &HeaderHash,
+    assurances: &[AvailAssurance],
+) -> Result<Posterior, Error> {
     // GP eq. 11.11, 11.12 and a_v ∈ N_V, per assurance in order.
     let mut previous: Option<u16> = None;
     for a in assurances {
-        if a.anchor != input.parent {
+        if a.anchor != *parent {
             return Err(Error::BadAttestationParent);
         }
         let v = usize::from(a.validator_index);
-        if v >= spec.validators || v >= pre.curr_validators.len() {
+        if v >= spec.validators || v >= kappa.len() {
             return Err(Error::BadValidatorIndex);
         }
         if previous.is_some_and(|p| a.validator_index <= p) {
@@ -199,11 +173,11 @@ pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State
     // GP eq. 11.15: a_f[c] ⇒ ρ†[c] ≠ ∅. A bit beyond the last core (the padding of the final
     // octet) names no core, so it has no pending report either. Meanwhile tally each core's
     // assurances.
-    let cores = pre.avail_assignments.len();
+    let cores = rho_dagger.len();
     let mut tally = vec![0usize; cores];
     for a in assurances {
         for c in assured_cores(&a.bitfield) {
-            match pre.avail_assignments.get(c) {
+            match rho_dagger.get(c) {
                 Some(Some(_)) => tally[c] += 1,
                 _ => return Err(Error::CoreNotEngaged),
             }
@@ -211,35 +185,32 @@ pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State
     }
 
     // GP eq. 11.13.
-    verify_signatures(&pre.curr_validators, &input.parent, assurances)?;
+    verify_signatures(kappa, parent, assurances)?;
 
     // GP eq. 11.16: available when Σ a_f[c] > 2/3 V, i.e. 3 Σ > 2 V.
     let available = |c: usize| 3 * tally[c] > 2 * spec.validators;
     let mut reported = Vec::new();
-    let mut post = pre.avail_assignments.clone();
-    for (c, slot) in post.iter_mut().enumerate() {
-        let Some(assignment) = slot else { continue };
+    let mut post = rho_dagger.clone();
+    for (c, entry) in post.iter_mut().enumerate() {
+        let Some(assignment) = entry else { continue };
         // GP eq. 11.17: a report leaves ρ when available or timed out, H_t ≥ t + U (computed
         // in u64: past u32 the sum exceeds any timeslot). A stale report a super-majority
         // assures in this block is still available ("lenient" vector): R does not look at t.
-        let timed_out = u64::from(input.slot)
-            >= u64::from(assignment.timeout) + u64::from(ASSURANCE_TIMEOUT_PERIOD);
+        let timed_out =
+            u64::from(slot) >= u64::from(assignment.timeout) + u64::from(ASSURANCE_TIMEOUT_PERIOD);
         if available(c) {
-            if let Some(a) = slot.take() {
+            if let Some(a) = entry.take() {
                 reported.push(a.report);
             }
         } else if timed_out {
-            *slot = None;
+            *entry = None;
         }
     }
 
-    Ok((
-        State {
-            avail_assignments: post,
-            curr_validators: pre.curr_validators.clone(),
-        },
-        Output { reported },
-    ))
+    Ok(Posterior {
+        rho: post,
+        available: reported,
+    })
 }
 
 #[cfg(test)]
@@ -249,11 +220,22 @@ mod tests {
 
     const PARENT: HeaderHash = [7; 32];
 
+    #[derive(Debug, PartialEq)]
+    struct TestState {
+        avail_assignments: AvailabilityAssignments,
+        curr_validators: ValidatorsData,
+    }
+
+    #[derive(Debug)]
+    struct Output {
+        reported: Vec<WorkReport>,
+    }
+
     fn seed(v: usize) -> [u8; 32] {
         [v as u8 + 1; 32]
     }
 
-    fn state(pending: &[Option<u32>]) -> State {
+    fn state(pending: &[Option<u32>]) -> TestState {
         let spec = ChainSpec::TINY;
         let validators: Vec<ValidatorData> = (0..spec.validators)
             .map(|v| ValidatorData {
@@ -261,7 +243,7 @@ mod tests {
                 ..ValidatorData::NULL
             })
             .collect();
-        State {
+        TestState {
             avail_assignments: pending
                 .iter()
                 .enumerate()
@@ -290,16 +272,28 @@ mod tests {
     }
 
     fn run(
-        pre: &State,
+        pre: &TestState,
         assurances: Vec<AvailAssurance>,
         slot: u32,
-    ) -> Result<(State, Output), Error> {
-        let input = Input {
-            assurances,
+    ) -> Result<(TestState, Output), Error> {
+        let post = transition(
+            &ChainSpec::TINY,
+            &pre.avail_assignments,
+            &pre.curr_validators,
             slot,
-            parent: PARENT,
+            &PARENT,
+            &assurances,
+        )?;
+        let state = TestState {
+            avail_assignments: post.rho,
+            curr_validators: pre.curr_validators.clone(),
         };
-        transition(&ChainSpec::TINY, pre, &input)
+        Ok((
+            state,
+            Output {
+                reported: post.available,
+            },
+        ))
     }
 
     #[test]

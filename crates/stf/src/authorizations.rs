@@ -10,32 +10,17 @@
 use marmalade_codec::{Decode, Encode};
 use marmalade_types::constants::AUTH_POOL_SIZE;
 use marmalade_types::{
-    AuthPools, AuthQueues, AuthorizerHash, ChainSpec, CoreIndex, GuaranteesExtrinsic, TimeSlot,
+    AuthPools, AuthQueues, AuthorizerHash, CoreIndex, GuaranteesExtrinsic, TimeSlot,
 };
-use serde::{Deserialize, Serialize};
-
-/// The authorization state components.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct State {
-    /// $\alpha$: the authorizer pool of each core, at most $\mathsf{O}$ hashes each.
-    /// Mutated to $\alpha'$.
-    pub auth_pools: AuthPools,
-    /// $\varphi'$: the (posterior) authorizer queue of each core, $\mathsf{Q}$ hashes each.
-    /// Read only.
-    pub auth_queues: AuthQueues,
-}
 
 /// The part of a guarantee this subsystem needs: the core a report is for and the authorizer
 /// it used, $((g_\mathbf{r})_c, (g_\mathbf{r})_a)$ for $g \in \mathbf{E}_G$ (the vectors'
 /// `CoreAuthorizer`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
 pub struct CoreAuthorizer {
     /// $(g_\mathbf{r})_c$: the report's core.
     pub core: CoreIndex,
     /// $(g_\mathbf{r})_a$: the report's authorizer hash.
-    #[serde(with = "marmalade_types::serde_hex")]
     pub auth_hash: AuthorizerHash,
 }
 
@@ -50,43 +35,34 @@ pub fn core_authorizers(guarantees: &GuaranteesExtrinsic) -> Vec<CoreAuthorizer>
         .collect()
 }
 
-/// The block's inputs.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
-pub struct Input {
-    /// $\mathbf{H}_t$: the block's timeslot.
-    pub slot: TimeSlot,
-    /// The core authorizers of $\mathbf{E}_G$ (see [`core_authorizers`]).
-    pub auths: Vec<CoreAuthorizer>,
-}
-
-/// The subsystem has no output.
-pub type Output = ();
-
-/// The subsystem cannot fail: the guarantees were validated by the reports subsystem.
-pub type Error = std::convert::Infallible;
-
-/// The authorization pools' transition (GP eq. 8.2, 8.3):
-/// $\alpha'[c] = \overleftarrow{F(c) \frown \varphi'[c][\mathbf{H}_t]^\circlearrowleft}^{\mathsf{O}}$,
+/// The authorization pools' transition (GP (8.2), (8.3)) for a block at timeslot `slot`
+/// ($\mathbf{H}_T$) whose guarantees used the authorizers `used` (see [`core_authorizers`]):
+/// $\alpha'[c] = \overleftarrow{F(c) \frown \varphi'[c][\mathbf{H}_T]^\circlearrowleft}^{\mathsf{O}}$,
 /// where $F(c)$ is $\alpha[c]$ without the left-most occurrence of the authorizer used by a
-/// guarantee on core $c$, if there is one.
+/// guarantee on core $c$, if there is one. Returns $\alpha'$; $\varphi'$ is read only.
 ///
 /// Total on any input: authorizers for cores outside the pools, or absent from the pool, are
-/// ignored (the reports subsystem has already rejected such guarantees, GP eq. 11.28); a core
+/// ignored (the reports subsystem has already rejected such guarantees, GP (11.28)); a core
 /// with no queue (only possible for a hand-made state) just keeps its filtered pool.
-pub fn transition(_spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
-    let mut pools = pre.auth_pools.clone();
+pub fn transition(
+    alpha: &AuthPools,
+    phi_post: &AuthQueues,
+    slot: TimeSlot,
+    used: &[CoreAuthorizer],
+) -> AuthPools {
+    let mut pools = alpha.clone();
     for (core, pool) in pools.iter_mut().enumerate() {
         // F(c): the GP has at most one guarantee per core (GP eq. 11.23); removing the
         // authorizer of each one for the core is the same then and stays total otherwise.
-        for used in input.auths.iter().filter(|a| usize::from(a.core) == core) {
+        for used in used.iter().filter(|a| usize::from(a.core) == core) {
             if let Some(i) = pool.iter().position(|h| *h == used.auth_hash) {
                 pool.remove(i);
             }
         }
         // φ'[c][H_t]↺: the queue is indexed cyclically by the timeslot.
-        if let Some(queue) = pre.auth_queues.get(core) {
+        if let Some(queue) = phi_post.get(core) {
             if !queue.is_empty() {
-                let at = (input.slot as usize) % queue.len();
+                let at = (slot as usize) % queue.len();
                 pool.push(queue[at]);
             }
         }
@@ -95,13 +71,7 @@ pub fn transition(_spec: &ChainSpec, pre: &State, input: &Input) -> Result<(Stat
             pool.drain(..pool.len() - AUTH_POOL_SIZE);
         }
     }
-    Ok((
-        State {
-            auth_pools: pools,
-            auth_queues: pre.auth_queues.clone(),
-        },
-        (),
-    ))
+    pools
 }
 
 #[cfg(test)]
@@ -114,7 +84,24 @@ mod tests {
         [n; 32]
     }
 
-    fn state(pools: Vec<Vec<AuthorizerHash>>) -> State {
+    struct TestState {
+        auth_pools: AuthPools,
+        auth_queues: AuthQueues,
+    }
+
+    struct Input {
+        slot: TimeSlot,
+        auths: Vec<CoreAuthorizer>,
+    }
+
+    fn run(pre: &TestState, input: &Input) -> TestState {
+        TestState {
+            auth_pools: transition(&pre.auth_pools, &pre.auth_queues, input.slot, &input.auths),
+            auth_queues: pre.auth_queues.clone(),
+        }
+    }
+
+    fn state(pools: Vec<Vec<AuthorizerHash>>) -> TestState {
         let queues = (0..pools.len())
             .map(|c| {
                 AuthQueue(
@@ -129,7 +116,7 @@ mod tests {
                 )
             })
             .collect::<Vec<_>>();
-        State {
+        TestState {
             auth_pools: pools.into(),
             auth_queues: queues.into(),
         }
@@ -145,7 +132,7 @@ mod tests {
                 auth_hash: h(1),
             }],
         };
-        let (post, ()) = transition(&ChainSpec::TINY, &pre, &input).unwrap();
+        let post = run(&pre, &input);
         let q0 = pre.auth_queues[0][7];
         let q1 = pre.auth_queues[1][7];
         assert_eq!(post.auth_pools[0], vec![h(2), h(1), q0]);
@@ -161,7 +148,7 @@ mod tests {
             slot: 3,
             auths: vec![],
         };
-        let (post, ()) = transition(&ChainSpec::TINY, &pre, &input).unwrap();
+        let post = run(&pre, &input);
         let mut want = full[1..].to_vec();
         want.push(pre.auth_queues[0][3]);
         assert_eq!(post.auth_pools[0], want);
@@ -184,7 +171,7 @@ mod tests {
                 },
             ],
         };
-        let (post, ()) = transition(&ChainSpec::TINY, &pre, &input).unwrap();
+        let post = run(&pre, &input);
         assert_eq!(post.auth_pools[0], vec![h(1), pre.auth_queues[0][0]]);
         assert_eq!(post.auth_pools[1], vec![h(2), pre.auth_queues[1][0]]);
     }

@@ -22,62 +22,57 @@
 
 use marmalade_codec::{Decode, Encode};
 use marmalade_crypto::{ed25519, hash::blake2b_256};
+use marmalade_state::Components;
 use marmalade_types::constants::context;
 use marmalade_types::{
     AvailabilityAssignments, ChainSpec, DisputesExtrinsic, DisputesRecords, Ed25519Public,
     Ed25519Signature, OffendersMark, TimeSlot, ValidatorsData, Verdict, WorkReportHash,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The state components the disputes transition reads and writes.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct State {
-    /// $\psi$: the judgment records (good, bad and wonky reports, offenders); mutated to
-    /// $\psi'$.
-    pub psi: DisputesRecords,
-    /// $\rho$: the availability assignments; mutated to $\rho^\dagger$ (GP eq. 10.15).
-    pub rho: AvailabilityAssignments,
+/// The prior state components the disputes transition reads, borrowed from the state.
+#[derive(Debug, Clone, Copy)]
+pub struct Prior<'a> {
+    /// $\psi$: the judgment records (good, bad and wonky reports, offenders) (GP (10.1)).
+    pub psi: &'a DisputesRecords,
+    /// $\rho$: the availability assignments (GP (11.1)).
+    pub rho: &'a AvailabilityAssignments,
     /// $\tau$: the prior timeslot, whose epoch the verdicts' ages are measured against.
     pub tau: TimeSlot,
     /// $\kappa$: the current epoch's validator keys.
-    pub kappa: ValidatorsData,
+    pub kappa: &'a ValidatorsData,
     /// $\lambda$: the previous epoch's validator keys.
-    pub lambda: ValidatorsData,
+    pub lambda: &'a ValidatorsData,
 }
 
-/// The disputes transition's input.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Input {
-    /// $\mathbf{E}_D$: the disputes extrinsic.
-    pub disputes: DisputesExtrinsic,
+impl<'a> Prior<'a> {
+    /// The components of `c` the disputes transition reads.
+    pub fn of(c: &'a Components) -> Prior<'a> {
+        Prior {
+            psi: &c.psi,
+            rho: &c.rho,
+            tau: c.tau,
+            kappa: &c.kappa,
+            lambda: &c.lambda,
+        }
+    }
 }
 
-/// The disputes transition's output.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Output {
+/// What a valid disputes extrinsic produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posterior {
+    /// $\psi'$ (GP (10.16)–(10.19)).
+    pub psi: DisputesRecords,
+    /// $\rho^\dagger$: $\rho$ without the reports judged bad or wonky (GP (10.15)).
+    pub rho: AvailabilityAssignments,
     /// $\mathbf{H}_O$: the keys of the culprits, then of the faults, in extrinsic order
-    /// (GP eq. 10.20).
-    #[serde(with = "marmalade_types::serde_hex")]
+    /// (GP (10.20)).
     pub offenders_mark: OffendersMark,
 }
 
 /// Why a disputes extrinsic is invalid; one variant per `ErrorCode` of the conformance schema,
 /// in its order.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    thiserror::Error,
-    Encode,
-    Decode,
-    Serialize,
-    Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, Encode, Decode)]
 pub enum Error {
     /// A verdict's report is already in $\psi_G \cup \psi_B \cup \psi_W$ (GP eq. 10.9).
     #[error("verdict on a report already judged")]
@@ -238,14 +233,14 @@ struct SigCheck<'a> {
 /// judgment in order, queueing its judgment signatures on `sigs`.
 fn check_verdicts<'a>(
     spec: &ChainSpec,
-    pre: &'a State,
+    pre: &Prior<'a>,
     verdicts: &'a [Verdict],
     sigs: &mut Vec<SigCheck<'a>>,
 ) -> Result<Vec<Judgment>, Error> {
     if !sorted_unique(verdicts, |v| v.target) {
         return Err(Error::VerdictsNotSortedUnique);
     }
-    let psi = &pre.psi;
+    let psi = pre.psi;
     if verdicts.iter().any(|v| {
         [&psi.good, &psi.bad, &psi.wonky]
             .iter()
@@ -258,9 +253,9 @@ fn check_verdicts<'a>(
     let mut judgments = Vec::with_capacity(verdicts.len());
     for v in verdicts {
         let keys = if v.age == epoch {
-            &pre.kappa
+            pre.kappa
         } else if epoch.checked_sub(1) == Some(v.age) {
-            &pre.lambda
+            pre.lambda
         } else {
             return Err(Error::BadJudgementAge);
         };
@@ -288,10 +283,14 @@ fn check_verdicts<'a>(
     Ok(judgments)
 }
 
-/// Applies the disputes extrinsic (GP section 10): returns $\psi'$, $\rho^\dagger$ (the other
-/// components unchanged) and the offenders marker, or the first rule the extrinsic breaks.
-pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
-    let ed = &input.disputes;
+/// Applies the disputes extrinsic `ed` ($\mathbf{E}_D$, GP section 10) to the prior
+/// components: returns $\psi'$, $\rho^\dagger$ and the offenders marker, or the first rule
+/// the extrinsic breaks.
+pub fn transition(
+    spec: &ChainSpec,
+    pre: &Prior<'_>,
+    ed: &DisputesExtrinsic,
+) -> Result<Posterior, Error> {
     let mut sigs: Vec<SigCheck<'_>> = Vec::new();
 
     // Verdicts, and the new judgments v of GP eq. 10.12.
@@ -381,16 +380,17 @@ pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State
     }
 
     // The extrinsic is valid: build the posterior.
-    let mut post = pre.clone();
+    let mut psi = pre.psi.clone();
+    let mut rho = pre.rho.clone();
     let of = |want: Judgment| {
         new.iter()
             .filter(move |(_, j)| **j == want)
             .map(|(h, _)| *h)
     };
     // GP eq. 10.16–10.18.
-    insert_sorted(&mut post.psi.good, of(Judgment::Good));
-    insert_sorted(&mut post.psi.bad, of(Judgment::Bad));
-    insert_sorted(&mut post.psi.wonky, of(Judgment::Wonky));
+    insert_sorted(&mut psi.good, of(Judgment::Good));
+    insert_sorted(&mut psi.bad, of(Judgment::Bad));
+    insert_sorted(&mut psi.wonky, of(Judgment::Wonky));
     // GP eq. 10.19–10.20.
     let offenders_mark: OffendersMark = ed
         .culprits
@@ -398,12 +398,12 @@ pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State
         .map(|c| c.key)
         .chain(ed.faults.iter().map(|f| f.key))
         .collect();
-    insert_sorted(&mut post.psi.offenders, offenders_mark.iter().copied());
+    insert_sorted(&mut psi.offenders, offenders_mark.iter().copied());
 
     // GP eq. 10.15: clear the cores whose report this block's verdicts find bad or wonky
     // (fewer than ⌊2V/3⌋ positive votes).
     if new.values().any(|j| *j != Judgment::Good) {
-        for slot in post.rho.iter_mut() {
+        for slot in rho.iter_mut() {
             let cleared = slot.as_ref().is_some_and(|a| {
                 let hash = blake2b_256(&a.report.encode());
                 matches!(new.get(&hash), Some(Judgment::Bad | Judgment::Wonky))
@@ -414,7 +414,11 @@ pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State
         }
     }
 
-    Ok((post, Output { offenders_mark }))
+    Ok(Posterior {
+        psi,
+        rho,
+        offenders_mark,
+    })
 }
 
 #[cfg(test)]
@@ -424,6 +428,28 @@ mod tests {
     use marmalade_types::{Culprit, Fault, Judgement, ValidatorData};
 
     const SPEC: ChainSpec = ChainSpec::TINY;
+
+    /// The disputes components as owned values.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct TestState {
+        psi: DisputesRecords,
+        rho: AvailabilityAssignments,
+        tau: TimeSlot,
+        kappa: ValidatorsData,
+        lambda: ValidatorsData,
+    }
+
+    impl TestState {
+        fn prior(&self) -> Prior<'_> {
+            Prior {
+                psi: &self.psi,
+                rho: &self.rho,
+                tau: self.tau,
+                kappa: &self.kappa,
+                lambda: &self.lambda,
+            }
+        }
+    }
 
     fn secret(i: u8) -> SecretKey {
         SecretKey::from_seed(&[i + 1; 32])
@@ -439,8 +465,8 @@ mod tests {
             .into()
     }
 
-    fn state(tau: TimeSlot) -> State {
-        State {
+    fn state(tau: TimeSlot) -> TestState {
+        TestState {
             psi: DisputesRecords::default(),
             rho: vec![None; SPEC.cores].into(),
             tau,
@@ -481,8 +507,8 @@ mod tests {
         }
     }
 
-    fn run(pre: &State, d: DisputesExtrinsic) -> Result<(State, Output), Error> {
-        transition(&SPEC, pre, &Input { disputes: d })
+    fn run(pre: &TestState, d: DisputesExtrinsic) -> Result<Posterior, Error> {
+        transition(&SPEC, &pre.prior(), &d)
     }
 
     fn sorted_by_key<T>(mut v: Vec<T>, key: impl Fn(&T) -> [u8; 32]) -> Vec<T> {
@@ -495,7 +521,7 @@ mod tests {
         let pre = state(5);
         let r = [7; 32];
         let culprits = sorted_by_key(vec![culprit(r, 0), culprit(r, 1)], |c| c.key);
-        let (post, out) = run(
+        let post = run(
             &pre,
             DisputesExtrinsic {
                 verdicts: vec![verdict(r, 0, 0, 0)],
@@ -506,10 +532,10 @@ mod tests {
         .unwrap();
         assert_eq!(post.psi.bad, vec![r]);
         assert_eq!(
-            out.offenders_mark,
+            post.offenders_mark,
             culprits.iter().map(|c| c.key).collect::<Vec<_>>()
         );
-        let mut offenders = out.offenders_mark.clone();
+        let mut offenders = post.offenders_mark.clone();
         offenders.sort();
         assert_eq!(post.psi.offenders, offenders);
     }
@@ -519,7 +545,7 @@ mod tests {
         let mut pre = state(5);
         let r = [7; 32];
         pre.psi.bad = vec![r];
-        let (post, out) = run(
+        let post = run(
             &pre,
             DisputesExtrinsic {
                 verdicts: vec![],
@@ -528,7 +554,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(out.offenders_mark, vec![secret(3).public()]);
+        assert_eq!(post.offenders_mark, vec![secret(3).public()]);
         assert_eq!(post.psi.offenders, vec![secret(3).public()]);
     }
 
@@ -596,7 +622,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(ok.unwrap().0.psi.wonky, vec![r]);
+        assert_eq!(ok.unwrap().psi.wonky, vec![r]);
         // Signed by κ but claiming λ's epoch.
         let e = run(
             &pre,

@@ -4,48 +4,13 @@
 //! Block import runs it in two steps, as the GP does: [`fix_parent_state_root`] gives
 //! $\beta_H^\dagger$ (GP eq. 7.5), used by the reports subsystem, before accumulation;
 //! [`append_block`] gives $\beta'$ (GP eq. 7.7–7.8) once the accumulation root is known.
-//! [`transition`] composes both, as the conformance vectors do.
 
-use marmalade_codec::{Decode, Encode};
 use marmalade_merkle::MmrExt;
 use marmalade_types::constants::RECENT_HISTORY_LEN;
 use marmalade_types::{
-    BlockInfo, BlocksHistory, ChainSpec, HeaderHash, Mmr, OpaqueHash, RecentBlocks,
-    ReportedWorkPackage, StateRoot,
+    BlockInfo, BlocksHistory, HeaderHash, Mmr, OpaqueHash, RecentBlocks, ReportedWorkPackage,
+    StateRoot,
 };
-use serde::{Deserialize, Serialize};
-
-/// The state component the history transition reads and writes.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct State {
-    /// $\beta$: the recent blocks $\beta_H$ and the accumulation-output belt $\beta_B$;
-    /// mutated to $\beta'$.
-    pub beta: RecentBlocks,
-}
-
-/// The history transition's input.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Input {
-    /// $\mathcal{H}(\mathbf{H})$: the new block's header hash.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub header_hash: HeaderHash,
-    /// $\mathbf{H}_R$: the parent block's posterior state root, from the new header.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub parent_state_root: StateRoot,
-    /// $\mathcal{M}_B(\mathbf{s}, \mathcal{H}_K)$: the root of the block's accumulation
-    /// outputs (GP eq. 7.6–7.7).
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub accumulate_root: OpaqueHash,
-    /// $\mathbf{p}$: the packages reported by the guarantees extrinsic: package hash and
-    /// exports root of each $g \in \mathbf{E}_G$ (GP eq. 7.8).
-    pub work_packages: Vec<ReportedWorkPackage>,
-}
-
-/// The history transition has no output (`Output ::= NULL`).
-pub type Output = ();
-
-/// The history transition cannot fail.
-pub type Error = std::convert::Infallible;
 
 /// $\beta_H^\dagger$ (GP eq. 7.5): the history with the last entry's state root, left zero when
 /// it was added, set to the parent state root $\mathbf{H}_R$ now known. An empty history stays
@@ -103,23 +68,28 @@ pub fn append_block(
     RecentBlocks { history, mmr }
 }
 
-/// Applies one block to the recent history (GP eq. 7.5–7.8): fixes the parent's state root,
-/// appends the accumulation root to the belt and the new block to the history.
-pub fn transition(_spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
-    let dagger = fix_parent_state_root(&pre.beta.history, input.parent_state_root);
-    let beta = append_block(
-        &dagger,
-        &pre.beta.mmr,
-        input.header_hash,
-        input.accumulate_root,
-        &input.work_packages,
-    );
-    Ok((State { beta }, ()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Input {
+        header_hash: HeaderHash,
+        parent_state_root: StateRoot,
+        accumulate_root: OpaqueHash,
+        work_packages: Vec<ReportedWorkPackage>,
+    }
+
+    /// Both steps, as the vectors apply them.
+    fn transition(beta: &RecentBlocks, input: &Input) -> RecentBlocks {
+        let dagger = fix_parent_state_root(&beta.history, input.parent_state_root);
+        append_block(
+            &dagger,
+            &beta.mmr,
+            input.header_hash,
+            input.accumulate_root,
+            &input.work_packages,
+        )
+    }
 
     fn input(n: u8) -> Input {
         Input {
@@ -141,17 +111,15 @@ mod tests {
 
     #[test]
     fn keeps_the_last_h_blocks_and_fixes_the_parent_root() {
-        let mut s = State {
-            beta: RecentBlocks::default(),
-        };
+        let mut beta = RecentBlocks::default();
         for n in 0..20u8 {
-            s = transition(&ChainSpec::TINY, &s, &input(n)).unwrap().0;
-            let h = &s.beta.history;
+            beta = transition(&beta, &input(n));
+            let h = &beta.history;
             assert_eq!(h.len(), usize::from(n + 1).min(RECENT_HISTORY_LEN));
             let last = h.last().unwrap();
             assert_eq!(last.header_hash, [n; 32]);
             assert_eq!(last.state_root, [0; 32]);
-            assert_eq!(last.beefy_root, super_peak(&s.beta.mmr));
+            assert_eq!(last.beefy_root, super_peak(&beta.mmr));
             assert_eq!(last.reported[0].hash, [3; 32]);
             if n > 0 {
                 // The previous block's root is this block's H_R.
@@ -160,7 +128,7 @@ mod tests {
             }
         }
         // 20 = 0b10100 leaves.
-        let present: Vec<bool> = s.beta.mmr.peaks.iter().map(|p| p.is_some()).collect();
+        let present: Vec<bool> = beta.mmr.peaks.iter().map(|p| p.is_some()).collect();
         assert_eq!(present, vec![false, false, true, false, true]);
     }
 }

@@ -1,9 +1,12 @@
 //! The on-chain subsystems of the Gray Paper 0.7.2 as pure state-transition functions.
 //!
-//! Each subsystem takes its prior state components and its inputs and returns the posterior
-//! components and an output, or a typed error whose variants map one-to-one onto the error
-//! codes of the subsystem's conformance schema. A failing transition changes nothing: the
-//! functions take the prior state by reference and build the posterior state aside.
+//! Each subsystem borrows the state components it reads (named by their GP symbols, often
+//! gathered in a `Prior` of references) and the block's extrinsic part, and returns only
+//! what it produces: the posterior values it changes, owned, and its outputs (a `Posterior`),
+//! or a typed error whose variants map one-to-one onto the error codes of the subsystem's
+//! conformance schema. Nothing is copied to call a subsystem, and a failing transition
+//! changes nothing. The conformance vectors' state, input and output shapes, and the adapters
+//! from them to these functions, live in the `marmalade-conformance` crate.
 
 #![deny(unsafe_code)]
 
@@ -15,3 +18,21 @@ pub mod preimages;
 pub mod reports;
 pub mod safrole;
 pub mod statistics;
+
+/// `BadTicketOrder` → `bad_ticket_order`: an error variant's name as the vectors' schemas
+/// spell its code.
+#[cfg(test)]
+pub(crate) fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in name.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}

@@ -11,16 +11,14 @@
 //!
 //! The account storage is abstracted by [`PreimageAccounts`] so that block import can run
 //! [`check`] against the prior accounts $\delta$ and [`integrate`] into the post-accumulation
-//! accounts $\delta^\ddagger$, as GP eq. 12.38 does; [`transition`] runs both on the
-//! conformance vectors' account representation ([`State`]).
+//! accounts $\delta^\ddagger$, as GP (12.38) does.
 
 use marmalade_codec::{Decode, Encode};
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_types::{
-    ByteSequence, ChainSpec, OpaqueHash, Preimage, PreimagesExtrinsic, ServiceActivityRecord,
-    ServiceId, ServicesStatistics, ServicesStatisticsMapEntry, TimeSlot,
+    OpaqueHash, Preimage, ServiceActivityRecord, ServiceId, ServicesStatistics,
+    ServicesStatisticsMapEntry, TimeSlot,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The service accounts' preimage state, as the preimages extrinsic sees it: the lookup
@@ -52,20 +50,7 @@ pub struct Provision<'a> {
 
 /// Why a preimages extrinsic is invalid; one variant per `ErrorCode` of the conformance
 /// schema, in its order.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    thiserror::Error,
-    Encode,
-    Decode,
-    Serialize,
-    Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, Encode, Decode)]
 pub enum Error {
     /// A blob is not solicited by its service, or already provided (GP eq. 12.37).
     #[error("preimage not solicited or already provided")]
@@ -169,167 +154,40 @@ pub fn add_provided_statistics(stats: &mut ServicesStatistics, preimages: &[Prei
     }
 }
 
-// ---- The conformance vectors' account representation (`preimages.asn`). ----
-
-/// `PreimagesBlobMapEntry`: an entry of $\mathbf{a}_\mathbf{p}$.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct PreimagesBlobMapEntry {
-    /// $\mathcal{H}(\mathbf{i})$.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub hash: OpaqueHash,
-    /// $\mathbf{i}$.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub blob: ByteSequence,
-}
-
-/// `PreimagesRequestsMapKey`: a key $(h, l)$ of $\mathbf{a}_\mathbf{l}$.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, Serialize, Deserialize,
-)]
-pub struct PreimagesRequestsMapKey {
-    /// $h$: the preimage hash.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub hash: OpaqueHash,
-    /// $l$: the preimage length.
-    pub length: u32,
-}
-
-/// `PreimagesRequestsMapEntry`: an entry of $\mathbf{a}_\mathbf{l}$: up to three timeslots
-/// (solicited, provided, forgotten, re-solicited).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct PreimagesRequestsMapEntry {
-    /// The lookup key.
-    pub key: PreimagesRequestsMapKey,
-    /// The request's history of timeslots.
-    pub value: Vec<TimeSlot>,
-}
-
-/// `ServiceAccount`: the parts of a service account $\mathbf{a}$ this subsystem touches, each
-/// dictionary as a sequence sorted by key.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct ServiceAccount {
-    /// $\mathbf{a}_\mathbf{p}$: the preimages, by hash.
-    pub preimage_blobs: Vec<PreimagesBlobMapEntry>,
-    /// $\mathbf{a}_\mathbf{l}$: the preimage requests, by (hash, length).
-    pub preimage_requests: Vec<PreimagesRequestsMapEntry>,
-}
-
-/// `ServiceAccountMapEntry`: an entry of $\delta$.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct ServiceAccountMapEntry {
-    /// The service index.
-    pub id: ServiceId,
-    /// Its account.
-    pub data: ServiceAccount,
-}
-
-/// The state components the preimages transition reads and writes.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct State {
-    /// $\delta$: the service accounts (their preimage parts), sorted by service index.
-    pub accounts: Vec<ServiceAccountMapEntry>,
-    /// $\pi_S$: the service statistics, of which the provision counters
-    /// (`provided_count`, `provided_size`) are updated.
-    pub statistics: ServicesStatistics,
-}
-
-/// The preimages transition's input.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Input {
-    /// $\mathbf{E}_P$: the preimages extrinsic.
-    pub preimages: PreimagesExtrinsic,
-    /// $\tau' = \mathbf{H}_T$: the block's timeslot.
-    pub slot: TimeSlot,
-}
-
-/// The preimages transition has no output (`ok NULL`).
-pub type Output = ();
-
-impl ServiceAccount {
-    fn request(&self, key: &PreimagesRequestsMapKey) -> Option<&PreimagesRequestsMapEntry> {
-        self.preimage_requests.iter().find(|e| e.key == *key)
-    }
-}
-
-impl PreimageAccounts for [ServiceAccountMapEntry] {
-    fn awaits_preimage(&self, service: ServiceId, hash: &OpaqueHash, length: u32) -> bool {
-        let key = PreimagesRequestsMapKey {
-            hash: *hash,
-            length,
-        };
-        self.iter()
-            .find(|a| a.id == service)
-            .and_then(|a| a.data.request(&key))
-            .is_some_and(|e| e.value.is_empty())
-    }
-
-    fn provide(&mut self, service: ServiceId, hash: OpaqueHash, blob: &[u8], slot: TimeSlot) {
-        let Some(account) = self.iter_mut().find(|a| a.id == service) else {
-            return;
-        };
-        let a = &mut account.data;
-        let key = PreimagesRequestsMapKey {
-            hash,
-            length: u32::try_from(blob.len()).unwrap_or(u32::MAX),
-        };
-        match a.preimage_requests.iter_mut().find(|e| e.key == key) {
-            Some(e) => e.value = vec![slot],
-            None => {
-                let i = a.preimage_requests.partition_point(|e| e.key < key);
-                a.preimage_requests.insert(
-                    i,
-                    PreimagesRequestsMapEntry {
-                        key,
-                        value: vec![slot],
-                    },
-                );
-            }
-        }
-        let entry = PreimagesBlobMapEntry {
-            hash,
-            blob: blob.to_vec(),
-        };
-        match a.preimage_blobs.binary_search_by_key(&hash, |e| e.hash) {
-            Ok(i) => a.preimage_blobs[i] = entry,
-            Err(i) => a.preimage_blobs.insert(i, entry),
-        }
-    }
-}
-
-/// Applies the preimages extrinsic to the vectors' state: checks it against the prior
-/// accounts, provides every item at the block's timeslot and counts the provisions in
-/// $\pi_S$. (With no accumulation in between, $\delta^\ddagger = \delta$.)
-pub fn transition(_spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
-    let provisions = check(&pre.accounts[..], &input.preimages)?;
-    let mut post = pre.clone();
-    integrate(&mut post.accounts[..], &provisions, input.slot);
-    add_provided_statistics(&mut post.statistics, &input.preimages);
-    Ok((post, ()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
-    fn account(id: ServiceId, requested: &[&[u8]]) -> ServiceAccountMapEntry {
-        let mut preimage_requests: Vec<_> = requested
-            .iter()
-            .map(|b| PreimagesRequestsMapEntry {
-                key: PreimagesRequestsMapKey {
-                    hash: blake2b_256(b),
-                    length: b.len() as u32,
-                },
-                value: vec![],
-            })
-            .collect();
-        preimage_requests.sort_by_key(|e| e.key);
-        ServiceAccountMapEntry {
-            id,
-            data: ServiceAccount {
-                preimage_blobs: vec![],
-                preimage_requests,
-            },
+    /// Accounts as two dictionaries: the lookup entries $\mathbf{l}$ and the preimages
+    /// $\mathbf{p}$ of each service.
+    #[derive(Debug, Clone, Default)]
+    struct TestAccounts {
+        requests: BTreeMap<(ServiceId, OpaqueHash, u32), Vec<TimeSlot>>,
+        blobs: BTreeMap<(ServiceId, OpaqueHash), Vec<u8>>,
+    }
+
+    impl PreimageAccounts for TestAccounts {
+        fn awaits_preimage(&self, service: ServiceId, hash: &OpaqueHash, length: u32) -> bool {
+            self.requests
+                .get(&(service, *hash, length))
+                .is_some_and(|e| e.is_empty())
         }
+
+        fn provide(&mut self, service: ServiceId, hash: OpaqueHash, blob: &[u8], slot: TimeSlot) {
+            let length = u32::try_from(blob.len()).unwrap_or(u32::MAX);
+            self.requests.insert((service, hash, length), vec![slot]);
+            self.blobs.insert((service, hash), blob.to_vec());
+        }
+    }
+
+    fn accounts(requested: &[(ServiceId, &[u8])]) -> TestAccounts {
+        let mut a = TestAccounts::default();
+        for (s, b) in requested {
+            a.requests
+                .insert((*s, blake2b_256(b), b.len() as u32), vec![]);
+        }
+        a
     }
 
     fn item(requester: ServiceId, blob: &[u8]) -> Preimage {
@@ -339,62 +197,84 @@ mod tests {
         }
     }
 
+    /// Checks `items` against `pre`, provides them at `slot` and counts them in $\pi_S$, as
+    /// the vectors do (with no accumulation between, $\delta^\ddagger = \delta$).
+    fn run(
+        pre: &TestAccounts,
+        items: &[Preimage],
+        slot: TimeSlot,
+    ) -> Result<(TestAccounts, ServicesStatistics), Error> {
+        let provisions = check(pre, items)?;
+        let mut post = pre.clone();
+        integrate(&mut post, &provisions, slot);
+        let mut statistics = vec![];
+        add_provided_statistics(&mut statistics, items);
+        Ok((post, statistics))
+    }
+
     #[test]
     fn order_is_by_service_then_blob() {
-        let pre = State {
-            accounts: vec![account(1, &[b"b", b"a"]), account(2, &[b"a"])],
-            statistics: vec![],
-        };
-        let run = |items: Vec<Preimage>| {
-            transition(
-                &ChainSpec::TINY,
-                &pre,
-                &Input {
-                    preimages: items,
-                    slot: 9,
-                },
-            )
-        };
-        let ok = run(vec![item(1, b"a"), item(1, b"b"), item(2, b"a")])
-            .unwrap()
-            .0;
-        assert_eq!(ok.statistics.len(), 2);
-        assert_eq!(ok.statistics[0].record.provided_count, 2);
-        assert_eq!(ok.statistics[1].record.provided_size, 1);
-        assert_eq!(ok.accounts[0].data.preimage_blobs.len(), 2);
-        assert!(ok.accounts[0]
-            .data
-            .preimage_requests
+        let pre = accounts(&[(1, b"b"), (1, b"a"), (2, b"a")]);
+        let run = |items: Vec<Preimage>| run(&pre, &items, 9);
+        let (post, statistics) = run(vec![item(1, b"a"), item(1, b"b"), item(2, b"a")]).unwrap();
+        assert_eq!(statistics.len(), 2);
+        assert_eq!(statistics[0].record.provided_count, 2);
+        assert_eq!(statistics[1].record.provided_size, 1);
+        assert_eq!(post.blobs.keys().filter(|(s, _)| *s == 1).count(), 2);
+        assert!(post
+            .requests
             .iter()
-            .all(|e| e.value == vec![9]));
+            .filter(|((s, _, _), _)| *s == 1)
+            .all(|(_, v)| *v == vec![9]));
         for bad in [
             vec![item(1, b"b"), item(1, b"a")],
             vec![item(2, b"a"), item(1, b"a")],
             vec![item(1, b"a"), item(1, b"a")],
         ] {
-            assert_eq!(run(bad), Err(Error::PreimagesNotSortedUnique));
+            assert_eq!(run(bad).err(), Some(Error::PreimagesNotSortedUnique));
         }
         // Unknown service; same blob with a length nobody asked for.
-        assert_eq!(run(vec![item(3, b"a")]), Err(Error::PreimageUnneeded));
-        assert_eq!(run(vec![item(1, b"c")]), Err(Error::PreimageUnneeded));
+        assert_eq!(
+            run(vec![item(3, b"a")]).err(),
+            Some(Error::PreimageUnneeded)
+        );
+        assert_eq!(
+            run(vec![item(1, b"c")]).err(),
+            Some(Error::PreimageUnneeded)
+        );
     }
 
     #[test]
     fn integration_skips_requests_dropped_meanwhile() {
-        let prior = vec![account(1, &[b"a", b"b"])];
+        let prior = accounts(&[(1, b"a"), (1, b"b")]);
         let items = vec![item(1, b"a"), item(1, b"b")];
-        let provisions = check(&prior[..], &items).unwrap();
+        let provisions = check(&prior, &items).unwrap();
         // Accumulation dropped the request for "b".
         let mut after = prior.clone();
-        after[0]
-            .data
-            .preimage_requests
-            .retain(|e| e.key.hash != blake2b_256(b"b"));
-        assert_eq!(integrate(&mut after[..], &provisions, 5), 1);
-        assert_eq!(after[0].data.preimage_blobs.len(), 1);
+        after
+            .requests
+            .retain(|(_, h, _), _| *h != blake2b_256(b"b"));
+        assert_eq!(integrate(&mut after, &provisions, 5), 1);
+        assert_eq!(after.blobs.len(), 1);
         // Provided once, no longer awaited.
-        assert!(!after[..].awaits_preimage(1, &blake2b_256(b"a"), 1));
+        assert!(!after.awaits_preimage(1, &blake2b_256(b"a"), 1));
         // The statistics still count both.
         assert_eq!(provided_statistics(&items)[&1], (2, 2));
+    }
+
+    #[test]
+    fn error_codes_match_the_schema() {
+        let codes = [
+            (Error::PreimageUnneeded, 0u8, "preimage_unneeded"),
+            (
+                Error::PreimagesNotSortedUnique,
+                1,
+                "preimages_not_sorted_unique",
+            ),
+        ];
+        for (e, code, name) in codes {
+            assert_eq!(e.encode(), vec![code]);
+            assert_eq!(crate::snake_case(&format!("{e:?}")), name);
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Activity statistics (GP section 13): the per-epoch validator records $\pi_V$ (accumulator)
 //! and $\pi_L$ (previous epoch), and the per-block core and service records $\pi_C$, $\pi_S$.
 //!
-//! [`transition`] is the validator-statistics transition the `stf/statistics` vectors test
-//! (GP eq. 13.3–13.5). [`core_statistics`] (GP eq. 13.8–13.11) and [`service_statistics`]
+//! [`validator_statistics`] is the validator-statistics transition (GP eq. 13.3–13.5), which
+//! the `stf/statistics` vectors test. [`core_statistics`] (GP eq. 13.8–13.11) and [`service_statistics`]
 //! (GP eq. 13.12–13.16) are the pure functions block import composes from the other
 //! subsystems' intermediate values: the incoming reports $\mathbf{I}$ of the guarantees, the
 //! newly available reports $\mathbf{R}$ of the assurances, and the accumulation statistics
@@ -12,46 +12,13 @@
 //! `*ActivityRecord` types), so every counter saturates at its field's maximum rather than
 //! wrap.
 
-use marmalade_codec::{Decode, Encode};
 use marmalade_types::{
     AssurancesExtrinsic, ChainSpec, CoreActivityRecord, CoresStatistics, Ed25519Public, Extrinsic,
     Gas, GuaranteesExtrinsic, PreimagesExtrinsic, ServiceActivityRecord, ServiceId,
     ServicesStatistics, ServicesStatisticsMapEntry, TimeSlot, ValidatorActivityRecord,
     ValidatorIndex, ValidatorsData, ValidatorsStatistics, WorkReport,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The validator-statistics state components.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct State {
-    /// $\pi_V$: the current epoch's validator records (the accumulator). Mutated to $\pi_V'$.
-    pub vals_curr_stats: ValidatorsStatistics,
-    /// $\pi_L$: the previous epoch's validator records. Mutated to $\pi_L'$.
-    pub vals_last_stats: ValidatorsStatistics,
-    /// $\tau$: the prior timeslot. Read only (the Safrole subsystem advances it).
-    pub slot: TimeSlot,
-    /// $\kappa'$: the posterior active validators, whose keys identify the reporters.
-    /// Read only.
-    pub curr_validators: ValidatorsData,
-}
-
-/// The block's inputs.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
-pub struct Input {
-    /// $\mathbf{H}_t$: the block's timeslot, $\tau'$.
-    pub slot: TimeSlot,
-    /// $\mathbf{H}_i$: the block author's validator index.
-    pub author_index: ValidatorIndex,
-    /// $\mathbf{E}$: the block's extrinsic.
-    pub extrinsic: Extrinsic,
-}
-
-/// The subsystem has no output.
-pub type Output = ();
-
-/// The subsystem cannot fail: the extrinsic was validated by the other subsystems.
-pub type Error = std::convert::Infallible;
 
 /// What a block contributes to the validator statistics.
 #[derive(Debug, Clone, Copy)]
@@ -86,37 +53,6 @@ pub fn reporters_in(
         .filter_map(|s| validators.get(usize::from(s.validator_index)))
         .map(|k| k.ed25519)
         .collect()
-}
-
-/// The validator-statistics transition (GP eq. 13.3–13.5) with the reporters set taken from
-/// $\kappa'$ (see [`reporters_in`]); the form the vectors test.
-pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
-    let reporters = reporters_in(&pre.curr_validators, &input.extrinsic.guarantees);
-    let activity = BlockActivity {
-        slot: input.slot,
-        author_index: input.author_index,
-        extrinsic: &input.extrinsic,
-        reporters: &reporters,
-    };
-    Ok((transition_with(spec, pre, &activity), ()))
-}
-
-/// The validator-statistics transition (GP eq. 13.3–13.5) for a block's activity.
-pub fn transition_with(spec: &ChainSpec, pre: &State, block: &BlockActivity<'_>) -> State {
-    let (curr, last) = validator_statistics(
-        spec,
-        pre.slot,
-        &pre.vals_curr_stats,
-        &pre.vals_last_stats,
-        &pre.curr_validators,
-        block,
-    );
-    State {
-        vals_curr_stats: curr,
-        vals_last_stats: last,
-        slot: pre.slot,
-        curr_validators: pre.curr_validators.clone(),
-    }
 }
 
 /// $(\pi_V', \pi_L')$ from $\pi_V$, $\pi_L$, the prior timeslot $\tau$, the posterior
@@ -337,6 +273,44 @@ fn sat16(x: u64) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct TestState {
+        vals_curr_stats: ValidatorsStatistics,
+        vals_last_stats: ValidatorsStatistics,
+        slot: TimeSlot,
+        curr_validators: ValidatorsData,
+    }
+
+    struct Input {
+        slot: TimeSlot,
+        author_index: ValidatorIndex,
+        extrinsic: Extrinsic,
+    }
+
+    /// $(\pi_V', \pi_L')$ with the reporters taken from $\kappa'$, as the vectors do.
+    fn run(spec: &ChainSpec, pre: &TestState, input: &Input) -> TestState {
+        let reporters = reporters_in(&pre.curr_validators, &input.extrinsic.guarantees);
+        let activity = BlockActivity {
+            slot: input.slot,
+            author_index: input.author_index,
+            extrinsic: &input.extrinsic,
+            reporters: &reporters,
+        };
+        let (curr, last) = validator_statistics(
+            spec,
+            pre.slot,
+            &pre.vals_curr_stats,
+            &pre.vals_last_stats,
+            &pre.curr_validators,
+            &activity,
+        );
+        TestState {
+            vals_curr_stats: curr,
+            vals_last_stats: last,
+            slot: pre.slot,
+            curr_validators: pre.curr_validators.clone(),
+        }
+    }
     use marmalade_types::{
         AvailAssurance, AvailabilitySpec, Preimage, RefineLoad, ReportGuarantee, ValidatorData,
         ValidatorSignature, WorkDigest,
@@ -550,7 +524,7 @@ mod tests {
             assurances: vec![assurance(2, 0), assurance(4, 0)],
             ..Extrinsic::default()
         };
-        let pre = State {
+        let pre = TestState {
             vals_curr_stats: vec![record(10); spec.validators].into(),
             vals_last_stats: vec![record(99); spec.validators].into(),
             slot: 13,
@@ -561,7 +535,7 @@ mod tests {
             author_index: 3,
             extrinsic,
         };
-        let (post, ()) = transition(&spec, &pre, &input).unwrap();
+        let post = run(&spec, &pre, &input);
         assert_eq!(post.vals_last_stats, pre.vals_last_stats);
         assert_eq!(post.slot, pre.slot);
         let got: Vec<_> = post.vals_curr_stats.iter().copied().collect();
@@ -578,13 +552,13 @@ mod tests {
         assert_eq!(got, want);
 
         // Epoch change (slot 23 → 24 with E = 12): π_L' = π_V, π_V' restarts from zero.
-        let pre = State { slot: 23, ..pre };
+        let pre = TestState { slot: 23, ..pre };
         let input = Input {
             slot: 24,
             author_index: 0,
             extrinsic: Extrinsic::default(),
         };
-        let (post, ()) = transition(&spec, &pre, &input).unwrap();
+        let post = run(&spec, &pre, &input);
         assert_eq!(post.vals_last_stats, pre.vals_curr_stats);
         let mut want = vec![ValidatorActivityRecord::default(); spec.validators];
         want[0].blocks = 1;
@@ -594,7 +568,7 @@ mod tests {
     #[test]
     fn counters_saturate_and_bad_author_counts_nothing() {
         let spec = ChainSpec::TINY;
-        let pre = State {
+        let pre = TestState {
             vals_curr_stats: vec![record(u32::MAX); spec.validators].into(),
             vals_last_stats: vec![record(0); spec.validators].into(),
             slot: 1,
@@ -609,17 +583,20 @@ mod tests {
             author_index: 0,
             extrinsic,
         };
-        let (post, ()) = transition(&spec, &pre, &input).unwrap();
-        assert_eq!(post, pre);
+        let post = run(&spec, &pre, &input);
+        assert_eq!(post.vals_curr_stats, pre.vals_curr_stats);
+        assert_eq!(post.vals_last_stats, pre.vals_last_stats);
         let input = Input {
             slot: 2,
             author_index: 600,
             extrinsic: Extrinsic::default(),
         };
-        let pre = State {
+        let pre = TestState {
             vals_curr_stats: vec![record(0); spec.validators].into(),
             ..pre
         };
-        assert_eq!(transition(&spec, &pre, &input).unwrap().0, pre);
+        let post = run(&spec, &pre, &input);
+        assert_eq!(post.vals_curr_stats, pre.vals_curr_stats);
+        assert_eq!(post.vals_last_stats, pre.vals_last_stats);
     }
 }

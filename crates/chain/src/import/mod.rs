@@ -41,11 +41,11 @@ use marmalade_stf::statistics::{self, BlockActivity};
 use marmalade_stf::{assurances, authorizations, disputes, history, preimages, reports, safrole};
 use marmalade_types::{
     AvailabilityAssignments, Block, BlockInfo, ChainSpec, Ed25519Public, Hash, HeaderHash,
-    RecentBlocks, ReportedWorkPackage, Statistics, TimeSlot, ValidatorIndex, WorkPackageHash,
-    WorkReport,
+    ReportedWorkPackage, ServiceId, ServiceInfo, Statistics, TimeSlot, ValidatorIndex,
+    WorkPackageHash, WorkReport,
 };
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a block is invalid: a header rule, or the subsystem whose rule the extrinsic breaks,
 /// with that subsystem's error.
@@ -212,21 +212,12 @@ pub fn import_block(
     {
         (Cow::Borrowed(&c.psi), Cow::Borrowed(&c.rho), Vec::new())
     } else {
-        let pre = disputes::State {
-            psi: c.psi.clone(),
-            rho: c.rho.clone(),
-            tau: c.tau,
-            kappa: c.kappa.clone(),
-            lambda: c.lambda.clone(),
-        };
-        let input = disputes::Input {
-            disputes: disputed.clone(),
-        };
-        let (post, out) = disputes::transition(spec, &pre, &input).map_err(BlockError::Disputes)?;
+        let post = disputes::transition(spec, &disputes::Prior::of(c), disputed)
+            .map_err(BlockError::Disputes)?;
         (
             Cow::Owned(post.psi),
             Cow::Owned(post.rho),
-            out.offenders_mark,
+            post.offenders_mark,
         )
     };
     // GP eq. 10.20.
@@ -238,30 +229,19 @@ pub fn import_block(
     // κ', γ'_S and η'_3 are known (the entropy source signs the seal's output, GP eq. 6.17).
     let entropy =
         bandersnatch::vrf_output(&header.entropy_source).ok_or(BlockError::BadEntropySource)?;
-    let saf_pre = safrole::State {
-        tau: c.tau,
-        eta: c.eta,
-        lambda: c.lambda.clone(),
-        kappa: c.kappa.clone(),
-        gamma_k: c.gamma_p.clone(),
-        iota: c.iota.clone(),
-        gamma_a: c.gamma_a.clone(),
-        gamma_s: c.gamma_s.clone(),
-        gamma_z: c.gamma_z,
-        post_offenders: psi.offenders.clone(),
-    };
-    let saf_input = safrole::Input {
+    let saf = safrole::transition(
+        spec,
+        &safrole::Prior::of(c, &psi.offenders),
         slot,
-        entropy,
-        extrinsic: xt.tickets.clone(),
-    };
-    let (saf, saf_out) =
-        safrole::transition(spec, &saf_pre, &saf_input).map_err(BlockError::Safrole)?;
+        &entropy,
+        &xt.tickets,
+    )
+    .map_err(BlockError::Safrole)?;
     // GP eq. 6.27–6.28.
-    if header.epoch_mark != saf_out.epoch_mark {
+    if header.epoch_mark != saf.epoch_mark {
         return Err(BlockError::BadEpochMark);
     }
-    if header.tickets_mark != saf_out.tickets_mark {
+    if header.tickets_mark != saf.tickets_mark {
         return Err(BlockError::BadTicketsMark);
     }
     // GP eq. 6.15–6.17, checked side by side with the extrinsic (steps 4–6), which does not
@@ -269,7 +249,7 @@ pub fn import_block(
     // H_X, so a block with a broken extrinsic and a matching H_X has a broken seal too unless
     // its author signed it, and naming the extrinsic's rule is the more useful diagnosis.
     let (seal, checked) = rayon::join(
-        || check_seal(spec, header, &saf.kappa, &saf.gamma_s, &saf.eta[3]),
+        || check_seal(spec, header, saf.kappa, &saf.gamma_s, &saf.eta[3]),
         || {
             check_extrinsic(
                 spec,
@@ -331,35 +311,20 @@ pub fn import_block(
         &reported,
     );
 
-    // 9. α' from φ' (GP eq. 8.2–8.3).
-    let auth_pre = authorizations::State {
-        auth_pools: std::mem::take(&mut post.alpha),
-        auth_queues: std::mem::take(&mut post.phi),
-    };
-    let auth_input = authorizations::Input {
+    // 9. α' from α and φ' (GP eq. 8.2–8.3).
+    post.alpha = authorizations::transition(
+        &c.alpha,
+        &post.phi,
         slot,
-        auths: authorizations::core_authorizers(&xt.guarantees),
-    };
-    let (auth, ()) = match authorizations::transition(spec, &auth_pre, &auth_input) {
-        Ok(x) => x,
-        Err(never) => match never {},
-    };
-    post.alpha = auth.auth_pools;
-    post.phi = auth.auth_queues;
+        &authorizations::core_authorizers(&xt.guarantees),
+    );
 
     // 10. δ' = I(δ‡, E_P) (GP eq. 12.38).
     preimages::integrate(&mut accounts, &provisions, slot);
     let (account_changes, item_changes) = accounts.into_changes();
 
     // The Safrole, disputes and reports components.
-    post.tau = saf.tau;
-    post.eta = saf.eta;
-    post.lambda = saf.lambda;
-    post.kappa = saf.kappa;
-    post.gamma_p = saf.gamma_k;
-    post.gamma_z = saf.gamma_z;
-    post.gamma_s = saf.gamma_s;
-    post.gamma_a = saf.gamma_a;
+    saf.write(&mut post);
     post.psi = psi.into_owned();
     post.rho = rho_post;
 
@@ -421,7 +386,7 @@ fn check_extrinsic<'a, 'p>(
     block: &'a Block,
     ancestry: Option<&[(TimeSlot, Hash)]>,
     rho_dagger: Cow<'_, AvailabilityAssignments>,
-    saf: &safrole::State,
+    saf: &safrole::Posterior<'_>,
     offenders: &[Ed25519Public],
 ) -> Result<Checked<'a, 'p>, BlockError> {
     let header = &block.header;
@@ -429,29 +394,27 @@ fn check_extrinsic<'a, 'p>(
     let c = prior.components();
 
     // 4. Assurances: ρ‡ and R. The signatures are by κ (GP eq. 11.13 names the prior set).
-    let asr_pre = assurances::State {
-        avail_assignments: rho_dagger.into_owned(),
-        curr_validators: c.kappa.clone(),
-    };
-    let asr_input = assurances::Input {
-        assurances: xt.assurances.clone(),
-        slot: header.slot,
-        parent: header.parent,
-    };
-    let (asr, asr_out) =
-        assurances::transition(spec, &asr_pre, &asr_input).map_err(BlockError::Assurances)?;
+    let asr = assurances::transition(
+        spec,
+        &rho_dagger,
+        &c.kappa,
+        header.slot,
+        &header.parent,
+        &xt.assurances,
+    )
+    .map_err(BlockError::Assurances)?;
 
     // 5. Guarantees, against β_H† (GP eq. 7.5) and the posterior keys and entropy.
     let history_dagger = history::fix_parent_state_root(&c.beta.history, header.parent_state_root);
     let (rho_post, reported, reporters) = if xt.guarantees.is_empty() {
         // No guarantee: nothing to check, ρ' = ρ‡.
-        (asr.avail_assignments, Vec::new(), BTreeSet::new())
+        (asr.rho, Vec::new(), BTreeSet::new())
     } else {
-        let (rho, out) = guarantees(
+        let out = guarantees(
             spec,
             prior,
             block,
-            asr.avail_assignments,
+            &asr.rho,
             saf,
             offenders,
             &history_dagger,
@@ -459,15 +422,9 @@ fn check_extrinsic<'a, 'p>(
         if let Some(ancestry) = ancestry {
             check_lookup_anchors(block, ancestry)?;
         }
-        let reported = out
-            .reported
-            .iter()
-            .map(|p| ReportedWorkPackage {
-                hash: p.work_package_hash,
-                exports_root: p.segment_tree_root,
-            })
-            .collect();
-        (rho, reported, out.reporters.into_iter().collect())
+        let mut rho = asr.rho;
+        reports::place(out.assigned, &mut rho);
+        (rho, out.reported, out.reporters)
     };
 
     // The posterior components start as a copy of the prior ones; δ is read through the
@@ -479,7 +436,7 @@ fn check_extrinsic<'a, 'p>(
     let provisions = preimages::check(&accounts, &xt.preimages).map_err(BlockError::Preimages)?;
 
     Ok(Checked {
-        available: asr_out.reported,
+        available: asr.available,
         rho_post,
         reported,
         reporters,
@@ -490,18 +447,18 @@ fn check_extrinsic<'a, 'p>(
     })
 }
 
-/// The guarantees transition (GP eq. 11.18–11.43) on the projection of the state it reads:
-/// $\rho^\ddagger$, $\kappa'$, $\lambda'$, $\eta'$, $\psi'_O$, $\beta^\dagger$, $\alpha$, the
-/// accounts the reports name, and the packages already in the pipeline.
+/// The guarantees transition (GP eq. 11.18–11.43) on what it reads: $\rho^\ddagger$,
+/// $\kappa'$, $\lambda'$, $\eta'$, $\psi'_O$, $\beta^\dagger$, $\alpha$, the accounts the
+/// reports name, and the packages already in the pipeline.
 fn guarantees(
     spec: &ChainSpec,
     prior: &dyn StateReader,
     block: &Block,
-    rho_ddagger: AvailabilityAssignments,
-    saf: &safrole::State,
+    rho_ddagger: &AvailabilityAssignments,
+    saf: &safrole::Posterior<'_>,
     offenders: &[Ed25519Public],
     history_dagger: &[BlockInfo],
-) -> Result<(AvailabilityAssignments, reports::Output), BlockError> {
+) -> Result<reports::Posterior, BlockError> {
     let xt = &block.extrinsic;
     // Only the named services' infos: the check needs their code hash and minimum gas, and
     // a missing one is `bad_service_id` either way.
@@ -510,40 +467,23 @@ fn guarantees(
         .iter()
         .flat_map(|g| g.report.results.iter().map(|d| d.service_id))
         .collect();
-    let accounts = named
+    let accounts: BTreeMap<ServiceId, ServiceInfo> = named
         .into_iter()
-        .filter_map(|id| {
-            prior
-                .service_info(id)
-                .map(|info| reports::AccountsMapEntry {
-                    id,
-                    data: reports::Account { service: info },
-                })
-        })
+        .filter_map(|id| prior.service_info(id).map(|info| (id, info)))
         .collect();
-    let pre = reports::State {
-        avail_assignments: rho_ddagger,
-        curr_validators: saf.kappa.clone(),
-        prev_validators: saf.lambda.clone(),
-        entropy: saf.eta,
-        offenders: offenders.to_vec(),
-        recent_blocks: RecentBlocks {
-            history: history_dagger.to_vec(),
-            mmr: Default::default(),
-        },
-        auth_pools: prior.components().alpha.clone(),
-        accounts,
-        // The statistics are computed afresh for the block (step 11).
-        cores_statistics: Default::default(),
-        services_statistics: Vec::new(),
+    let known = known_packages(prior.components());
+    let pre = reports::Prior {
+        rho: rho_ddagger,
+        kappa: saf.kappa,
+        lambda: saf.lambda,
+        eta: &saf.eta,
+        offenders,
+        beta_h: history_dagger,
+        alpha: &prior.components().alpha,
+        accounts: &accounts,
+        known_packages: &known,
     };
-    let input = reports::Input {
-        guarantees: xt.guarantees.clone(),
-        slot: block.header.slot,
-        known_packages: known_packages(prior.components()),
-    };
-    let (post, out) = reports::transition(spec, &pre, &input).map_err(BlockError::Reports)?;
-    Ok((post.avail_assignments, out))
+    reports::transition(spec, &pre, block.header.slot, &xt.guarantees).map_err(BlockError::Reports)
 }
 
 /// The packages in the pipeline other than recent history's (GP eq. 11.38): accumulated

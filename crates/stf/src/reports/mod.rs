@@ -3,10 +3,11 @@
 //! guaranteed work-report is placed on its core, pending availability ($\rho^\ddagger \to
 //! \rho'$, GP eq. 11.43).
 //!
-//! The transition also yields the reported packages (for recent history, GP eq. 7.8), the
-//! reporters set $\mathcal{G}$ (GP eq. 11.26, for the validator statistics) and updates the
-//! report-related core and service statistics (GP eq. 13.13–13.15: $i$, $x$, $z$, $e$, $u$,
-//! $l$ of $\pi_C$ and $r$, $i$, $x$, $z$, $e$ of $\pi_S$).
+//! The transition also yields the reported packages (for recent history, GP eq. 7.8) and the
+//! reporters set $\mathcal{G}$ (GP eq. 11.26, for the validator statistics);
+//! [`update_statistics`] adds the reports' load to the core and service statistics (GP eq.
+//! 13.13–13.15: $i$, $x$, $z$, $e$, $u$, $l$ of $\pi_C$ and $r$, $i$, $x$, $z$, $e$ of
+//! $\pi_S$).
 //!
 //! The checks, in the order their errors are reported:
 //! 1. the extrinsic and each guarantee's credential (GP eq. 11.23–11.26): core index,
@@ -34,114 +35,71 @@ use marmalade_codec::{Decode, Encode};
 use marmalade_crypto::{ed25519, hash::blake2b_256};
 use marmalade_types::constants::{context, MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE};
 use marmalade_types::{
-    AuthPools, AvailabilityAssignment, AvailabilityAssignments, ChainSpec, CoreIndex,
-    CoresStatistics, Ed25519Public, Ed25519Signature, EntropyBuffer, ExportsRoot,
-    GuaranteesExtrinsic, Hash, RecentBlocks, ReportGuarantee, ServiceId, ServiceInfo,
-    ServicesStatistics, ServicesStatisticsMapEntry, TimeSlot, ValidatorsData, WorkExecResult,
-    WorkPackageHash, WorkReport,
+    AuthPools, AvailabilityAssignment, AvailabilityAssignments, BlockInfo, ChainSpec, CoreIndex,
+    CoresStatistics, Ed25519Public, Ed25519Signature, EntropyBuffer, ExportsRoot, Hash,
+    ReportGuarantee, ReportedWorkPackage, ServiceId, ServiceInfo, ServicesStatistics,
+    ServicesStatisticsMapEntry, TimeSlot, ValidatorsData, WorkExecResult, WorkPackageHash,
+    WorkReport,
 };
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// A service account as far as guarantees need it: its info ($\delta[s]$'s code hash $c$ and
-/// minimum item gas $g$, GP eq. 9.3).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Account {
-    /// The account's fixed-size part.
-    pub service: ServiceInfo,
-}
-
-/// An entry of the service accounts dictionary $\delta$.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct AccountsMapEntry {
-    /// The service index.
-    pub id: ServiceId,
-    /// The account.
-    pub data: Account,
-}
-
-/// The state components guarantees read or write.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct State {
-    /// $\rho^\ddagger$ before, $\rho'$ after: the reports pending availability, after
-    /// disputes and assurances have removed judged, available and timed-out ones.
-    pub avail_assignments: AvailabilityAssignments,
+/// What the guarantees are checked against, borrowed: the posterior keys, entropy and
+/// offenders Safrole and disputes produced, the reports still pending, recent history and
+/// the prior pools and accounts.
+#[derive(Debug, Clone, Copy)]
+pub struct Prior<'a> {
+    /// $\rho^\ddagger$: the reports pending availability, after disputes and assurances have
+    /// removed judged, available and timed-out ones (GP (11.17)).
+    pub rho: &'a AvailabilityAssignments,
     /// $\kappa'$: the posterior active validators.
-    pub curr_validators: ValidatorsData,
+    pub kappa: &'a ValidatorsData,
     /// $\lambda'$: the posterior previous-epoch validators.
-    pub prev_validators: ValidatorsData,
+    pub lambda: &'a ValidatorsData,
     /// $\eta'$: the posterior entropy buffer.
-    pub entropy: EntropyBuffer,
+    pub eta: &'a EntropyBuffer,
     /// $\psi'_O$: the posterior offenders' Ed25519 keys.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub offenders: Vec<Ed25519Public>,
-    /// $\beta^\dagger$: recent blocks, with the parent's state root filled in.
-    pub recent_blocks: RecentBlocks,
-    /// $\alpha$: the authorization pools.
-    pub auth_pools: AuthPools,
-    /// $\delta$: the service accounts the reports name (read-only here).
-    pub accounts: Vec<AccountsMapEntry>,
-    /// $\pi_C$: the core statistics (only the report-related fields change).
-    pub cores_statistics: CoresStatistics,
-    /// $\pi_S$: the service statistics (only the refinement-related fields change).
-    pub services_statistics: ServicesStatistics,
+    pub offenders: &'a [Ed25519Public],
+    /// $\beta_H^\dagger$: recent blocks, with the parent's state root filled in (GP (7.5)).
+    pub beta_h: &'a [BlockInfo],
+    /// $\alpha$: the authorizer pools.
+    pub alpha: &'a AuthPools,
+    /// $\delta$: the infos of (at least) the services the reports name (code hash and
+    /// minimum item gas, GP (9.3)).
+    pub accounts: &'a BTreeMap<ServiceId, ServiceInfo>,
+    /// The work-packages already in the pipeline (GP (11.36)–(11.38)) other than recent
+    /// history's: accumulated ($\xi$), waiting in the ready queue ($\omega$) or pending
+    /// availability ($\rho$).
+    pub known_packages: &'a [WorkPackageHash],
 }
 
-/// The inputs of the transition.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Input {
-    /// $\mathbf{E}_G$: the guarantees extrinsic.
-    pub guarantees: GuaranteesExtrinsic,
-    /// $\tau' = \mathbf{H}_T$: the block's timeslot.
-    pub slot: TimeSlot,
-    /// The work-packages already in the pipeline (GP eq. 11.36–11.38): reported in recent
-    /// history ($\beta$), accumulated ($\xi$), pending availability ($\rho$) or waiting in the
-    /// ready queue ($\omega$).
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub known_packages: Vec<WorkPackageHash>,
+/// What a valid guarantees extrinsic produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posterior {
+    /// The guaranteed reports, each to be placed on its core pending availability from
+    /// $\tau'$ (GP (11.43)); see [`place`].
+    pub assigned: Vec<AvailabilityAssignment>,
+    /// The reported packages, sorted by package hash (the dictionary $\mathbf{p}$ recent
+    /// history records, GP (7.8)).
+    pub reported: Vec<ReportedWorkPackage>,
+    /// $\mathcal{G}$: the Ed25519 keys of every guarantor in the extrinsic (GP (11.26)).
+    pub reporters: BTreeSet<Ed25519Public>,
 }
 
-/// A reported package: its hash and exported-segments root (an entry of the dictionary
-/// $\mathbf{p}$ recent history records, GP eq. 7.8).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Encode, Decode, Serialize, Deserialize,
-)]
-pub struct ReportedPackage {
-    /// $p$: the work-package hash.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub work_package_hash: WorkPackageHash,
-    /// $e$: its exported-segments root.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub segment_tree_root: ExportsRoot,
-}
-
-/// The output of a successful transition.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Output {
-    /// The reported packages, sorted by package hash (a dictionary).
-    pub reported: Vec<ReportedPackage>,
-    /// $\mathcal{G}$: the Ed25519 keys of every guarantor in the extrinsic, sorted, each once.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub reporters: Vec<Ed25519Public>,
+/// $\rho'$ (GP (11.43)): `rho`, which holds $\rho^\ddagger$, with each assigned report on its
+/// core.
+pub fn place(assigned: Vec<AvailabilityAssignment>, rho: &mut AvailabilityAssignments) {
+    for a in assigned {
+        // The core index was checked by the transition.
+        if let Some(slot) = rho.get_mut(usize::from(a.report.core_index)) {
+            *slot = Some(a);
+        }
+    }
 }
 
 /// Why a guarantees extrinsic is invalid; one variant per code of the vectors' `ErrorCode`,
 /// in its order.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Encode,
-    Decode,
-    Serialize,
-    Deserialize,
-    thiserror::Error,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, thiserror::Error)]
 pub enum Error {
     /// A report's core index is not below $\mathsf{C}$.
     #[error("core index out of range")]
@@ -255,65 +213,55 @@ pub enum Error {
 /// signature; the message is that of the guarantee.
 type Credential = (Ed25519Public, usize, Ed25519Signature);
 
-/// The guarantee transition: checks $\mathbf{E}_G$ against `pre` and, if valid, places each
-/// report on its core with timeout slot $\tau'$ (GP eq. 11.43) and updates the statistics.
-///
-/// On error nothing changes; the caller keeps `pre`.
-pub fn transition(spec: &ChainSpec, pre: &State, input: &Input) -> Result<(State, Output), Error> {
-    let guarantees = &input.guarantees;
-    let tau = input.slot;
+/// The guarantee transition: checks the guarantees extrinsic `guarantees` ($\mathbf{E}_G$)
+/// of a block at timeslot `slot` ($\tau' = \mathbf{H}_T$) against `pre` and, if valid,
+/// returns each report assigned to its core with timeout slot $\tau'$ (GP (11.43)), the
+/// reported packages and the reporters.
+pub fn transition(
+    spec: &ChainSpec,
+    pre: &Prior<'_>,
+    slot: TimeSlot,
+    guarantees: &[ReportGuarantee],
+) -> Result<Posterior, Error> {
+    let tau = slot;
 
     // 1. The extrinsic's shape and the credentials (GP eq. 11.23–11.26).
     let signed = check_credentials(spec, pre, guarantees, tau)?;
 
     // 2. Each report on its own.
-    let accounts: HashMap<ServiceId, &ServiceInfo> = pre
-        .accounts
-        .iter()
-        .map(|e| (e.id, &e.data.service))
-        .collect();
+    let accounts: HashMap<ServiceId, &ServiceInfo> =
+        pre.accounts.iter().map(|(id, info)| (*id, info)).collect();
     for g in guarantees {
         check_report(spec, pre, &accounts, &g.report)?;
     }
 
     // 3. The reports against recent history and the pipeline.
-    check_context(spec, pre, input, &accounts)?;
+    check_context(spec, pre, slot, guarantees, &accounts)?;
 
     // 4. The signatures, all at once.
     verify_signatures(guarantees, &signed.credentials)?;
 
-    // The posterior state (GP eq. 11.43) and the output.
-    let mut post = pre.clone();
-    for g in guarantees {
-        // The core index was checked in step 1.
-        if let Some(slot) = post
-            .avail_assignments
-            .get_mut(usize::from(g.report.core_index))
-        {
-            *slot = Some(AvailabilityAssignment {
-                report: g.report.clone(),
-                timeout: tau,
-            });
-        }
-    }
-    update_statistics(
-        &mut post.cores_statistics,
-        &mut post.services_statistics,
-        guarantees.iter().map(|g| &g.report),
-    );
-    let mut reported: Vec<ReportedPackage> = guarantees
+    // The assignments (GP eq. 11.43) and the outputs.
+    let assigned = guarantees
         .iter()
-        .map(|g| ReportedPackage {
-            work_package_hash: g.report.package_spec.hash,
-            segment_tree_root: g.report.package_spec.exports_root,
+        .map(|g| AvailabilityAssignment {
+            report: g.report.clone(),
+            timeout: tau,
         })
         .collect();
-    reported.sort_unstable();
-    let output = Output {
+    let mut reported: Vec<ReportedWorkPackage> = guarantees
+        .iter()
+        .map(|g| ReportedWorkPackage {
+            hash: g.report.package_spec.hash,
+            exports_root: g.report.package_spec.exports_root,
+        })
+        .collect();
+    reported.sort_unstable_by_key(|p| (p.hash, p.exports_root));
+    Ok(Posterior {
+        assigned,
         reported,
-        reporters: signed.reporters.into_iter().collect(),
-    };
-    Ok((post, output))
+        reporters: signed.reporters,
+    })
 }
 
 /// What the credential checks collect.
@@ -328,7 +276,7 @@ struct Signed {
 /// signatures themselves, which are returned for [`verify_signatures`].
 fn check_credentials(
     spec: &ChainSpec,
-    pre: &State,
+    pre: &Prior<'_>,
     guarantees: &[ReportGuarantee],
     tau: TimeSlot,
 ) -> Result<Signed, Error> {
@@ -377,23 +325,17 @@ fn check_credentials(
         // GP eq. 11.26: M if t is in τ''s rotation, else M*.
         let m = if tau / rotation == g.slot / rotation {
             current.get_or_insert_with(|| {
-                GuarantorAssignments::current(
-                    spec,
-                    &pre.entropy,
-                    tau,
-                    &pre.curr_validators,
-                    &pre.offenders,
-                )
+                GuarantorAssignments::current(spec, pre.eta, tau, pre.kappa, pre.offenders)
             })
         } else {
             previous.get_or_insert_with(|| {
                 GuarantorAssignments::previous(
                     spec,
-                    &pre.entropy,
+                    pre.eta,
                     tau,
-                    &pre.curr_validators,
-                    &pre.prev_validators,
-                    &pre.offenders,
+                    pre.kappa,
+                    pre.lambda,
+                    pre.offenders,
                 )
             })
         };
@@ -421,7 +363,7 @@ fn check_credentials(
 /// The rules about a single report, independent of other reports and of history.
 fn check_report(
     spec: &ChainSpec,
-    pre: &State,
+    pre: &Prior<'_>,
     accounts: &HashMap<ServiceId, &ServiceInfo>,
     r: &WorkReport,
 ) -> Result<(), Error> {
@@ -447,12 +389,12 @@ fn check_report(
     }
     let core = usize::from(r.core_index);
     // GP eq. 11.29: ρ‡[c] = ∅ (timed-out reports were removed with ρ‡, GP eq. 11.17).
-    if pre.avail_assignments.get(core).is_none_or(Option::is_some) {
+    if pre.rho.get(core).is_none_or(Option::is_some) {
         return Err(Error::CoreEngaged);
     }
     // GP eq. 11.29: a ∈ α[c].
     if !pre
-        .auth_pools
+        .alpha
         .get(core)
         .is_some_and(|pool| pool.contains(&r.authorizer_hash))
     {
@@ -478,11 +420,12 @@ fn check_report(
 /// Contextual validity (GP section 11.4.1, eq. 11.31–11.42).
 fn check_context(
     spec: &ChainSpec,
-    pre: &State,
-    input: &Input,
+    pre: &Prior<'_>,
+    slot: TimeSlot,
+    guarantees: &[ReportGuarantee],
     accounts: &HashMap<ServiceId, &ServiceInfo>,
 ) -> Result<(), Error> {
-    let reports = || input.guarantees.iter().map(|g| &g.report);
+    let reports = || guarantees.iter().map(|g| &g.report);
 
     // GP eq. 11.32: |p| = |I|, no two reports of one package.
     let mut incoming: HashMap<WorkPackageHash, ExportsRoot> = HashMap::new();
@@ -493,7 +436,7 @@ fn check_context(
         }
     }
 
-    let history = &pre.recent_blocks.history;
+    let history = pre.beta_h;
     for r in reports() {
         let x = &r.context;
         // GP eq. 11.33: the anchor is in β† with matching state root and BEEFY root (the
@@ -510,7 +453,7 @@ fn check_context(
         }
         // GP eq. 11.34: t ≥ H_T − L. (Eq. 11.35, the lookup anchor being an ancestor, needs
         // the header chain and is left to block import.)
-        if x.lookup_anchor_slot < input.slot.saturating_sub(spec.max_lookup_anchor_age) {
+        if x.lookup_anchor_slot < slot.saturating_sub(spec.max_lookup_anchor_age) {
             return Err(Error::LookupAnchorNotRecent);
         }
     }
@@ -522,7 +465,7 @@ fn check_context(
         .collect();
     // GP eq. 11.36–11.38: no package in the pipeline (recent history, and ξ, ω, ρ through
     // `known_packages`).
-    let known: HashSet<&WorkPackageHash> = input.known_packages.iter().collect();
+    let known: HashSet<&WorkPackageHash> = pre.known_packages.iter().collect();
     for p in incoming.keys() {
         if recent.contains_key(p) || known.contains(p) {
             return Err(Error::DuplicatePackage);
