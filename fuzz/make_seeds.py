@@ -115,14 +115,18 @@ for name in ["gas_basic_consume_all", "inst_jump_indirect_with_offset_ok",
     f = os.path.join(P, name + ".json")
     if os.path.exists(f):
         out("pvm", name, raw_seed(json.load(open(f))))
-code = max((unhex(kv["value"]) for kv in g["state"]["keyvals"]), key=len)
-# The preimage is E(↕metadata) ⌢ standard program: skip the metadata (its length < 128 here).
-assert code[0] < 128
-std = code[1 + code[0]:]
-for pc in [0, 5]:
+# Standard programs (GP (A.37)): small PVM test programs wrapped with no data, one heap page
+# and a one-page stack, run from pc 0 with arguments. (The trace services' code is 137 kB: as a
+# seed it would slow every run down to a few hundred per second.)
+for name in ["inst_store_indirect_u64_with_offset_ok", "riscv_rv64ui_sd", "riscv_rv64um_div",
+             "inst_jump_indirect_with_offset_ok"]:
+    t = json.load(open(os.path.join(P, name + ".json")))
+    prog = t["program"]
+    c = unhex(prog) if isinstance(prog, str) else bytes(prog)
+    blob = bytes(6) + struct.pack("<H", 1) + (4096).to_bytes(3, "little") + struct.pack("<I", len(c)) + c
     b = bytes([1]) + struct.pack("<I", 100000) + script(8)
-    b += struct.pack("<HH", pc, 8) + bytes(range(8)) + std
-    out("pvm", f"storage_service_pc{pc}", b)
+    b += struct.pack("<HH", 0, 8) + bytes(range(8)) + blob
+    out("pvm", f"std_{name}", b)
 
 # block_import: the input picks a step and mutations; a few random starts, plus all-zero
 # (first step, no mutation).
