@@ -58,6 +58,36 @@ impl BlockExecutor for Upsilon {
     }
 }
 
+/// The finality seam: which block is final once a block has become the best. GRANDPA will
+/// implement it; until then [`FixedDepth`], and [`NoFinality`] where nothing is ever final
+/// (the fuzz protocol, trace replays).
+pub trait Finality: Send {
+    /// Given the best chain's last headers, oldest first and ending at the best block, the
+    /// block to finalize now, if any (one of them).
+    fn finalize(&mut self, best_chain: &[(TimeSlot, HeaderHash)]) -> Option<HeaderHash>;
+}
+
+/// Nothing is ever final.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFinality;
+
+impl Finality for NoFinality {
+    fn finalize(&mut self, _: &[(TimeSlot, HeaderHash)]) -> Option<HeaderHash> {
+        None
+    }
+}
+
+/// The block `0` blocks behind the best is final (until GRANDPA: a fixed depth).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedDepth(pub usize);
+
+impl Finality for FixedDepth {
+    fn finalize(&mut self, best_chain: &[(TimeSlot, HeaderHash)]) -> Option<HeaderHash> {
+        let n = best_chain.len();
+        (n > self.0).then(|| best_chain[n - 1 - self.0].1)
+    }
+}
+
 /// Why a [`Chain`] request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
@@ -182,10 +212,14 @@ pub struct Chain<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     spec: ChainSpec,
     store: S,
     executor: E,
+    finality: Box<dyn Finality>,
     ancestry_len: usize,
     check_ancestry: bool,
     cursor: Option<Cursor>,
     head: Option<HeaderHash>,
+    /// The best block and its height: the highest, the first seen among equals.
+    best: Option<(u64, HeaderHash)>,
+    finalized: Option<HeaderHash>,
 }
 
 impl<S: StateStore, E: BlockExecutor> std::fmt::Debug for Chain<S, E> {
@@ -221,11 +255,50 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
             spec,
             store,
             executor,
+            finality: Box::new(NoFinality),
             ancestry_len,
             check_ancestry: false,
             cursor: None,
             head: None,
+            best: None,
+            finalized: None,
         }
+    }
+
+    /// The same chain with `finality` deciding which blocks are final.
+    pub fn with_finality(mut self, finality: impl Finality + 'static) -> Self {
+        self.finality = Box::new(finality);
+        self
+    }
+
+    /// The best block: the highest imported (or the initial one), the first seen among
+    /// equals. (GP section 19's rule, most ticket-sealed ancestors among audited blocks,
+    /// comes with auditing.)
+    pub fn best(&self) -> Option<HeaderHash> {
+        self.best.map(|b| b.1)
+    }
+
+    /// The last block made final.
+    pub fn finalized(&self) -> Option<HeaderHash> {
+        self.finalized
+    }
+
+    /// A newly stored block: the best if higher than the best; then ask finality.
+    fn on_stored(&mut self, hash: HeaderHash) -> Result<(), ChainError> {
+        let height = self.store.height(&hash)?.unwrap_or(0);
+        if self.best.is_some_and(|(h, _)| h >= height) {
+            return Ok(());
+        }
+        self.best = Some((height, hash));
+        let depth = self.ancestry_len.max(1) + 1;
+        let best_chain = self.store.ancestry(&hash, depth)?;
+        if let Some(f) = self.finality.finalize(&best_chain) {
+            if self.finalized != Some(f) {
+                self.store.finalize(&f)?;
+                self.finalized = Some(f);
+            }
+        }
+        Ok(())
     }
 
     /// The chain spec.
@@ -301,6 +374,7 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
             }
         }
         self.store.insert(info, root, Arc::new(state))?;
+        self.on_stored(info.hash)?;
         self.store.prune()?;
         self.cursor = Some(Cursor {
             trie,
@@ -363,6 +437,7 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
         let root = cursor.trie.root();
 
         self.store.apply(info, root, changes)?;
+        self.on_stored(info.hash)?;
         self.store.prune()?;
         self.head = Some(info.hash);
         Ok(root)
@@ -394,6 +469,8 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
     pub fn reset(&mut self) -> Result<(), ChainError> {
         self.cursor = None;
         self.head = None;
+        self.best = None;
+        self.finalized = None;
         self.check_ancestry = false;
         self.store.clear()?;
         Ok(())
@@ -639,6 +716,37 @@ mod tests {
         assert_eq!(seen[1][..3], [(7, [7; 32]), (9, [9; 32]), (10, g)]);
         assert_eq!(seen[2][..2], [(9, [9; 32]), (10, g)]);
         assert_eq!(seen[2][3].0, 12);
+    }
+
+    /// The best block is the highest; with a fixed finality depth, the block that far behind
+    /// it is final and forks off its chain lose their states.
+    #[test]
+    fn best_block_and_fixed_depth_finality() {
+        let (gh, gs) = genesis();
+        let mut imp = importer().with_finality(FixedDepth(2));
+        let root0 = imp.initialize(&gh, gs.to_key_values(&SPEC), None).unwrap();
+        let g = header_hash(&gh);
+        assert_eq!(imp.best(), Some(g));
+        // A fork at height 1 (tag 2), then the main chain 1..=4 on tag 1.
+        let fork = block(g, root0, 1, 2);
+        imp.import(&fork).unwrap();
+        let (mut parent, mut root) = (g, root0);
+        let mut main = Vec::new();
+        for slot in 1..=4u32 {
+            let b = block(parent, root, slot, 1);
+            root = imp.import(&b).unwrap();
+            parent = header_hash(&b.header);
+            main.push(parent);
+        }
+        assert_eq!(imp.best(), Some(main[3]));
+        assert_eq!(imp.finalized(), Some(main[1]), "two behind the best");
+        let fork_hash = header_hash(&fork.header);
+        assert_eq!(imp.state_root(&fork_hash).unwrap(), None, "fork pruned");
+        assert!(imp.state_root(&main[0]).unwrap().is_some());
+        // A sibling at an existing height is not better.
+        let sib = block(main[2], imp.state_root(&main[2]).unwrap().unwrap(), 9, 7);
+        imp.import(&sib).unwrap();
+        assert_eq!(imp.best(), Some(main[3]));
     }
 
     #[test]

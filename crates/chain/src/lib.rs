@@ -8,4 +8,7 @@ pub mod import;
 mod importer;
 
 pub use import::{check_seal, extrinsic_hash, header_hash, import_block, BlockError};
-pub use importer::{block_ref, BlockExecutor, Chain, ChainError, Upsilon, CODE_CACHE_BLOCKS};
+pub use importer::{
+    block_ref, BlockExecutor, Chain, ChainError, Finality, FixedDepth, NoFinality, Upsilon,
+    CODE_CACHE_BLOCKS,
+};

@@ -25,8 +25,8 @@ pub use framing::{
     read_frame, read_frame_into, write_frame, write_message, FrameError, MAX_FRAME_LEN,
 };
 pub use messages::{
-    Ancestry, AncestryItem, Features, Initialize, KeyValue, Message, MessageKind, PeerInfo, KeyValues,
-    Version, APP_NAME, FEATURE_ANCESTRY, FEATURE_FORKS, FEATURE_RESERVED, FUZZ_VERSION,
+    Ancestry, AncestryItem, Features, Initialize, KeyValue, KeyValues, Message, MessageKind,
+    PeerInfo, Version, APP_NAME, FEATURE_ANCESTRY, FEATURE_FORKS, FEATURE_RESERVED, FUZZ_VERSION,
     JAM_VERSION, MAX_ANCESTRY_TINY,
 };
 pub use replay::{

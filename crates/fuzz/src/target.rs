@@ -10,7 +10,7 @@
 
 use crate::framing::{read_frame_into, write_message, FrameError, MAX_FRAME_LEN};
 use crate::messages::{
-    Ancestry, Features, Initialize, Message, MessageKind, PeerInfo, KeyValues, FUZZ_VERSION,
+    Ancestry, Features, Initialize, KeyValues, Message, MessageKind, PeerInfo, FUZZ_VERSION,
     JAM_VERSION,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, UnknownChainSpec};
@@ -462,7 +462,12 @@ mod tests {
 
     struct Nop;
     impl Target for Nop {
-        fn initialize(&mut self, _: Header, _: KeyValues, _: Ancestry) -> Result<StateRoot, String> {
+        fn initialize(
+            &mut self,
+            _: Header,
+            _: KeyValues,
+            _: Ancestry,
+        ) -> Result<StateRoot, String> {
             Ok([1; 32])
         }
         fn import_block(&mut self, _: Block) -> Result<StateRoot, String> {

@@ -5,7 +5,7 @@ mod common;
 
 use marmalade_codec::Encode;
 use marmalade_fuzz::{
-    serve_session, write_frame, Ancestry, FuzzError, Message, PeerInfo, KeyValues, Target,
+    serve_session, write_frame, Ancestry, FuzzError, KeyValues, Message, PeerInfo, Target,
     MAX_FRAME_LEN,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot};

@@ -7,7 +7,7 @@ use marmalade_codec::Encode;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_fuzz::{
     read_frame, replay_socket, write_frame, write_message, Ancestry, FrameError, FuzzError,
-    KeyValue, Message, MessageKind, MismatchDetail, PeerInfo, Recording, Server, KeyValues, Target,
+    KeyValue, KeyValues, Message, MessageKind, MismatchDetail, PeerInfo, Recording, Server, Target,
     Version, FEATURE_ANCESTRY, FEATURE_FORKS, MAX_FRAME_LEN,
 };
 use marmalade_types::{Block, ChainSpec, Extrinsic, Header, HeaderHash, StateRoot};
@@ -428,7 +428,12 @@ fn replaying_the_recordings_against_a_playback_target() {
 fn replay_reports_a_target_that_hangs_up() {
     struct Refuses;
     impl Target for Refuses {
-        fn initialize(&mut self, _: Header, _: KeyValues, _: Ancestry) -> Result<StateRoot, String> {
+        fn initialize(
+            &mut self,
+            _: Header,
+            _: KeyValues,
+            _: Ancestry,
+        ) -> Result<StateRoot, String> {
             Err("cannot".into())
         }
         fn import_block(&mut self, _: Block) -> Result<StateRoot, String> {

@@ -9,9 +9,7 @@
 //! p90 and max per block and whether every answered root equals the trace's. The targets
 //! take turns set by set, several rounds, so machine noise falls on both alike.
 
-use marmalade_fuzz::{
-    read_frame, write_message, Initialize, Message, PeerInfo, MAX_FRAME_LEN,
-};
+use marmalade_fuzz::{read_frame, write_message, Initialize, Message, PeerInfo, MAX_FRAME_LEN};
 use marmalade_state::{Genesis, TraceStep};
 use marmalade_types::{decode_all, ChainSpec, Decode};
 use std::os::unix::net::UnixStream;
@@ -79,7 +77,10 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let sockets: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    assert!(!sockets.is_empty(), "usage: socket_import SOCKET [SOCKET...]");
+    assert!(
+        !sockets.is_empty(),
+        "usage: socket_import SOCKET [SOCKET...]"
+    );
     let root = marmalade_conformance::vectors_root().join("jam-test-vectors/traces");
     for set in SETS {
         let dir = root.join(set);

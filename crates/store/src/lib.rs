@@ -94,6 +94,13 @@ pub trait StateStore {
     /// ends, empty if the block is unknown.
     fn ancestry(&self, hash: &HeaderHash, max: usize) -> StoreResult<Vec<(TimeSlot, HeaderHash)>>;
 
+    /// The height of a known header: 0 for the first of a chain, one more than its parent's.
+    fn height(&self, hash: &HeaderHash) -> StoreResult<Option<u64>>;
+
+    /// Marks the block `hash` final: from the next [`prune`](StateStore::prune) on, states of
+    /// blocks that are not on its chain (not its ancestors nor its descendants) are dropped.
+    fn finalize(&mut self, hash: &HeaderHash) -> StoreResult<()>;
+
     /// Drops what can no longer be needed (see the implementation's policy).
     fn prune(&mut self) -> StoreResult<()>;
 

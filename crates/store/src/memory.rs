@@ -10,17 +10,15 @@ use std::sync::Arc;
 /// How much a [`MemoryStore`] keeps.
 ///
 /// Pruning is by *height* (the number of blocks since the first known ancestor), not by
-/// slot: a valid block may carry any later slot (the fuzz protocol's recorded fork session
-/// accepts a sibling at slot $2^{32}-1$ next to the original at slot 24), so "the last N slots
-/// below the best head" would discard the chain the peer continues from. Heights of siblings
-/// are equal whatever their slots.
+/// slot: a valid block may carry any later slot (a sibling at slot $2^{32}-1$ next to one at
+/// slot 24 is valid), so "the last N slots below the best head" could discard the chain that
+/// is continued. Heights of siblings are equal whatever their slots. Once a block is final
+/// ([`StateStore::finalize`]), the states of every fork off its chain go too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PruneConfig {
-    /// States are kept for the highest stored height and the `state_depth` heights below it.
-    ///
-    /// The fuzz protocol's forks are siblings of the next block (several mutations of block
-    /// $i$ on block $i-1$, then the original, which alone is extended), so a parent is at most
-    /// one height below the highest state: 1 would do; the default keeps 3 for slack.
+    /// States are kept for the highest stored height and the `state_depth` heights below it:
+    /// a block can be imported on a parent at most this far below the highest block. (Short
+    /// forks, as the fuzz protocol sends, need 1; the default keeps 3.)
     pub state_depth: u64,
     /// At most this many states per height. When a further state arrives at a full height, the
     /// oldest sibling without stored descendants goes (the oldest of all if each has one): a
@@ -85,6 +83,8 @@ pub struct MemoryStore {
     heights: BTreeMap<u64, Vec<HeaderHash>>,
     /// The highest height of a stored state, the reference for pruning.
     head_height: Option<u64>,
+    /// The last block marked final, with its height.
+    finalized: Option<(u64, HeaderHash)>,
     seq: u64,
 }
 
@@ -208,6 +208,51 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// The ancestor of `hash` at `height` (itself at its own height), if its headers are
+    /// known that far back.
+    fn ancestor_at(&self, hash: &HeaderHash, height: u64) -> Option<HeaderHash> {
+        let mut at = *hash;
+        loop {
+            let e = self.headers.get(&at)?;
+            if e.height == height {
+                return Some(at);
+            }
+            if e.height < height || e.parent == at {
+                return None;
+            }
+            at = e.parent;
+        }
+    }
+
+    /// Drops the states off the finalized block's chain: at or below its height, every state
+    /// but its ancestors'; above it, every state that does not descend from it.
+    fn prune_forks(&mut self) {
+        let Some((fh, fin)) = self.finalized else {
+            return;
+        };
+        let off_chain: Vec<HeaderHash> = self
+            .states
+            .keys()
+            .filter(|hash| {
+                let Some(e) = self.headers.get(*hash) else {
+                    return false;
+                };
+                if e.height <= fh {
+                    self.ancestor_at(&fin, e.height) != Some(**hash)
+                } else {
+                    self.ancestor_at(hash, fh) != Some(fin)
+                }
+            })
+            .copied()
+            .collect();
+        for hash in off_chain {
+            self.states.remove(&hash);
+            self.collect_header(hash);
+        }
+    }
+}
+
 impl StateStore for MemoryStore {
     fn insert_header(&mut self, block: BlockRef) -> StoreResult<()> {
         self.add_header(block);
@@ -299,6 +344,17 @@ impl StateStore for MemoryStore {
         Ok(out)
     }
 
+    fn height(&self, hash: &HeaderHash) -> StoreResult<Option<u64>> {
+        Ok(self.headers.get(hash).map(|h| h.height))
+    }
+
+    fn finalize(&mut self, hash: &HeaderHash) -> StoreResult<()> {
+        if let Some(h) = self.headers.get(hash) {
+            self.finalized = Some((h.height, *hash));
+        }
+        Ok(())
+    }
+
     /// Drops the states more than [`PruneConfig::state_depth`] heights below the highest
     /// stored state, and the headers more than `state_depth + ancestry_depth` below it (and
     /// any header left with neither state nor descendant).
@@ -327,6 +383,7 @@ impl StateStore for MemoryStore {
             self.states.remove(&hash);
             self.collect_header(hash);
         }
+        self.prune_forks();
         Ok(())
     }
 
@@ -371,6 +428,35 @@ mod tests {
 
     fn has(s: &MemoryStore, n: u32) -> bool {
         s.get(&h(n)).unwrap().is_some()
+    }
+
+    /// Once a block is final, the forks off its chain lose their states; its ancestors and
+    /// descendants keep theirs.
+    #[test]
+    fn finalization_prunes_forks() {
+        let mut s = MemoryStore::new(PruneConfig {
+            state_depth: 10,
+            max_siblings: 8,
+            ancestry_depth: 10,
+        });
+        put(&mut s, 1, 1, 0);
+        // 1 ← 2 ← 3 ← 4, and forks 12 (on 1) ← 13, and 23 (on 2).
+        put(&mut s, 2, 2, 1);
+        put(&mut s, 12, 2, 1);
+        put(&mut s, 3, 3, 2);
+        put(&mut s, 13, 3, 12);
+        put(&mut s, 23, 3, 2);
+        put(&mut s, 4, 4, 3);
+        assert!([1, 2, 3, 4, 12, 13, 23].iter().all(|n| has(&s, *n)));
+        s.finalize(&h(3)).unwrap();
+        s.prune().unwrap();
+        for n in [1, 2, 3, 4] {
+            assert!(has(&s, n), "{n} is on the final chain");
+        }
+        for n in [12, 13, 23] {
+            assert!(!has(&s, n), "{n} is off the final chain");
+        }
+        assert_eq!(StateStore::height(&s, &h(4)).unwrap(), Some(3));
     }
 
     #[test]

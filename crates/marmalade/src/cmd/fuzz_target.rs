@@ -11,8 +11,8 @@
 use anyhow::Context;
 use marmalade_chain::Chain;
 use marmalade_fuzz::{
-    socket_from_env, spec_from_env, Ancestry, Features, KeyValue, PeerInfo, Server, KeyValues, Target,
-    DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY, MAX_ANCESTRY_TINY,
+    socket_from_env, spec_from_env, Ancestry, Features, KeyValue, KeyValues, PeerInfo, Server,
+    Target, DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY, MAX_ANCESTRY_TINY,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, TimeSlot};
 use std::path::PathBuf;
