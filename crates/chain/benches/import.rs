@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use marmalade_accumulation::CodeCache;
 use marmalade_chain::import_block;
 use marmalade_codec::decode_all;
-use marmalade_state::{storage_key, State, StateTrie, TraceStep};
+use marmalade_state::{State, StateTrie, TraceStep};
 use marmalade_types::{ChainSpec, ServiceInfo};
 use std::path::PathBuf;
 

@@ -416,7 +416,13 @@ pub fn ring_commitment(keys: &[BandersnatchPublic]) -> Result<RingCommitment> {
 pub type RingItem<'a> = (&'a [u8], &'a [u8], &'a RingSignature);
 
 /// Verifies ring VRF proofs against one ring: build it once per ring (once per epoch).
+/// Cloning is cheap (the prepared verifier is shared).
+#[derive(Clone)]
 pub struct RingVerifier {
+    inner: Arc<RingInner>,
+}
+
+struct RingInner {
     ring_size: usize,
     commitment: suite::RingCommitment,
     params: Arc<suite::RingProofParams>,
@@ -426,7 +432,7 @@ pub struct RingVerifier {
 impl std::fmt::Debug for RingVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RingVerifier")
-            .field("ring_size", &self.ring_size)
+            .field("ring_size", &self.inner.ring_size)
             .field("commitment", &self.commitment())
             .finish()
     }
@@ -440,12 +446,31 @@ impl RingVerifier {
         Ok(Self::build(keys.len(), commitment, params))
     }
 
-    /// The verifier for the ring with root `commitment` (`γ_z`) of `ring_size` keys.
+    /// The verifier for the ring with root `commitment` (`γ_z`) of `ring_size` keys. The last
+    /// few are remembered: a ring serves a whole epoch of blocks, and preparing its verifier
+    /// costs about a millisecond.
     pub fn from_commitment(commitment: &RingCommitment, ring_size: usize) -> Result<Self> {
+        const KEEP: usize = 4;
+        type Memo = Vec<(RingCommitment, usize, RingVerifier)>;
+        static MEMO: Mutex<Memo> = Mutex::new(Vec::new());
+        let lock = || MEMO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, _, v)) = lock()
+            .iter()
+            .find(|(c, n, _)| c == commitment && *n == ring_size)
+        {
+            return Ok(v.clone());
+        }
+        // Built outside the lock (ring preparation runs on rayon).
         let params = ring_params(ring_size)?;
-        let commitment = suite::RingCommitment::deserialize_compressed(&commitment[..])
+        let decoded = suite::RingCommitment::deserialize_compressed(&commitment[..])
             .map_err(|_| BandersnatchError::MalformedCommitment)?;
-        Ok(Self::build(ring_size, commitment, params))
+        let verifier = Self::build(ring_size, decoded, params);
+        let mut memo = lock();
+        if memo.len() >= KEEP {
+            memo.remove(0);
+        }
+        memo.push((*commitment, ring_size, verifier.clone()));
+        Ok(verifier)
     }
 
     fn build(
@@ -455,10 +480,12 @@ impl RingVerifier {
     ) -> Self {
         let verifier = Self::ark_verifier(&params, &commitment);
         RingVerifier {
-            ring_size,
-            commitment,
-            params,
-            verifier,
+            inner: Arc::new(RingInner {
+                ring_size,
+                commitment,
+                params,
+                verifier,
+            }),
         }
     }
 
@@ -471,12 +498,12 @@ impl RingVerifier {
 
     /// The ring's size.
     pub fn ring_size(&self) -> usize {
-        self.ring_size
+        self.inner.ring_size
     }
 
     /// The ring root.
     pub fn commitment(&self) -> RingCommitment {
-        encode_commitment(&self.commitment)
+        encode_commitment(&self.inner.commitment)
     }
 
     /// Checks `proof ∈ F̄_r^c⟨m⟩` (`c = vrf_input_data`, `m = aux_data`) and returns `Y(proof)`,
@@ -494,7 +521,7 @@ impl RingVerifier {
             output,
             aux_data,
             &proof,
-            &self.verifier,
+            &self.inner.verifier,
         )
         .map_err(|_| BandersnatchError::VerificationFailed)?;
         Ok(output_hash(&output))
@@ -519,8 +546,10 @@ impl RingVerifier {
                 decode_ring_signature(proof).map(|(o, p)| (input_point(input), o, p))
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut batch =
-            suite::RingBatchVerifier::new(Self::ark_verifier(&self.params, &self.commitment));
+        let mut batch = suite::RingBatchVerifier::new(Self::ark_verifier(
+            &self.inner.params,
+            &self.inner.commitment,
+        ));
         let prepared: Vec<_> = decoded
             .par_iter()
             .zip(items.par_iter())
