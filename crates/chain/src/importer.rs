@@ -116,6 +116,33 @@ pub enum ChainError {
     Store(#[from] StoreError),
 }
 
+/// Does, outside any import, the ring work the next blocks will ask for (both results are
+/// remembered by `marmalade_crypto`): the verifier of $\gamma_Z$ for this epoch's tickets, and
+/// the ring root of $\Phi(\iota)$, the next epoch's $\gamma'_Z$ (GP (6.13)–(6.14)). Each costs
+/// tens of milliseconds the first time; without this the first blocks would pay it.
+fn prepare_rings(c: &marmalade_state::Components) {
+    let next = next_ring(c);
+    let (a, b) = rayon::join(
+        || marmalade_crypto::bandersnatch::ring_commitment(&next).is_ok(),
+        || {
+            marmalade_crypto::bandersnatch::RingVerifier::from_commitment(
+                &c.gamma_z,
+                c.gamma_p.len(),
+            )
+            .is_ok()
+        },
+    );
+    std::hint::black_box((a, b));
+}
+
+/// The Bandersnatch keys of $\Phi(\iota)$: the ring of the next epoch as it stands (GP (6.13)).
+fn next_ring(c: &marmalade_state::Components) -> Vec<marmalade_types::BandersnatchPublic> {
+    marmalade_stf::safrole::blacklist_filter(&c.iota, &c.psi.offenders)
+        .iter()
+        .map(|k| k.bandersnatch)
+        .collect()
+}
+
 /// The reference of `header` in the block tree.
 pub fn block_ref(header: &Header) -> BlockRef {
     BlockRef {
@@ -346,6 +373,7 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
             key_values.iter().map(|(k, v)| (*k, v.as_slice())),
         )?;
         state.check_shape(&self.spec)?;
+        prepare_rings(&state.components);
         let mut trie = StateTrie::from_key_values(key_values);
         let root = trie.root();
 
@@ -436,6 +464,13 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
         cursor.hash = info.hash;
         let root = cursor.trie.root();
 
+        if let Some(c) = &changes.components {
+            // The next epoch's ring root, Φ(ι'), while no block is being imported.
+            let next = next_ring(c);
+            rayon::spawn(move || {
+                let _ = marmalade_crypto::bandersnatch::ring_commitment(&next);
+            });
+        }
         self.store.apply(info, root, changes)?;
         self.on_stored(info.hash)?;
         self.store.prune()?;
