@@ -16,10 +16,10 @@
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use marmalade_chain::{block_ref, extrinsic_hash, Chain};
-use marmalade_codec::decode_all;
+use marmalade_codec::{decode_all, Decode};
 use marmalade_crypto::bandersnatch::{self, SecretKey};
 use marmalade_crypto::hash::blake2b_256;
-use marmalade_state::{State, StateKey, TraceStep};
+use marmalade_state::{State, StateKey};
 use marmalade_store::BlockRef;
 use marmalade_types::{Block, ChainSpec, EpochMark};
 use std::path::PathBuf;
@@ -42,6 +42,27 @@ const STEPS: &[(&str, u32)] = &[
     ("fallback", 12),
     ("fallback", 13),
 ];
+
+/// The trace schema (`traces/schema.asn`), declared here so the harness does not depend on
+/// which crate holds the trace runner's types.
+#[derive(Decode)]
+struct KeyValue {
+    key: StateKey,
+    value: Vec<u8>,
+}
+
+#[derive(Decode)]
+struct RawState {
+    state_root: [u8; 32],
+    keyvals: Vec<KeyValue>,
+}
+
+#[derive(Decode)]
+struct TraceStep {
+    pre_state: RawState,
+    block: Block,
+    post_state: RawState,
+}
 
 struct Step {
     name: String,
@@ -124,9 +145,13 @@ fn steps() -> &'static [Step] {
                 });
                 let step: TraceStep = decode_all(&bytes, SPEC.seq_lens())
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                let state = step
+                let pre: Vec<(StateKey, Vec<u8>)> = step
                     .pre_state
-                    .to_state(&SPEC)
+                    .keyvals
+                    .into_iter()
+                    .map(|kv| (kv.key, kv.value))
+                    .collect();
+                let state = State::from_key_values(&SPEC, pre.iter().map(|(k, v)| (*k, &v[..])))
                     .expect("trace pre-state decodes");
                 let sealer = find_sealer(&state, &step.block, &secrets);
                 Step {
@@ -136,7 +161,7 @@ fn steps() -> &'static [Step] {
                         slot: state.components.tau,
                         parent: step.block.header.parent,
                     },
-                    pre: step.pre_state.key_values(),
+                    pre,
                     post_root: step.post_state.state_root,
                     block: step.block,
                     sealer,
