@@ -13,6 +13,7 @@ pub mod pvm;
 pub mod pvm_vectors;
 pub mod shuffle;
 pub mod stf;
+pub mod trace;
 pub mod traces;
 pub mod trie;
 

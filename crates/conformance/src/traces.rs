@@ -11,12 +11,12 @@
 //! - a rejected block: the recorded post-state must be the pre-state (the traces' way of
 //!   marking an invalid block).
 
+use crate::trace::TraceStep;
 use crate::CaseOutcome;
 use marmalade_chain::{block_ref, Chain};
 use marmalade_codec::decode_all;
 use marmalade_state::{
     classify, diff_key_values, state_root, Component, Components, KeyKind, KeyValueDiff, State,
-    TraceStep,
 };
 use marmalade_store::BlockRef;
 use marmalade_types::{ChainSpec, ServiceInfo};

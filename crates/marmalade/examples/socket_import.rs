@@ -9,8 +9,8 @@
 //! p90 and max per block and whether every answered root equals the trace's. The targets
 //! take turns set by set, several rounds, so machine noise falls on both alike.
 
+use marmalade_conformance::trace::{Genesis, TraceStep};
 use marmalade_fuzz::{read_frame, write_message, Initialize, Message, PeerInfo, MAX_FRAME_LEN};
-use marmalade_state::{Genesis, TraceStep};
 use marmalade_types::{decode_all, ChainSpec, Decode};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};

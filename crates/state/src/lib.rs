@@ -10,22 +10,22 @@
 //! - [`account`]: service accounts, the item accessors [`ServiceItems`], footprints.
 //! - [`items`]: [`Items`], the service items in a persistent map (cheap copies).
 //! - [`root`]: [`state_root`] and the incremental [`StateTrie`].
-//! - [`trace`]: the block-import trace schema ([`TraceStep`], [`RawState`], [`Genesis`]) and
-//!   [`describe_key`] for diff messages.
+//! - [`describe`]: [`describe_key`] and key/value differences, for diff messages.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod account;
 pub mod changes;
+pub mod describe;
 pub mod items;
 pub mod key;
 pub mod root;
 pub mod state;
-pub mod trace;
 
 pub use account::{ServiceAccount, ServiceItems};
 pub use changes::{StateChanges, StateReader};
+pub use describe::{describe_key, describe_key_value, diff_key_values, KeyValueDiff};
 pub use items::{ItemValue, Items};
 pub use key::{
     classify, component_key, indexed_key, item_key, item_key_from_hash, item_service, lookup_key,
@@ -33,7 +33,3 @@ pub use key::{
 };
 pub use root::{state_root, KeyChange, StateTrie};
 pub use state::{AccumulationOutput, AccumulationOutputs, Components, State, StateError};
-pub use trace::{
-    describe_key, describe_key_value, diff_key_values, Genesis, KeyValue, KeyValueDiff, RawState,
-    TraceStep,
-};

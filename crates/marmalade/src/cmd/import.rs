@@ -11,7 +11,7 @@
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use marmalade_chain::Chain;
-use marmalade_state::{Genesis, TraceStep};
+use marmalade_conformance::trace::{Genesis, TraceStep};
 use marmalade_store::BlockRef;
 use marmalade_types::{decode_all, ChainSpec, Decode, Hash};
 use std::path::{Path, PathBuf};

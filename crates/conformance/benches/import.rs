@@ -12,7 +12,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use marmalade_accumulation::CodeCache;
 use marmalade_chain::import_block;
 use marmalade_codec::decode_all;
-use marmalade_state::{State, StateTrie, TraceStep};
+use marmalade_conformance::trace::TraceStep;
+use marmalade_state::{State, StateTrie};
 use marmalade_types::{ChainSpec, ServiceInfo};
 use std::path::PathBuf;
 

@@ -6,6 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use marmalade_codec::decode_all;
+use marmalade_conformance::trace::*;
 use marmalade_state::*;
 use marmalade_types::ChainSpec;
 use std::path::PathBuf;

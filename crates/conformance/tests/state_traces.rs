@@ -7,6 +7,7 @@
 //! vectors fail these tests.
 
 use marmalade_codec::{decode_all, Decode};
+use marmalade_conformance::trace::*;
 use marmalade_crypto::blake2b_256;
 use marmalade_state::*;
 use marmalade_types::ChainSpec;
@@ -269,8 +270,8 @@ fn genesis_has_the_bootstrap_code_preimage() {
 /// The key-level changes from one raw state to another: keys added or changed with their new
 /// value, removed keys with `None`.
 fn key_changes(
-    pre: &marmalade_state::RawState,
-    post: &marmalade_state::RawState,
+    pre: &marmalade_conformance::trace::RawState,
+    post: &marmalade_conformance::trace::RawState,
 ) -> Vec<marmalade_state::KeyChange> {
     let before: std::collections::BTreeMap<_, _> =
         pre.keyvals.iter().map(|kv| (kv.key, &kv.value)).collect();

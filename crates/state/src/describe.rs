@@ -1,91 +1,9 @@
-//! The block-import trace schema (`traces/schema.asn` of the conformance vectors): raw states as
-//! key/value pairs, trace steps and the genesis, with their binary (GP Appendix C) and JSON
-//! forms; and readable descriptions of state keys for diff messages.
+//! Readable descriptions of state keys and values (which component, account info or service
+//! item a key is), and the key-level difference of two key/value lists, for diff messages.
 
 use crate::key::{classify, item_hash_prefix, preimage_key, KeyKind, StateKey};
-use crate::state::{State, StateError};
-use marmalade_codec::{Decode, Encode};
 use marmalade_crypto::blake2b_256;
-use marmalade_types::{Block, ChainSpec, Header, StateRoot};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// `KeyValue`: a state key (`StorageKey`, 31 octets, no length prefix) and its value
-/// (`ByteSequence`, length-prefixed).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
-pub struct KeyValue {
-    /// The state key.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub key: StateKey,
-    /// The value.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub value: Vec<u8>,
-}
-
-/// `RawState`: a serialized state $T(\sigma)$ and its root $\mathcal{M}_\sigma(\sigma)$.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
-pub struct RawState {
-    /// The state root.
-    #[serde(with = "marmalade_types::serde_hex")]
-    pub state_root: StateRoot,
-    /// The key/value pairs.
-    pub keyvals: Vec<KeyValue>,
-}
-
-impl RawState {
-    /// The raw form of `state`, with its root computed.
-    pub fn from_state(state: &State, spec: &ChainSpec) -> RawState {
-        let keyvals = state.to_key_values(spec);
-        RawState {
-            state_root: marmalade_merkle::state_root(
-                keyvals.iter().map(|(k, v)| (k, v.as_slice())),
-            ),
-            keyvals: keyvals
-                .into_iter()
-                .map(|(key, value)| KeyValue { key, value })
-                .collect(),
-        }
-    }
-
-    /// Decodes the state ([`State::from_key_values`]); the root is not checked.
-    pub fn to_state(&self, spec: &ChainSpec) -> Result<State, StateError> {
-        State::from_key_values(spec, self.keyvals.iter().map(|kv| (kv.key, &kv.value[..])))
-    }
-
-    /// The pairs as `(key, value)` tuples, in their given order.
-    pub fn key_values(&self) -> Vec<(StateKey, Vec<u8>)> {
-        self.keyvals
-            .iter()
-            .map(|kv| (kv.key, kv.value.clone()))
-            .collect()
-    }
-
-    /// The root of the pairs as given, $M$ (GP eq. D.6), ignoring [`RawState::state_root`].
-    pub fn computed_root(&self) -> StateRoot {
-        marmalade_merkle::state_root(self.keyvals.iter().map(|kv| (&kv.key, &kv.value[..])))
-    }
-}
-
-/// `TraceStep`: the state before a block, the block, and the state after it (equal to the
-/// state before if the block is invalid).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct TraceStep {
-    /// The prior state.
-    pub pre_state: RawState,
-    /// The block to import.
-    pub block: Block,
-    /// The posterior state.
-    pub post_state: RawState,
-}
-
-/// `Genesis`: the genesis header and state of a trace.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-pub struct Genesis {
-    /// The genesis header.
-    pub header: Header,
-    /// The genesis state.
-    pub state: RawState,
-}
 
 /// A readable description of a state key: its hex and which component, account info or
 /// service item it is (GP eq. D.1). The kind of a service item (storage, preimage or lookup)
@@ -219,22 +137,5 @@ mod tests {
             ]
         );
         assert!(d[1].to_string().contains("expected 0x02, got 0x09"));
-    }
-
-    #[test]
-    fn raw_state_round_trip() {
-        let spec = ChainSpec::TINY;
-        let s = State::empty(&spec);
-        let raw = RawState::from_state(&s, &spec);
-        assert_eq!(raw.state_root, crate::root::state_root(&s, &spec));
-        assert_eq!(raw.computed_root(), raw.state_root);
-        assert_eq!(raw.to_state(&spec).unwrap(), s);
-        let bin = raw.encode();
-        assert_eq!(
-            marmalade_codec::decode_all::<RawState>(&bin, spec.seq_lens()).unwrap(),
-            raw
-        );
-        let json = serde_json::to_string(&raw).unwrap();
-        assert_eq!(serde_json::from_str::<RawState>(&json).unwrap(), raw);
     }
 }
