@@ -427,7 +427,7 @@ impl Context<'_> {
     }
 
     /// `solicit` (GP B.7, $\Omega_S$). A length of $2^{32}$ or more cannot be a request key
-    /// (GP eq:serviceaccount: $\mathbb{N}_L$ lengths), so soliciting it is `HUH`.
+    /// (GP (9.3): $\mathbb{N}_L$ lengths), so soliciting it is `HUH`.
     fn solicit(&mut self, m: &mut dyn Instance) -> HostOutcome {
         let r = m.regs();
         let Some(h) = read_array::<32>(m, r[7]) else {

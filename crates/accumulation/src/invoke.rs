@@ -1,6 +1,6 @@
-//! The accumulate invocation $\Psi_A$ (GP B.4, eq:accinvocation): the implications context
-//! $\mathbb{L}$ (eq:implications) in its regular and exceptional dimensions, the initialiser
-//! $I$ with the new-service index sequence (`check`, eq:newserviceindex) and the collapse
+//! The accumulate invocation $\Psi_A$ (GP B.4, (B.9)): the implications context
+//! $\mathbb{L}$ (GP (B.7)) in its regular and exceptional dimensions, the initialiser
+//! $I$ with the new-service index sequence (`check`, (B.14)) and the collapse
 //! $C$.
 //!
 //! The context works against the shared partial state $\mathbf{e}$ without copying it: the
@@ -28,13 +28,13 @@ use marmalade_types::{
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-/// The PVM gas model of accumulation: GP A.8, each instruction charged as it executes (a
-/// faulting instruction is not charged). The `stf/accumulate` vectors never fault, so they
-/// do not tell this from polkavm's per-basic-block charging (`GasModel::BasicBlock`, which
-/// the PVM vectors follow); the GP decides.
+/// The PVM gas model of accumulation: each instruction charged as it executes, a faulting
+/// one included (see [`GasModel::PerInstruction`]). The `stf/accumulate` vectors never fault,
+/// so they do not tell this from polkavm's per-basic-block charging (`GasModel::BasicBlock`,
+/// which the PVM vectors follow); the GP and the reference node's traces decide.
 pub const GAS_MODEL: GasModel = GasModel::PerInstruction;
 
-/// The accumulate entry point's instruction counter (GP eq:accinvocation:
+/// The accumulate entry point's instruction counter (GP (B.9):
 /// $\Psi_M(\mathbf{c}, 5, \dots)$).
 pub const ACCUMULATE_ENTRY: u32 = 5;
 
@@ -47,7 +47,7 @@ pub struct Env {
     pub entropy: Entropy,
 }
 
-/// $\mathbb{U}$ (GP eq:operandtuple): an operand tuple, one work-digest with its report's context.
+/// $\mathbb{U}$ (GP (12.13)): an operand tuple, one work-digest with its report's context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperandTuple {
     /// $p$: the work-package hash.
@@ -66,7 +66,7 @@ pub struct OperandTuple {
     pub auth_trace: Vec<u8>,
 }
 
-/// $\mathbb{X}$ (GP eq:defxfer): a deferred transfer.
+/// $\mathbb{X}$ (GP (12.14)): a deferred transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeferredTransfer {
     /// $s$: the sender.
@@ -81,7 +81,7 @@ pub struct DeferredTransfer {
     pub gas: Gas,
 }
 
-/// $\mathbb{I} = \mathbb{U} \cup \mathbb{X}$ (GP eq:accinput): an accumulation input.
+/// $\mathbb{I} = \mathbb{U} \cup \mathbb{X}$ (GP (12.15)): an accumulation input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccumulationInput {
     /// A work-digest's operand tuple.
@@ -175,7 +175,7 @@ pub struct PartialStateChanges {
     pub auth_queue: BTreeMap<usize, AuthQueue>,
 }
 
-/// $\mathbb{O}$ (GP eq:acconeout): the outcome of accumulating one service.
+/// $\mathbb{O}$ (GP (12.23)): the outcome of accumulating one service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccumulationOutcome {
     /// $\mathbf{e}$: the posterior partial state.
@@ -293,7 +293,7 @@ impl<'a> AccountView<'a> {
 }
 
 /// The host-call context of $\Psi_A$: the pair $(\mathbf{x}, \mathbf{y}) \in \mathbb{L}^2$
-/// (GP eq:implications) with the invocation's arguments.
+/// (GP (B.7)) with the invocation's arguments.
 pub(crate) struct Context<'a> {
     pub spec: &'a ChainSpec,
     pub env: Env,
@@ -330,7 +330,7 @@ pub(crate) struct Context<'a> {
     encoded_inputs: Option<(Vec<u8>, Vec<usize>)>,
 }
 
-/// `check` (GP eq:newserviceindex): the first index from `i` on, stepping within the public range,
+/// `check` (GP (B.14)): the first index from `i` on, stepping within the public range,
 /// that is not an account of `accounts`.
 pub fn check_index(accounts: &Accounts<'_>, mut i: ServiceId) -> ServiceId {
     let s = MIN_PUBLIC_SERVICE_INDEX as u64;
@@ -345,7 +345,7 @@ pub fn check_index(accounts: &Accounts<'_>, mut i: ServiceId) -> ServiceId {
     i
 }
 
-/// The first candidate index of $I$ (GP eq:accinvocation):
+/// The first candidate index of $I$ (GP (B.9)):
 /// $\mathcal{E}_4^{-1}(\mathcal{H}(\mathcal{E}(s, \eta'_0, \mathbf{H}_T))) \bmod
 /// (2^{32} - \mathsf{S} - 2^8) + \mathsf{S}$, with $s$ and $\mathbf{H}_T$ natural-encoded.
 pub fn initial_index_candidate(s: ServiceId, entropy: &Entropy, slot: TimeSlot) -> ServiceId {
@@ -360,7 +360,7 @@ pub fn initial_index_candidate(s: ServiceId, entropy: &Entropy, slot: TimeSlot) 
 }
 
 impl<'a> Context<'a> {
-    /// $I(\mathbf{e}, s)^2$ (GP eq:accinvocation) over the post-transfer account `own_info`.
+    /// $I(\mathbf{e}, s)^2$ (GP (B.9)) over the post-transfer account `own_info`.
     pub(crate) fn new(
         spec: &'a ChainSpec,
         env: Env,
@@ -442,7 +442,7 @@ impl<'a> Context<'a> {
     }
 
     /// `check` against the invocation's initial accounts $\mathbf{e}_\mathbf{d}$
-    /// (GP eq:newserviceindex).
+    /// (GP (B.14)).
     pub(crate) fn check(&self, i: ServiceId) -> ServiceId {
         check_index(&self.base.accounts, i)
     }
@@ -606,11 +606,11 @@ impl<K: Ord, V> MapLike<K, V> for BTreeMap<K, V> {
     }
 }
 
-/// $\Psi_A(\mathbf{e}, t, s, g, \mathbf{i})$ (GP eq:accinvocation): accumulates service `s`
+/// $\Psi_A(\mathbf{e}, t, s, g, \mathbf{i})$ (GP (B.9)): accumulates service `s`
 /// with gas `gas` over the inputs `inputs` (incoming transfers first), from partial state
 /// `state`.
 ///
-/// The incoming transfers' amounts are credited first ($\mathbf{s}$ of eq:accinvocation) whatever
+/// The incoming transfers' amounts are credited first ($\mathbf{s}$ of (B.9)) whatever
 /// happens next. A service without an account cannot be credited and is left absent (the
 /// GP leaves this case undefined; the vectors drop the transfer).
 pub fn accumulate_service(
@@ -662,7 +662,7 @@ pub fn accumulate_service(
     encode_natural(inputs.len() as u64, &mut args);
     let mut ctx = Context::new(spec, env, state, inputs, s, own_info);
     let result = invoke_standard(&init, ACCUMULATE_ENTRY, gas, &args, &mut ctx);
-    // C (GP eq:accinvocation): an exceptional halt collapses to y; a 32-octet output is the yield.
+    // C (GP (B.9)): an exceptional halt collapses to y; a 32-octet output is the yield.
     let yield_hash = match &result.output {
         Err(_) => {
             ctx.rollback();

@@ -4,7 +4,7 @@
 use crate::account::Accounts;
 use marmalade_types::{AuthQueues, Privileges, ValidatorsData};
 
-/// $\mathbb{S}$ (GP eq:partialstate): the state components accumulation reads and writes.
+/// $\mathbb{S}$ (GP (12.16)): the state components accumulation reads and writes.
 #[derive(Debug, Clone)]
 pub struct PartialState<'a> {
     /// $\mathbf{d}$: the service accounts, as changes over the prior state's.

@@ -1,7 +1,7 @@
 //! Accumulation execution (GP section 12.2–12.3): the single-service accumulation
-//! $\Delta_1$ (eq:accone), the parallelised round $\Delta_*$ (eq:accpar), the outer
-//! sequential accumulation $\Delta_+$ (eq:accseq) and the block's final state integration
-//! (eq:finalstateaccumulation and after): the accumulation-output log $\theta'$, the
+//! $\Delta_1$ (GP (12.24)), the parallelised round $\Delta_*$ (GP (12.19)), the outer
+//! sequential accumulation $\Delta_+$ (GP (12.18)) and the block's final state integration
+//! (GP (12.25) and after): the accumulation-output log $\theta'$, the
 //! accumulation statistics and the last-accumulation slots.
 //!
 //! The services of one $\Delta_*$ round all start from the same partial state and are
@@ -36,7 +36,7 @@ fn report_gas(r: &WorkReport) -> Gas {
         .fold(0, Gas::saturating_add)
 }
 
-/// $\Delta_1(\mathbf{e}, \mathbf{t}, \mathbf{r}, \mathbf{f}, s)$ (GP eq:accone): accumulates
+/// $\Delta_1(\mathbf{e}, \mathbf{t}, \mathbf{r}, \mathbf{f}, s)$ (GP (12.24)): accumulates
 /// service `s` with its transfers (first) and work-digests, with gas
 /// $\mathbf{f}_s + \sum t_g + \sum d_g$.
 #[allow(clippy::too_many_arguments)]
@@ -86,7 +86,7 @@ pub struct RoundResult<'a> {
     pub gas_used: Vec<(ServiceId, Gas)>,
 }
 
-/// $R(o, a, b)$ (GP eq:accpar): the manager's change if it made one, else the owner's.
+/// $R(o, a, b)$ (GP (12.19)): the manager's change if it made one, else the owner's.
 fn replace_if_changed(o: ServiceId, a: ServiceId, b: ServiceId) -> ServiceId {
     if a == o {
         b
@@ -95,7 +95,7 @@ fn replace_if_changed(o: ServiceId, a: ServiceId, b: ServiceId) -> ServiceId {
     }
 }
 
-/// $\Delta_*(\mathbf{e}, \mathbf{t}, \mathbf{r}, \mathbf{f})$ (GP eq:accpar): accumulates every
+/// $\Delta_*(\mathbf{e}, \mathbf{t}, \mathbf{r}, \mathbf{f})$ (GP (12.19)): accumulates every
 /// service with a digest in `reports`, a free allowance in `free` or a transfer in
 /// `transfers`, each from `state`, and merges their outcomes.
 pub fn accumulate_parallel<'a>(
@@ -127,7 +127,7 @@ pub fn accumulate_parallel<'a>(
     let by_id: BTreeMap<ServiceId, &AccumulationOutcome> =
         services.iter().copied().zip(outcomes.iter()).collect();
 
-    // Privileges (GP eq:accpar): the manager's view of (m, z); R for a, v, r; the staging
+    // Privileges (GP (12.19)): the manager's view of (m, z); R for a, v, r; the staging
     // set from the delegator and each core's queue from its assigner.
     let prior = state.privileges.clone();
     let post_of = |s: ServiceId| by_id.get(&s).map(|o| &o.changes);
@@ -209,7 +209,7 @@ pub fn accumulate_parallel<'a>(
     for id in &removed {
         state.accounts.remove(*id);
     }
-    // I (GP eq:accpar): provisions into services still present and still requesting.
+    // I (GP (12.19)): provisions into services still present and still requesting.
     let mut seen = BTreeSet::new();
     for (s, blob) in provisions {
         if !seen.insert((s, marmalade_crypto::hash::blake2b_256(&blob))) {
@@ -225,7 +225,7 @@ pub fn accumulate_parallel<'a>(
     })
 }
 
-/// The result of $\Delta_+$ (GP eq:accseq).
+/// The result of $\Delta_+$ (GP (12.18)).
 #[derive(Debug, Clone)]
 pub struct SequentialResult<'a> {
     /// $n$: the number of work-reports accumulated.
@@ -238,7 +238,7 @@ pub struct SequentialResult<'a> {
     pub gas_used: Vec<(ServiceId, Gas)>,
 }
 
-/// $\Delta_+(g, \mathbf{t}, \mathbf{r}, \mathbf{e}, \mathbf{f})$ (GP eq:accseq): rounds of
+/// $\Delta_+(g, \mathbf{t}, \mathbf{r}, \mathbf{e}, \mathbf{f})$ (GP (12.18)): rounds of
 /// $\Delta_*$, each taking the longest prefix of the remaining reports that fits the gas
 /// left and the transfers of the previous round, until nothing is left to accumulate.
 #[allow(clippy::too_many_arguments)]
@@ -297,7 +297,7 @@ pub fn accumulate_sequential<'a>(
     })
 }
 
-/// What a block's accumulation produces (GP eq:finalstateaccumulation and after).
+/// What a block's accumulation produces (GP (12.25) and after).
 #[derive(Debug, Clone)]
 pub struct BlockAccumulation<'a> {
     /// $(\delta^\ddagger, \iota', \varphi', \chi')$: the posterior partial state, with the
@@ -310,14 +310,14 @@ pub struct BlockAccumulation<'a> {
     /// $\theta'$: the accumulation outputs, ordered by service then hash.
     pub outputs: Vec<(ServiceId, Hash)>,
     /// The accumulation statistics: for each service, $(G(s), N(s))$, the gas used and the
-    /// number of work-items accumulated (GP eq:accumulationstatisticsdef).
+    /// number of work-items accumulated (GP (12.29)).
     pub statistics: BTreeMap<ServiceId, (Gas, u32)>,
     /// $n$: the number of work-reports accumulated.
     pub count: usize,
 }
 
 /// The root of the accumulation outputs, $\mathcal{M}_B(\mathbf{s}, \mathcal{H}_K)$ with
-/// $\mathbf{s} = [\mathcal{E}_4(s) \frown \mathcal{E}(h)]$ (GP eq:accoutbeltdef).
+/// $\mathbf{s} = [\mathcal{E}_4(s) \frown \mathcal{E}(h)]$ (GP (7.7)).
 pub fn output_root(outputs: &[(ServiceId, Hash)]) -> Hash {
     let leaves: Vec<Vec<u8>> = outputs
         .iter()

@@ -57,7 +57,7 @@ impl RawState {
             .collect()
     }
 
-    /// The root of the pairs as given, $M$ (GP eq. D.6), ignoring [`RawState::state_root`].
+    /// The root of the pairs as given, $M$ (GP (D.6)), ignoring [`RawState::state_root`].
     pub fn computed_root(&self) -> StateRoot {
         marmalade_merkle::state_root(self.keyvals.iter().map(|kv| (&kv.key, &kv.value[..])))
     }

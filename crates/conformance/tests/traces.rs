@@ -164,7 +164,7 @@ fn tampered_blocks_are_rejected() {
         ))
     );
 
-    // The lookup anchor must be a known ancestor when an ancestry is given (GP eq. 11.35).
+    // The lookup anchor must be a known ancestor when an ancestry is given (GP (11.35)).
     let (pre, root, block) = step("storage", 12);
     assert!(matches!(
         import_block(&spec, &pre, &root, &block, Some(&[])),

@@ -50,38 +50,38 @@ pub const RING_COMMITMENT_LEN: usize = 144;
 /// The largest ring the shipped SRS (2^11 domain) supports.
 pub const MAX_RING_SIZE: usize = 1791;
 
-/// `X_T`: ticket generation and ticketed block seals (GP eq. `ticketconditiontrue`, `ticketsextrinsic`).
+/// `X_T`: ticket generation and ticketed block seals (GP (6.15), (6.29)).
 pub const X_TICKET: &[u8] = b"jam_ticket_seal";
-/// `X_F`: fallback block seals (GP eq. `ticketconditionfalse`).
+/// `X_F`: fallback block seals (GP (6.16)).
 pub const X_FALLBACK: &[u8] = b"jam_fallback_seal";
-/// `X_E`: on-chain entropy (GP eq. `vrfsigcheck`).
+/// `X_E`: on-chain entropy (GP (6.17)).
 pub const X_ENTROPY: &[u8] = b"jam_entropy";
-/// `X_U`: audit selection (GP eqs. `initialaudit`, `latertranches`).
+/// `X_U`: audit selection (GP (17.3), (17.14)).
 pub const X_AUDIT: &[u8] = b"jam_audit";
 
 /// `X_T ++ η ++ [attempt]`: the VRF input of a ticket proof (with `η = η'_2`, GP eq.
-/// `ticketsextrinsic`) and of a ticketed seal (with `η = η'_3`, GP eq. `ticketconditiontrue`).
+/// `ticketsextrinsic`) and of a ticketed seal (with `η = η'_3`, GP (6.15)).
 pub fn ticket_seal_input(entropy: &Hash, attempt: u8) -> Vec<u8> {
     [X_TICKET, entropy, &[attempt]].concat()
 }
 
-/// `X_F ++ η'_3`: the VRF input of a fallback seal (GP eq. `ticketconditionfalse`).
+/// `X_F ++ η'_3`: the VRF input of a fallback seal (GP (6.16)).
 pub fn fallback_seal_input(entropy: &Hash) -> Vec<u8> {
     [X_FALLBACK, entropy].concat()
 }
 
-/// `X_E ++ Y(H_S)`: the VRF input of the header's entropy signature `H_V` (GP eq. `vrfsigcheck`).
+/// `X_E ++ Y(H_S)`: the VRF input of the header's entropy signature `H_V` (GP (6.17)).
 pub fn entropy_input(seal_output: &VrfOutput) -> Vec<u8> {
     [X_ENTROPY, seal_output].concat()
 }
 
-/// `X_U ++ Y(H_V)`: the VRF input of the initial audit tranche (GP eq. `initialaudit`).
+/// `X_U ++ Y(H_V)`: the VRF input of the initial audit tranche (GP (17.3)).
 pub fn audit_input(entropy_output: &VrfOutput) -> Vec<u8> {
     [X_AUDIT, entropy_output].concat()
 }
 
 /// `X_U ++ Y(H_V) ++ H(w) ++ [n]`: the VRF input of audit tranche `n > 0` for the work-report
-/// with hash `report_hash` (GP eq. `latertranches`).
+/// with hash `report_hash` (GP (17.14)).
 pub fn audit_tranche_input(entropy_output: &VrfOutput, report_hash: &Hash, tranche: u8) -> Vec<u8> {
     [X_AUDIT, entropy_output, report_hash, &[tranche]].concat()
 }
@@ -374,7 +374,7 @@ pub fn padding_point() -> BandersnatchPublic {
 }
 
 /// The ring's points: each key decoded, or the padding point where it does not decode
-/// (GP appendix G; this covers the zeroed keys of offenders, GP eq. `blacklistfilter`).
+/// (GP appendix G; this covers the zeroed keys of offenders, GP (6.14)).
 fn ring_points(keys: &[BandersnatchPublic]) -> Vec<suite::AffinePoint> {
     keys.iter()
         .map(|k| decode_public(k).unwrap_or_else(suite::RingProofParams::padding_point))

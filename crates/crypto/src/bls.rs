@@ -4,7 +4,7 @@
 //! which is only used by BEEFY (GP appendix on BEEFY, `X_B`). Verification comes with BEEFY; until
 //! then the key is opaque data.
 
-/// `X_B`: the context of BEEFY commitments (GP eq. `accoutsignedcommitment`).
+/// `X_B`: the context of BEEFY commitments (GP (18.1)).
 pub const X_BEEFY: &[u8] = b"jam_beefy";
 
 /// A BLS public key as it appears in a validator key (`B_BLS`, 144 bytes).

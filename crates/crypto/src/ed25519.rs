@@ -14,15 +14,15 @@ pub type Ed25519Public = [u8; 32];
 /// An Ed25519 signature, `R ++ s`.
 pub type Ed25519Signature = [u8; 64];
 
-/// `X_A`: the context of availability assurances (GP section 11, eq. `assurancesig`).
+/// `X_A`: the context of availability assurances (GP section 11, (11.13)).
 pub const X_AVAILABLE: &[u8] = b"jam_available";
-/// `X_G`: the context of guarantee statements (GP section 11, eq. `guarantorsig`).
+/// `X_G`: the context of guarantee statements (GP section 11, (11.26)).
 pub const X_GUARANTEE: &[u8] = b"jam_guarantee";
-/// `X_I`: the context of audit announcements (GP section 17, eq. `announcement`).
+/// `X_I`: the context of audit announcements (GP section 17, (17.8)).
 pub const X_ANNOUNCE: &[u8] = b"jam_announce";
-/// `X_⊤`: the context of judgments that a work-report is valid (GP section 10, eq. `judgments`).
+/// `X_⊤`: the context of judgments that a work-report is valid (GP section 10, (17.17)).
 pub const X_VALID: &[u8] = b"jam_valid";
-/// `X_⊥`: the context of judgments that a work-report is invalid (GP section 10, eq. `judgments`).
+/// `X_⊥`: the context of judgments that a work-report is invalid (GP section 10, (17.17)).
 pub const X_INVALID: &[u8] = b"jam_invalid";
 
 /// Why an Ed25519 signature was rejected.

@@ -2,7 +2,7 @@
 
 use crate::hash::{blake2b_256, Hash};
 
-/// `Q_l(h)` (GP eq. F.2): `l` 32-bit numbers from a hash, the `i`-th being bytes
+/// `Q_l(h)` (GP (F.2)): `l` 32-bit numbers from a hash, the `i`-th being bytes
 /// `4i mod 32 .. +4` (little-endian) of `H(h ++ E_4(⌊i/8⌋))`.
 pub fn sequence_from_hash(len: usize, h: &Hash) -> Vec<u32> {
     let mut out = Vec::with_capacity(len);
@@ -18,7 +18,7 @@ pub fn sequence_from_hash(len: usize, h: &Hash) -> Vec<u32> {
     out
 }
 
-/// `F(s, r)` (GP eq. F.1): takes `s[r_0 mod l]`, moves the last item into its place and goes on
+/// `F(s, r)` (GP (F.1)): takes `s[r_0 mod l]`, moves the last item into its place and goes on
 /// with the first `l - 1` items and `r_1..`.
 ///
 /// # Panics
@@ -42,7 +42,7 @@ pub fn shuffle_with_numbers<T>(mut items: Vec<T>, numbers: &[u32]) -> Vec<T> {
     out
 }
 
-/// `F(s, h)` (GP eq. F.3): the shuffle of `items` by the numbers `Q_l(h)`.
+/// `F(s, h)` (GP (F.3)): the shuffle of `items` by the numbers `Q_l(h)`.
 pub fn shuffle<T>(items: Vec<T>, entropy: &Hash) -> Vec<T> {
     let numbers = sequence_from_hash(items.len(), entropy);
     shuffle_with_numbers(items, &numbers)

@@ -5,13 +5,13 @@
 //! Gray Paper fixes `K = 342`, `N = 1023` ([`ErasureParams::FULL`]); the tiny test configuration
 //! uses `K = 2`, `N = 6` ([`ErasureParams::TINY`]).
 //!
-//! # Data layout (GP eq. H.4, `C_k`)
+//! # Data layout (GP (H.4), `C_k`)
 //!
 //! A blob is zero-padded to a multiple of `2K` octets, so that each chunk holds
 //! `k = ⌈|d| / 2K⌉` words (`2k` octets). Data chunk `i < K` is the contiguous slice
 //! `d[2k·i .. 2k·(i+1)]`; word `p` of every chunk belongs to the `p`-th codeword, so recovery
 //! chunk `j` holds, at word position `p`, the `j`-th recovery word of the `K` data words found at
-//! position `p`. Recovery (GP eq. H.5, `R_k`) inverts this from any `K` distinct chunks.
+//! position `p`. Recovery (GP (H.5), `R_k`) inverts this from any `K` distinct chunks.
 //!
 //! The field arithmetic is delegated to the `reed-solomon-simd` crate (the algorithm of
 //! Lin, Han and Chung that GP H names), which stores a shard as 64-byte blocks of 32 low bytes
@@ -518,7 +518,7 @@ impl Coder {
         Ok(())
     }
 
-    /// Erasure-codes `data` into `N` chunks of [`ErasureParams::chunk_len`] octets (GP eq. H.4,
+    /// Erasure-codes `data` into `N` chunks of [`ErasureParams::chunk_len`] octets (GP (H.4),
     /// `C_k` with `k = ⌈|d| / 2K⌉`): chunk `i < K` is the zero-padded data slice, the others are
     /// the recovery chunks. Empty data gives `N` empty chunks.
     pub fn encode_flat(&mut self, params: ErasureParams, data: &[u8]) -> Chunks {
@@ -545,7 +545,7 @@ impl Coder {
     }
 
     /// Rebuilds the `original_len` octets of data from at least `K` distinct chunks given with
-    /// their indices (GP eq. H.5, `R_k`). When all `K` data chunks are present this is their
+    /// their indices (GP (H.5), `R_k`). When all `K` data chunks are present this is their
     /// concatenation; otherwise the missing data chunks are decoded from `K` chunks in all (the
     /// data chunks given, then recovery chunks in index order).
     pub fn reconstruct<T: AsRef<[u8]>>(
@@ -748,7 +748,7 @@ fn encode_parallel(params: ErasureParams, bufs: Vec<&mut [u8]>, parts: usize) {
         .for_each(|mut part| Coder::new().encode_core(params, &mut part));
 }
 
-/// Erasure-codes `data` into the `N` chunks of GP eq. H.4 (`C_k`, `k = ⌈|d| / 2K⌉`), in one buffer;
+/// Erasure-codes `data` into the `N` chunks of GP (H.4) (`C_k`, `k = ⌈|d| / 2K⌉`), in one buffer;
 /// see [`Coder::encode_flat`]. Large blobs are coded on several threads.
 pub fn encode_flat(params: ErasureParams, data: &[u8]) -> Chunks {
     let chunk = params.chunk_len(data.len());
@@ -763,7 +763,7 @@ pub fn encode_flat(params: ErasureParams, data: &[u8]) -> Chunks {
     out
 }
 
-/// Erasure-codes `data` into the `N` chunks of GP eq. H.4 (`C_k`, `k = ⌈|d| / 2K⌉`); see
+/// Erasure-codes `data` into the `N` chunks of GP (H.4) (`C_k`, `k = ⌈|d| / 2K⌉`); see
 /// [`Coder::encode`]. [`encode_flat`] saves the `N` allocations. Large blobs are coded on several
 /// threads.
 pub fn encode(params: ErasureParams, data: &[u8]) -> Vec<Vec<u8>> {
@@ -780,7 +780,7 @@ pub fn encode(params: ErasureParams, data: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Rebuilds `original_len` octets of data from at least `K` distinct `(index, chunk)` pairs
-/// (GP eq. H.5, `R_k`); see [`Coder::reconstruct`]. Large blobs are decoded on several threads.
+/// (GP (H.5), `R_k`); see [`Coder::reconstruct`]. Large blobs are decoded on several threads.
 pub fn reconstruct<T: AsRef<[u8]>>(
     params: ErasureParams,
     chunks: &[(usize, T)],

@@ -1,4 +1,4 @@
-//! Binary Merkle trees (GP §E.1, eqs. E.1–E.7): the node function `N`, the trace `T`, the well-balanced root
+//! Binary Merkle trees (GP §E.1, (E.1)–(E.7)): the node function `N`, the trace `T`, the well-balanced root
 //! `M_B`, the constant-depth root `M` with its preprocessor `C`, and the paged justifications
 //! `J_x` and leaf pages `L_x` used for segments.
 //!
@@ -8,9 +8,9 @@
 
 use marmalade_crypto::hash::Hash;
 
-/// The prefix of an interior node's preimage (GP eq. E.1, `$node`).
+/// The prefix of an interior node's preimage (GP (E.1), `$node`).
 pub const NODE_PREFIX: &[u8] = b"node";
-/// The prefix of a constant-depth leaf's preimage (GP eq. E.7, `$leaf`).
+/// The prefix of a constant-depth leaf's preimage (GP (E.7), `$leaf`).
 pub const LEAF_PREFIX: &[u8] = b"leaf";
 
 const ZERO_HASH: Hash = [0; 32];
@@ -58,7 +58,7 @@ fn hash3(prefix: &[u8], a: &[u8], b: &[u8], hash: &impl Fn(&[u8]) -> Hash) -> Ha
     }
 }
 
-/// `N(v, H)` (GP eq. E.1): the zero hash for no items, the item itself for one, otherwise
+/// `N(v, H)` (GP (E.1)): the zero hash for no items, the item itself for one, otherwise
 /// `H("node" ⌢ N(v[..⌈|v|/2⌉]) ⌢ N(v[⌈|v|/2⌉..]))`.
 pub fn node<'a, T: AsRef<[u8]>>(v: &'a [T], hash: impl Fn(&[u8]) -> Hash) -> MerkleNode<'a> {
     node_ref(v, &hash)
@@ -77,7 +77,7 @@ fn node_ref<'a, T: AsRef<[u8]>>(v: &'a [T], hash: &impl Fn(&[u8]) -> Hash) -> Me
     }
 }
 
-/// `T(v, i, H)` (GP eq. E.2): the opposite node at each level, top to bottom, on the way to item
+/// `T(v, i, H)` (GP (E.2)): the opposite node at each level, top to bottom, on the way to item
 /// `i`. An index past the end follows the right-hand side.
 pub fn trace<'a, T: AsRef<[u8]>>(
     v: &'a [T],
@@ -101,7 +101,7 @@ pub fn trace<'a, T: AsRef<[u8]>>(
     out
 }
 
-/// `M_B(v, H)` (GP eq. E.3): the well-balanced Merkle root; `H(v_0)` for a single item.
+/// `M_B(v, H)` (GP (E.3)): the well-balanced Merkle root; `H(v_0)` for a single item.
 pub fn merkle_root_wb<T: AsRef<[u8]>>(leaves: &[T], hash: impl Fn(&[u8]) -> Hash) -> Hash {
     match leaves {
         [x] => hash(x.as_ref()),
@@ -163,7 +163,7 @@ pub fn cd_depth(n: usize) -> usize {
     n.max(1).next_power_of_two().trailing_zeros() as usize
 }
 
-/// `C(v, H)` (GP eq. E.7): the items hashed as `H("leaf" ⌢ v_i)`, padded with zero hashes to the
+/// `C(v, H)` (GP (E.7)): the items hashed as `H("leaf" ⌢ v_i)`, padded with zero hashes to the
 /// next power of two (at least one).
 pub fn constancy_preprocess<T: AsRef<[u8]>>(v: &[T], hash: impl Fn(&[u8]) -> Hash) -> Vec<Hash> {
     let n = v.len().max(1).next_power_of_two();
@@ -173,12 +173,12 @@ pub fn constancy_preprocess<T: AsRef<[u8]>>(v: &[T], hash: impl Fn(&[u8]) -> Has
     out
 }
 
-/// `M(v, H)` (GP eq. E.4): the constant-depth Merkle root, `N(C(v, H), H)`.
+/// `M(v, H)` (GP (E.4)): the constant-depth Merkle root, `N(C(v, H), H)`.
 pub fn merkle_root_cd<T: AsRef<[u8]>>(leaves: &[T], hash: impl Fn(&[u8]) -> Hash) -> Hash {
     CdTree::new(leaves, hash).root()
 }
 
-/// `J_0(v, i, H)`: the justification of item `i` in the constant-depth tree (GP eq. E.5 with
+/// `J_0(v, i, H)`: the justification of item `i` in the constant-depth tree (GP (E.5) with
 /// `x = 0`), top to bottom.
 pub fn justification<T: AsRef<[u8]>>(
     leaves: &[T],
@@ -188,7 +188,7 @@ pub fn justification<T: AsRef<[u8]>>(
     justification_paged(leaves, index, 0, hash)
 }
 
-/// `J_x(v, i, H)` (GP eq. E.5): the path from the root down to page `i` of `2^x` leaves, top to
+/// `J_x(v, i, H)` (GP (E.5)): the path from the root down to page `i` of `2^x` leaves, top to
 /// bottom, `max(0, ⌈log2(max(1, |v|))⌉ - x)` hashes.
 pub fn justification_paged<T: AsRef<[u8]>>(
     leaves: &[T],
@@ -199,7 +199,7 @@ pub fn justification_paged<T: AsRef<[u8]>>(
     CdTree::new(leaves, hash).justification_paged(page, x)
 }
 
-/// `L_x(v, i, H)` (GP eq. E.6): the leaf hashes `H("leaf" ⌢ l)` of page `i` (the items
+/// `L_x(v, i, H)` (GP (E.6)): the leaf hashes `H("leaf" ⌢ l)` of page `i` (the items
 /// `2^x·i .. min(2^x·i + 2^x, |v|)`).
 pub fn leaf_page<T: AsRef<[u8]>>(
     leaves: &[T],

@@ -1,8 +1,8 @@
-//! Merkle mountain ranges and belts (GP §E.2, eqs. E.8–E.10).
+//! Merkle mountain ranges and belts (GP §E.2, (E.8)–(E.10)).
 //!
 //! An MMR is a sequence of optional peaks, peak `i` being the root of a perfect tree of `2^i`
-//! items. [`MmrExt::append_with`] is the GP's `A` (eq. E.8), [`MmrExt::super_peak`] its `M_R` (eq. E.10), and
-//! the JAM encoding is `E_M(b) = E(↕[¿x | x <- b])` (eq. E.9), derived here as a length-prefixed
+//! items. [`MmrExt::append_with`] is the GP's `A` (GP (E.8)), [`MmrExt::super_peak`] its `M_R` (GP (E.10)), and
+//! the JAM encoding is `E_M(b) = E(↕[¿x | x <- b])` (GP (E.9)), derived here as a length-prefixed
 //! sequence of optional hashes. The JSON form is that of the conformance vectors:
 //! `{"peaks": [null, "0x…"]}`.
 //!
@@ -16,7 +16,7 @@ use marmalade_crypto::hash::{keccak_256, Hash};
 /// module gives it its operations through [`MmrExt`].
 pub use marmalade_types::Mmr;
 
-/// The prefix of a super-peak node's preimage (GP eq. E.10, `$peak`).
+/// The prefix of a super-peak node's preimage (GP (E.10), `$peak`).
 pub const PEAK_PREFIX: &[u8] = b"peak";
 
 /// The operations of a Merkle mountain range: `peaks[i]` is the root of `2^i` items, or `None`
@@ -24,19 +24,19 @@ pub const PEAK_PREFIX: &[u8] = b"peak";
 pub trait MmrExt {
     /// The empty range.
     fn new() -> Self;
-    /// `A(r, l, H)` (GP eq. E.8): appends `leaf`, merging equal-height mountains with
+    /// `A(r, l, H)` (GP (E.8)): appends `leaf`, merging equal-height mountains with
     /// `H(peak ⌢ carry)`.
     fn append_with(&mut self, leaf: Hash, hash: impl Fn(&[u8]) -> Hash);
     /// `A(r, l, H_K)`: appends with Keccak-256, as the accumulation-output belt does (GP 7.3).
     fn append(&mut self, leaf: Hash);
     /// A copy with `leaf` appended (Keccak-256).
     fn appended(&self, leaf: Hash) -> Self;
-    /// `M_R(b)` (GP eq. E.10): the zero hash for no peaks, the single peak, or
+    /// `M_R(b)` (GP (E.10)): the zero hash for no peaks, the single peak, or
     /// `H_K("peak" ⌢ M_R(h[..n-1]) ⌢ h[n-1])` over the present peaks `h`.
     fn super_peak(&self) -> Hash;
     /// `M_R` with another hash function.
     fn super_peak_with(&self, hash: impl Fn(&[u8]) -> Hash) -> Hash;
-    /// `E_M(b)` (GP eq. E.9): the JAM encoding.
+    /// `E_M(b)` (GP (E.9)): the JAM encoding.
     fn encode_mmr(&self) -> Vec<u8>;
     /// The number of items appended so far (each present peak `i` holds `2^i`).
     fn leaf_count(&self) -> u64;

@@ -1,4 +1,4 @@
-//! State Merklization (GP §D.2, eqs. D.3–D.6): the binary Patricia Merkle trie `M_σ` over 31-octet keys.
+//! State Merklization (GP §D.2, (D.3)–(D.6)): the binary Patricia Merkle trie `M_σ` over 31-octet keys.
 //!
 //! Every node is 64 octets and is identified by its Blake2b-256 hash; an empty (sub-)trie is
 //! the zero hash. With `bits` most-significant-bit first (GP 3.7):
@@ -8,7 +8,7 @@
 //!   ⌢ [0, 0, ...]`: first octet `0x80 | |v|`, then the key, then the value zero-padded;
 //! - regular leaf: first octet `0xc0`, then the key, then `H(v)`.
 //!
-//! `M(d)` (GP eq. D.6) is the zero hash for no items, the leaf's hash for one, and otherwise the hash
+//! `M(d)` (GP (D.6)) is the zero hash for no items, the leaf's hash for one, and otherwise the hash
 //! of the branch whose left sub-trie holds the items whose next key bit is 0. A sub-trie of one
 //! item is its leaf wherever it sits, so single-child branches occur only above sub-tries of two
 //! or more items.
@@ -37,13 +37,13 @@ pub trait Layout {
     /// A key whose lexicographic octet order, read most-significant bit first, is the descent
     /// order of `key`. Must be an involution (applying it twice gives `key`).
     fn path_key(key: &Key) -> Key;
-    /// The 64-octet branch node over two sub-trie identities (GP eq. D.3, `B`).
+    /// The 64-octet branch node over two sub-trie identities (GP (D.3), `B`).
     fn branch(left: &Hash, right: &Hash) -> [u8; 64];
-    /// The 64-octet leaf node of `key` and `value` (GP eq. D.4, `L`); hashes values over 32 octets.
+    /// The 64-octet leaf node of `key` and `value` (GP (D.4), `L`); hashes values over 32 octets.
     fn leaf(key: &Key, value: &[u8]) -> [u8; 64];
 }
 
-/// The Gray Paper 0.7.2 layout: bits most-significant first (GP eqs. D.3, D.4).
+/// The Gray Paper 0.7.2 layout: bits most-significant first (GP (D.3), (D.4)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Gp;
 
@@ -119,7 +119,7 @@ impl Layout for LegacyLsb {
     }
 }
 
-/// `M_σ` (GP eqs. D.5, D.6) with the Gray Paper layout: the state root of a set of key-value pairs.
+/// `M_σ` (GP (D.5), (D.6)) with the Gray Paper layout: the state root of a set of key-value pairs.
 ///
 /// Items may come in any order; if a key occurs more than once the last value wins.
 pub fn state_root<K: Borrow<Key>, V: AsRef<[u8]> + Sync>(
@@ -216,7 +216,7 @@ enum Node {
 /// `insert` and `remove` clear the cached hashes along the one path they touch; [`Trie::root`]
 /// then re-hashes only those nodes, so updating `m` keys of an `n`-key trie costs about
 /// `m · log2(n)` node hashes instead of the `2n` of a full [`state_root`]. The shape is always
-/// the canonical one of GP eq. D.6: a branch holds at least two leaves below it, and a leaf moves up
+/// the canonical one of GP (D.6): a branch holds at least two leaves below it, and a leaf moves up
 /// when its sibling sub-trie empties, keeping its cached hash (a leaf's hash does not depend on
 /// its depth).
 ///
@@ -398,7 +398,7 @@ impl<L: Layout> Trie<L> {
         }
     }
 
-    /// The root `M_σ` (GP eq. D.6), re-hashing only the nodes changed since the last call.
+    /// The root `M_σ` (GP (D.6)), re-hashing only the nodes changed since the last call.
     pub fn root(&mut self) -> Hash {
         Self::hash_of(&mut self.root)
     }
@@ -474,7 +474,7 @@ mod tests {
         let k = key(0x55);
         let leaf = blake2b_256(&Gp::leaf(&k, b"abc"));
         assert_eq!(state_root([(k, b"abc")]), leaf);
-        // Node encodings per GP eqs. D.3, D.4.
+        // Node encodings per GP (D.3), (D.4).
         let n = Gp::leaf(&k, b"abc");
         assert_eq!(n[0], 0x83);
         assert_eq!(&n[1..32], &k);

@@ -1,12 +1,12 @@
 //! Program blobs: the GP `deblob` format (A.2) and the standard program format of `Y`
-//! (appendix B, "Standard Program Initialization", eq. B.2–B.4), optionally behind the service
+//! (appendix A, "Standard Program Initialization", GP (A.37)–(A.43)), optionally behind the service
 //! code's metadata prefix (GP 9.4: the code preimage is `E(↕m, c)`).
 
 use marmalade_codec::{decode_natural, Reader, SeqLens};
 
-/// `Z_Z`: the standard initialisation's major-zone size (eq. B.3).
+/// `Z_Z`: the standard initialisation's major-zone size (GP (A.38)).
 pub const ZONE_SIZE: u32 = 1 << 16;
-/// `Z_I`: the maximum argument size of the standard initialisation (eq. B.3).
+/// `Z_I`: the maximum argument size of the standard initialisation (GP (A.38)).
 pub const INPUT_SIZE: u32 = 1 << 24;
 /// `Z_P`: the PVM page size.
 pub const PAGE_SIZE: u32 = 1 << 12;
@@ -44,7 +44,7 @@ pub enum BlobError {
     /// The code is larger than the 32-bit program counter can address.
     #[error("code length {0} exceeds 2^32")]
     CodeTooLarge(u64),
-    /// The memory layout of `Y` does not fit the 32-bit address space (eq. B.3, last condition).
+    /// The memory layout of `Y` does not fit the 32-bit address space (GP (A.38), last condition).
     #[error("standard program layout does not fit in the 32-bit address space")]
     LayoutTooLarge,
     /// The argument data is longer than `Z_I`.
@@ -68,7 +68,7 @@ fn take<'a>(r: &mut Reader<'a>, n: u64, field: &'static str) -> Result<&'a [u8],
     r.take(n as usize).map_err(codec(field))
 }
 
-/// The three parts of a GP program blob: `deblob(p) = (c, k, j)` (eq. A.2).
+/// The three parts of a GP program blob: `deblob(p) = (c, k, j)` (GP (A.2)).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProgramCode {
     /// `c`: the instruction data.
@@ -84,7 +84,7 @@ pub struct ProgramCode {
 }
 
 impl ProgramCode {
-    /// `deblob` (GP eq. A.2): `p = E(|j|) ⌢ E_1(z) ⌢ E(|c|) ⌢ E_z(j) ⌢ E(c) ⌢ E(k)`, `|k| = |c|`.
+    /// `deblob` (GP (A.2)): `p = E(|j|) ⌢ E_1(z) ⌢ E(|c|) ⌢ E_z(j) ⌢ E(c) ⌢ E(k)`, `|k| = |c|`.
     pub fn deblob(blob: &[u8]) -> Result<ProgramCode, BlobError> {
         let mut r = Reader::new(blob, SeqLens::TINY);
         let jump_len = decode_natural(&mut r).map_err(codec("jump-table length"))?;
@@ -157,17 +157,17 @@ impl ProgramCode {
     }
 }
 
-/// `P(x)`: `x` rounded up to a page boundary (eq. B.3).
+/// `P(x)`: `x` rounded up to a page boundary (GP (A.38)).
 pub const fn page_align(x: u64) -> u64 {
     x.div_ceil(PAGE_SIZE as u64) * PAGE_SIZE as u64
 }
 
-/// `Z(x)`: `x` rounded up to a major-zone boundary (eq. B.3).
+/// `Z(x)`: `x` rounded up to a major-zone boundary (GP (A.38)).
 pub const fn zone_align(x: u64) -> u64 {
     x.div_ceil(ZONE_SIZE as u64) * ZONE_SIZE as u64
 }
 
-/// A program in the standard format of `Y` (eq. B.3):
+/// A program in the standard format of `Y` (GP (A.38)):
 /// `E_3(|o|) ⌢ E_3(|w|) ⌢ E_2(z) ⌢ E_3(s) ⌢ o ⌢ w ⌢ E_4(|c|) ⌢ c`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StandardProgram<'a> {
@@ -192,7 +192,7 @@ fn fixed(r: &mut Reader<'_>, n: usize, field: &'static str) -> Result<u32, BlobE
 }
 
 impl<'a> StandardProgram<'a> {
-    /// Splits a standard program blob and checks its layout fits (eq. B.3).
+    /// Splits a standard program blob and checks its layout fits (GP (A.38)).
     pub fn parse(blob: &'a [u8]) -> Result<Self, BlobError> {
         let mut r = Reader::new(blob, SeqLens::TINY);
         let o_len = fixed(&mut r, 3, "read-only data length")?;
@@ -222,7 +222,7 @@ impl<'a> StandardProgram<'a> {
         })
     }
 
-    /// Parses service code with its metadata prefix: the preimage is `E(↕m) ⌢ c` (GP eq. 9.4);
+    /// Parses service code with its metadata prefix: the preimage is `E(↕m) ⌢ c` (GP (9.4));
     /// returns the metadata and the standard program.
     pub fn parse_service_code(preimage: &'a [u8]) -> Result<(&'a [u8], Self), BlobError> {
         let mut r = Reader::new(preimage, SeqLens::TINY);
@@ -231,7 +231,7 @@ impl<'a> StandardProgram<'a> {
         Ok((metadata, Self::parse(r.rest())?))
     }
 
-    /// The start of the read-write data and heap: `2 Z_Z + Z(|o|)` (eq. B.4, the GP's `h`).
+    /// The start of the read-write data and heap: `2 Z_Z + Z(|o|)` (GP (A.42), the GP's `h`).
     pub fn heap_base(&self) -> u32 {
         (2 * ZONE_SIZE as u64 + zone_align(self.ro_data.len() as u64)) as u32
     }

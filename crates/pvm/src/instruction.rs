@@ -1,12 +1,12 @@
 //! Decoding one instruction at a given code index into GP terms (A.4, A.5): the skip function,
-//! immediates with sign extension `X_n` (eq. A.16), and operand layout per argument class.
+//! immediates with sign extension `X_n` (GP (A.16)), and operand layout per argument class.
 
 use crate::opcode::{ArgClass, Opcode};
 
-/// The largest skip distance (GP eq. A.3: `skip(i) = min(24, ...)`).
+/// The largest skip distance (GP (A.3): `skip(i) = min(24, ...)`).
 pub const MAX_SKIP: u32 = 24;
 
-/// `skip(i)` (GP eq. A.3): octets minus one to the next opcode, treating `k` as followed by set
+/// `skip(i)` (GP (A.3)): octets minus one to the next opcode, treating `k` as followed by set
 /// bits, capped at 24.
 #[inline]
 pub fn skip(bitmask: &[bool], i: u32) -> u32 {
@@ -79,7 +79,7 @@ impl Instruction {
     }
 }
 
-/// `ζ_i` (eq. A.4): the code followed by zeroes.
+/// `ζ_i` (GP (A.4)): the code followed by zeroes.
 #[inline]
 fn z(code: &[u8], i: usize) -> u8 {
     code.get(i).copied().unwrap_or(0)
@@ -95,7 +95,7 @@ fn le(code: &[u8], i: usize, l: usize) -> u64 {
     v
 }
 
-/// `X_l` (eq. A.16): sign-extends an `l`-octet value to 64 bits.
+/// `X_l` (GP (A.16)): sign-extends an `l`-octet value to 64 bits.
 #[inline]
 pub fn sext(x: u64, l: usize) -> u64 {
     if l == 0 {

@@ -1,4 +1,4 @@
-//! The interpreter: Ψ (GP eq. A.1) over a pre-decoded [`Program`].
+//! The interpreter: Ψ (GP (A.1)) over a pre-decoded [`Program`].
 //!
 //! The hot loop keeps the registers, gas and instruction index in locals and dispatches with
 //! one `match` on the opcode. Gas is charged per gas segment when control arrives at it (see
@@ -11,7 +11,7 @@ use crate::opcode::Opcode;
 use crate::program::{GasModel, Inst, Program, INVALID};
 use crate::{ExitReason, Machine};
 
-/// The djump address that halts (GP eq. A.19): `2^32 − 2^16`.
+/// The djump address that halts (GP (A.18)): `2^32 − 2^16`.
 pub const HALT_ADDRESS: u32 = 0xffff_0000;
 
 /// Receives every instruction before it executes (see [`crate::trace()`]).
@@ -88,7 +88,7 @@ pub fn run<T: Tracer>(program: &Program, machine: &mut Machine, tracer: &mut T) 
                     // The faulting instruction itself is charged: GP A ("some gas is always
                     // charged" for an instruction that executes) and the reference node the
                     // fuzzer certifies against (a fuzz session diverges on an accumulate panic
-                    // otherwise), although eq. A.8 on its own would leave gas as it was. Only
+                    // otherwise), although GP (A.8) on its own would leave gas as it was. Only
                     // the rest of the pre-charged segment is refunded; in careful mode the
                     // instruction was charged 1 before it ran, so nothing is refunded.
                     gas += program.insts[idx].rem as i64 - 1;
@@ -156,7 +156,7 @@ fn run_loop<const CAREFUL: bool, T: Tracer>(
             i = t;
         }};
     }
-    // GP eq. A.18: `branch(b, C)`.
+    // GP (A.17): `branch(b, C)`.
     macro_rules! branch {
         ($inst:expr, $target:expr, $cond:expr) => {{
             if $cond {
@@ -170,7 +170,7 @@ fn run_loop<const CAREFUL: bool, T: Tracer>(
             }
         }};
     }
-    // GP eq. A.19: `djump(a)`.
+    // GP (A.18): `djump(a)`.
     macro_rules! djump {
         ($addr:expr) => {{
             let a: u32 = $addr;

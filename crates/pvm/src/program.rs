@@ -6,16 +6,16 @@ use crate::blob::{BlobError, ProgramCode};
 use crate::instruction::{decode, Args, Instruction};
 use crate::opcode::Opcode;
 
-/// Marks a branch or jump-table target that is not the start of a basic block (GP eq. A.18,
-/// A.19: taking it panics).
+/// Marks a branch or jump-table target that is not the start of a basic block (GP (A.17),
+/// (A.18): taking it panics).
 pub(crate) const INVALID: u32 = u32::MAX;
 
 /// How gas is charged. Both charge 1 per instruction (GP A.5: `ϱ_Δ = 1` for every opcode);
 /// they differ only when execution stops inside a basic block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GasModel {
-    /// GP eq. A.1: each instruction is charged as it executes, including one that page-faults
-    /// or panics on a memory access below 2^16 (as the reference node charges it; eq. A.8
+    /// GP (A.1): each instruction is charged as it executes, including one that page-faults
+    /// or panics on a memory access below 2^16 (as the reference node charges it; GP (A.8)
     /// alone would leave its gas unchanged), and running out of gas stops at the first
     /// instruction that cannot be paid for. Used for the service invocations.
     PerInstruction,
@@ -44,7 +44,7 @@ pub(crate) struct Inst {
     pub rem: u32,
 }
 
-/// A program decoded once for execution (from `deblob`, GP eq. A.2).
+/// A program decoded once for execution (from `deblob`, GP (A.2)).
 #[derive(Debug, Clone)]
 pub struct Program {
     pub(crate) insts: Vec<Inst>,
@@ -73,7 +73,7 @@ impl Program {
         let c = &code.code;
         let k = &code.bitmask;
         let n = c.len();
-        // ϖ (GP eq. A.5): starts of basic blocks.
+        // ϖ (GP (A.5)): starts of basic blocks.
         let valid = |i: usize| k[i] && Opcode::from_u8(c[i]).is_some();
         let mut block_start = vec![false; n];
         if n > 0 && valid(0) {
@@ -237,7 +237,7 @@ impl Program {
         self.pcs.binary_search(&pc).ok()
     }
 
-    /// `djump` targets not handled by the fast path (GP eq. A.19): the zero-width jump table.
+    /// `djump` targets not handled by the fast path (GP (A.18)): the zero-width jump table.
     #[cold]
     pub(crate) fn djump_uniform(&self, a: u32) -> u32 {
         match self.jump_uniform {

@@ -6,7 +6,7 @@ use marmalade_crypto::blake2b_256;
 use std::collections::BTreeMap;
 
 /// A readable description of a state key: its hex and which component, account info or
-/// service item it is (GP eq. D.1). The kind of a service item (storage, preimage or lookup)
+/// service item it is (GP (D.1)). The kind of a service item (storage, preimage or lookup)
 /// is hashed into its key; [`describe_key_value`] can tell preimages from their value.
 pub fn describe_key(key: &StateKey) -> String {
     format!("0x{} {}", hex::encode(key), classify(key))

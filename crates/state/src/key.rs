@@ -1,4 +1,4 @@
-//! State keys: the constructor $C$ of GP D.1 (eq. D.1) and the classification of a 31-octet key
+//! State keys: the constructor $C$ of GP D.1 (GP (D.1)) and the classification of a 31-octet key
 //! back into the form it was built with.
 //!
 //! $C$ has three forms:
@@ -17,21 +17,21 @@
 use marmalade_crypto::blake2b_256;
 use marmalade_types::{Hash, ServiceId};
 
-/// A state key: 31 octets (GP eq. D.1, $\mathbb{B}_{31}$).
+/// A state key: 31 octets (GP (D.1), $\mathbb{B}_{31}$).
 pub type StateKey = [u8; 31];
 
-/// The index $i$ of $C(i, s)$ under which service-account info is stored (GP eq. D.2).
+/// The index $i$ of $C(i, s)$ under which service-account info is stored (GP (D.2)).
 pub const SERVICE_INFO_INDEX: u8 = 255;
 
 /// The storage marker $2^{32}-1$: storage item $k$ of service $s$ is at
-/// $C(s, \mathcal{E}_4(2^{32}-1) \frown k)$ (GP eq. D.2).
+/// $C(s, \mathcal{E}_4(2^{32}-1) \frown k)$ (GP (D.2)).
 pub const STORAGE_MARKER: u32 = u32::MAX;
 
 /// The preimage marker $2^{32}-2$: preimage $\mathbf{h}$ of service $s$ is at
-/// $C(s, \mathcal{E}_4(2^{32}-2) \frown \mathbf{h})$ (GP eq. D.2).
+/// $C(s, \mathcal{E}_4(2^{32}-2) \frown \mathbf{h})$ (GP (D.2)).
 pub const PREIMAGE_MARKER: u32 = u32::MAX - 1;
 
-/// The sixteen state components serialized at $C(i)$, $i \in 1..=16$ (GP eq. D.2), in key order.
+/// The sixteen state components serialized at $C(i)$, $i \in 1..=16$ (GP (D.2)), in key order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Component {
@@ -160,7 +160,7 @@ impl std::fmt::Display for Component {
     }
 }
 
-/// $C(i) = [i, 0, 0, \dots]$ (GP eq. D.1, first form).
+/// $C(i) = [i, 0, 0, \dots]$ (GP (D.1), first form).
 pub const fn component_key(i: u8) -> StateKey {
     let mut k = [0u8; 31];
     k[0] = i;
@@ -168,7 +168,7 @@ pub const fn component_key(i: u8) -> StateKey {
 }
 
 /// $C(i, s) = [i, n_0, 0, n_1, 0, n_2, 0, n_3, 0, 0, \dots]$ with $n = \mathcal{E}_4(s)$
-/// (GP eq. D.1, second form).
+/// (GP (D.1), second form).
 pub const fn indexed_key(i: u8, s: ServiceId) -> StateKey {
     let n = s.to_le_bytes();
     let mut k = [0u8; 31];
@@ -180,13 +180,13 @@ pub const fn indexed_key(i: u8, s: ServiceId) -> StateKey {
     k
 }
 
-/// $C(255, s)$: the key of service $s$'s account info (GP eq. D.2).
+/// $C(255, s)$: the key of service $s$'s account info (GP (D.2)).
 pub const fn service_info_key(s: ServiceId) -> StateKey {
     indexed_key(SERVICE_INFO_INDEX, s)
 }
 
 /// $C(s, h) = [n_0, a_0, n_1, a_1, n_2, a_2, n_3, a_3, a_4, \dots, a_{26}]$ with
-/// $n = \mathcal{E}_4(s)$ and $a = \mathcal{H}(h)$ (GP eq. D.1, third form).
+/// $n = \mathcal{E}_4(s)$ and $a = \mathcal{H}(h)$ (GP (D.1), third form).
 pub fn item_key(s: ServiceId, h: &[u8]) -> StateKey {
     item_key_from_hash(s, &blake2b_256(h))
 }
@@ -205,19 +205,19 @@ pub fn item_key_from_hash(s: ServiceId, a: &Hash) -> StateKey {
 }
 
 /// The key of storage item $k$ of service $s$: $C(s, \mathcal{E}_4(2^{32}-1) \frown k)$
-/// (GP eq. D.2).
+/// (GP (D.2)).
 pub fn storage_key(s: ServiceId, k: &[u8]) -> StateKey {
     marked_item_key(s, STORAGE_MARKER, k)
 }
 
 /// The key of the preimage of $h$ in service $s$: $C(s, \mathcal{E}_4(2^{32}-2) \frown h)$
-/// (GP eq. D.2).
+/// (GP (D.2)).
 pub fn preimage_key(s: ServiceId, h: &Hash) -> StateKey {
     marked_item_key(s, PREIMAGE_MARKER, h)
 }
 
 /// The key of the preimage-lookup (request) item $(h, l)$ of service $s$:
-/// $C(s, \mathcal{E}_4(l) \frown h)$ (GP eq. D.2).
+/// $C(s, \mathcal{E}_4(l) \frown h)$ (GP (D.2)).
 pub fn lookup_key(s: ServiceId, h: &Hash, l: u32) -> StateKey {
     marked_item_key(s, l, h)
 }
@@ -254,7 +254,7 @@ impl std::fmt::Display for KeyKind {
     }
 }
 
-/// Classifies a key (GP eq. D.1): $C(i)$ for $i \in 1..=16$ with all other octets zero, else
+/// Classifies a key (GP (D.1)): $C(i)$ for $i \in 1..=16$ with all other octets zero, else
 /// $C(255, s)$ when octet 0 is 255 and octets 2, 4, 6 and 8.. are zero, else a service item
 /// $C(s, h)$.
 ///

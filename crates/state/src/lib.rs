@@ -1,7 +1,7 @@
-//! The JAM state $\sigma$ (Gray Paper 0.7.2, eq. 4.4), its serialization into state keys and
-//! values (GP D.1, eq. D.1–D.2) and its Merkle root (GP D.2, eq. D.5–D.6).
+//! The JAM state $\sigma$ (Gray Paper 0.7.2, (4.4)), its serialization into state keys and
+//! values (GP D.1, (D.1)–(D.2)) and its Merkle root (GP D.2, (D.5)–(D.6)).
 //!
-//! - [`key`]: the state-key constructor $C$ (eq. D.1) and its helpers for service storage,
+//! - [`key`]: the state-key constructor $C$ (GP (D.1)) and its helpers for service storage,
 //!   preimages and lookups; [`classify`] reads a key's form back.
 //! - [`state`]: [`State`], every component named after its GP symbol, with
 //!   [`State::to_key_values`] ($T(\sigma)$) and [`State::from_key_values`] ($T^{-1}$).

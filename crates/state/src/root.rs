@@ -1,4 +1,4 @@
-//! The state root $\mathcal{M}_\sigma(\sigma)$ (GP D.2, eq. D.5–D.6), one-shot and incremental,
+//! The state root $\mathcal{M}_\sigma(\sigma)$ (GP D.2, (D.5)–(D.6)), one-shot and incremental,
 //! and the key-level difference between two states.
 
 use crate::key::StateKey;
@@ -9,7 +9,7 @@ use marmalade_types::{ChainSpec, Hash};
 /// A change to one state key: `Some(value)` to set it, `None` to remove it.
 pub type KeyChange = (StateKey, Option<Vec<u8>>);
 
-/// $\mathcal{M}_\sigma(\sigma) = M(T(\sigma))$ (GP eq. D.5): the state root, computed from
+/// $\mathcal{M}_\sigma(\sigma) = M(T(\sigma))$ (GP (D.5)): the state root, computed from
 /// scratch over every key.
 pub fn state_root(state: &State, spec: &ChainSpec) -> Hash {
     marmalade_merkle::state_root(state.key_values_ref(spec))
@@ -69,7 +69,7 @@ impl StateTrie {
         }
     }
 
-    /// $\mathcal{M}_\sigma$ (GP eq. D.6), re-hashing only what changed since the last call.
+    /// $\mathcal{M}_\sigma$ (GP (D.6)), re-hashing only what changed since the last call.
     pub fn root(&mut self) -> Hash {
         self.trie.root()
     }

@@ -1,5 +1,5 @@
-//! The state $\sigma$ (GP eq. 4.4) and its serialization $T(\sigma)$ to state keys and values
-//! (GP D.1, eq. D.2).
+//! The state $\sigma$ (GP (4.4)) and its serialization $T(\sigma)$ to state keys and values
+//! (GP D.1, (D.2)).
 
 use crate::account::ServiceItems;
 use crate::changes::{StateChanges, StateReader};
@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// An item of $\theta$: service $s$ and the hash $h$ its accumulation yielded
-/// (GP eq. 7.4 `eq:lastaccoutspec`: $\theta \in \lseq(\mathbb{N}_S, \mathbb{H})\rseq$).
+/// (GP (7.4): $\theta \in \lseq(\mathbb{N}_S, \mathbb{H})\rseq$).
 #[derive(
     Debug,
     Clone,
@@ -45,7 +45,7 @@ pub struct AccumulationOutput {
 }
 
 /// $\theta$: the most recent block's accumulation outputs, serialized at $C(16)$ as
-/// $\mathcal{E}(\updownarrow[(\mathcal{E}_4(s), \mathcal{E}(h))])$ (GP eq. D.2).
+/// $\mathcal{E}(\updownarrow[(\mathcal{E}_4(s), \mathcal{E}(h))])$ (GP (D.2)).
 pub type AccumulationOutputs = Vec<AccumulationOutput>;
 
 /// The sixteen components of $\sigma$ serialized at $C(1)$ to $C(16)$ (GP (D.2)): every
@@ -53,46 +53,46 @@ pub type AccumulationOutputs = Vec<AccumulationOutput>;
 /// symbol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Components {
-    /// $\alpha$: the authorizer pools, one per core (GP eq. 8.1). $C(1)$.
+    /// $\alpha$: the authorizer pools, one per core (GP (8.1)). $C(1)$.
     pub alpha: AuthPools,
-    /// $\varphi$: the authorizer queues, one per core (GP eq. 8.1). $C(2)$.
+    /// $\varphi$: the authorizer queues, one per core (GP (8.1)). $C(2)$.
     pub phi: AuthQueues,
     /// $\beta = (\beta_H, \beta_B)$: recent blocks and the accumulation-output belt
-    /// (GP eq. 7.1–7.3). $C(3)$.
+    /// (GP (7.1)–(7.3)). $C(3)$.
     pub beta: RecentBlocks,
-    /// $\gamma_P$: the pending (next epoch's) validator keys (GP eq. 6.7). Part of $C(4)$.
+    /// $\gamma_P$: the pending (next epoch's) validator keys (GP (6.7)). Part of $C(4)$.
     pub gamma_p: ValidatorsData,
-    /// $\gamma_Z$: the Bandersnatch ring root of $\gamma_P$ (GP eq. 6.4). Part of $C(4)$.
+    /// $\gamma_Z$: the Bandersnatch ring root of $\gamma_P$ (GP (6.4)). Part of $C(4)$.
     pub gamma_z: BandersnatchRingCommitment,
     /// $\gamma_S$: the current epoch's sealing-key series, tickets or fallback keys
-    /// (GP eq. 6.5). Part of $C(4)$, with a 0/1 discriminator.
+    /// (GP (6.5)). Part of $C(4)$, with a 0/1 discriminator.
     pub gamma_s: TicketsOrKeys,
-    /// $\gamma_A$: the ticket accumulator (GP eq. 6.5). Part of $C(4)$, length-prefixed.
+    /// $\gamma_A$: the ticket accumulator (GP (6.5)). Part of $C(4)$, length-prefixed.
     pub gamma_a: TicketsAccumulator,
-    /// $\psi = (\psi_G, \psi_B, \psi_W, \psi_O)$: the disputes records (GP eq. 10.1). $C(5)$.
+    /// $\psi = (\psi_G, \psi_B, \psi_W, \psi_O)$: the disputes records (GP (10.1)). $C(5)$.
     pub psi: DisputesRecords,
-    /// $\eta$: the entropy accumulator and the last three epochs' entropy (GP eq. 6.21). $C(6)$.
+    /// $\eta$: the entropy accumulator and the last three epochs' entropy (GP (6.21)). $C(6)$.
     pub eta: EntropyBuffer,
-    /// $\iota$: the staging validator keys (GP eq. 6.7). $C(7)$.
+    /// $\iota$: the staging validator keys (GP (6.7)). $C(7)$.
     pub iota: ValidatorsData,
-    /// $\kappa$: the active validator keys (GP eq. 6.7). $C(8)$.
+    /// $\kappa$: the active validator keys (GP (6.7)). $C(8)$.
     pub kappa: ValidatorsData,
-    /// $\lambda$: the previous epoch's validator keys (GP eq. 6.7). $C(9)$.
+    /// $\lambda$: the previous epoch's validator keys (GP (6.7)). $C(9)$.
     pub lambda: ValidatorsData,
-    /// $\rho$: the work-reports pending availability, one optional per core (GP eq. 11.1).
+    /// $\rho$: the work-reports pending availability, one optional per core (GP (11.1)).
     /// $C(10)$.
     pub rho: AvailabilityAssignments,
-    /// $\tau$: the most recent block's timeslot (GP eq. 6.1). $C(11)$, $\mathcal{E}_4$.
+    /// $\tau$: the most recent block's timeslot (GP (6.1)). $C(11)$, $\mathcal{E}_4$.
     pub tau: TimeSlot,
-    /// $\chi$: the privileged services (GP eq. 9.9). $C(12)$.
+    /// $\chi$: the privileged services (GP (9.9)). $C(12)$.
     pub chi: Privileges,
-    /// $\pi$: the activity statistics (GP eq. 13.1). $C(13)$.
+    /// $\pi$: the activity statistics (GP (13.1)). $C(13)$.
     pub pi: Statistics,
-    /// $\omega$: the ready queue, one group of records per epoch slot (GP eq. 12.3). $C(14)$.
+    /// $\omega$: the ready queue, one group of records per epoch slot (GP (12.3)). $C(14)$.
     pub omega: ReadyQueue,
-    /// $\xi$: the accumulated packages, one group per epoch slot (GP eq. 12.1). $C(15)$.
+    /// $\xi$: the accumulated packages, one group per epoch slot (GP (12.1)). $C(15)$.
     pub xi: AccumulatedQueue,
-    /// $\theta$: the last accumulation outputs (GP eq. 7.4). $C(16)$.
+    /// $\theta$: the last accumulation outputs (GP (7.4)). $C(16)$.
     pub theta: AccumulationOutputs,
 }
 
@@ -242,7 +242,7 @@ impl Components {
         }
     }
 
-    /// The value $T(\sigma)[C(i)]$ of one component (GP eq. D.2).
+    /// The value $T(\sigma)[C(i)]$ of one component (GP (D.2)).
     ///
     /// All are the plain encodings of the component types except $C(4)$, which is
     /// $\mathcal{E}(\gamma_P, \gamma_Z, \{0, 1\}, \gamma_S, \updownarrow\gamma_A)$: the pending
@@ -414,7 +414,7 @@ impl State {
         self.components.check_shape(spec)
     }
 
-    /// $T(\sigma)$ (GP eq. D.2) with the item values borrowed: every key with its value,
+    /// $T(\sigma)$ (GP (D.2)) with the item values borrowed: every key with its value,
     /// sorted by key.
     pub fn key_values_ref(&self, spec: &ChainSpec) -> Vec<(StateKey, Cow<'_, [u8]>)> {
         debug_assert_eq!(self.check_shape(spec), Ok(()));
@@ -433,7 +433,7 @@ impl State {
         kvs
     }
 
-    /// $T(\sigma)$ (GP eq. D.2): every key with its value, sorted by key.
+    /// $T(\sigma)$ (GP (D.2)): every key with its value, sorted by key.
     ///
     /// The state should fit `spec` ([`State::check_shape`]; debug builds assert it): a
     /// fixed-length sequence of the wrong length would be encoded as it is and not decode back.
@@ -444,7 +444,7 @@ impl State {
             .collect()
     }
 
-    /// $T^{-1}$: the state whose serialization is `kvs` (GP eq. D.2), in any order.
+    /// $T^{-1}$: the state whose serialization is `kvs` (GP (D.2)), in any order.
     ///
     /// Each key is classified by its form ([`classify`]): $C(1)$ to $C(16)$ are decoded as
     /// their components, $C(255, s)$ as service $s$'s account info, and every other key is a

@@ -1,8 +1,8 @@
 //! Availability assurances (GP section 11.2): the assurances extrinsic $\mathbf{E}_A$ is
 //! validated against the parent hash, the active validator keys $\kappa$ and the pending
 //! reports $\rho^\dagger$; the reports a super-majority of validators assure become available
-//! ($\mathbf{R}$, GP eq. 11.16) and leave $\rho$, as do reports pending for $\mathsf{U}$ slots
-//! or more (GP eq. 11.17), giving $\rho^\ddagger$.
+//! ($\mathbf{R}$, GP (11.16)) and leave $\rho$, as do reports pending for $\mathsf{U}$ slots
+//! or more (GP (11.17)), giving $\rho^\ddagger$.
 //!
 //! Checks run cheapest first, so that a malformed extrinsic never costs a signature check:
 //! per assurance in extrinsic order the anchor, the validator index and the ordering; then the
@@ -32,7 +32,7 @@ pub struct Posterior {
 /// vectors' `ErrorCode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, thiserror::Error)]
 pub enum Error {
-    /// An assurance is not anchored on the parent: $a_a \ne \mathbf{H}_p$ (GP eq. 11.11).
+    /// An assurance is not anchored on the parent: $a_a \ne \mathbf{H}_p$ (GP (11.11)).
     #[codec(index = 0)]
     #[error("assurance anchor is not the parent hash")]
     BadAttestationParent,
@@ -40,23 +40,23 @@ pub enum Error {
     #[codec(index = 1)]
     #[error("assurer index out of range")]
     BadValidatorIndex,
-    /// A bit is set for a core without a pending report (GP eq. 11.15).
+    /// A bit is set for a core without a pending report (GP (11.15)).
     #[codec(index = 2)]
     #[error("assurance for a core with no pending report")]
     CoreNotEngaged,
     /// A signature is not the assurer's over $\mathsf{X}_A \frown \mathcal{H}(\mathcal{E}(\mathbf{H}_p, a_f))$
-    /// (GP eq. 11.13).
+    /// (GP (11.13)).
     #[codec(index = 3)]
     #[error("bad assurance signature")]
     BadSignature,
-    /// The assurers are not in strictly ascending index order (GP eq. 11.12).
+    /// The assurers are not in strictly ascending index order (GP (11.12)).
     #[codec(index = 4)]
     #[error("assurers not sorted or not unique")]
     NotSortedOrUniqueAssurers,
 }
 
 /// The message an assurer signs: $\mathsf{X}_A \frown \mathcal{H}(\mathcal{E}(\mathbf{H}_p, a_f))$
-/// (GP eq. 11.13), where $a_f$ encodes as its $\lceil\mathsf{C}/8\rceil$ octets. The GP's `$`
+/// (GP (11.13)), where $a_f$ encodes as its $\lceil\mathsf{C}/8\rceil$ octets. The GP's `$`
 /// in `$jam_available` is notation, not part of the bytes.
 pub fn signing_message(parent: &HeaderHash, bitfield: &[u8]) -> Vec<u8> {
     let mut msg = Vec::with_capacity(context::AVAILABLE.len() + 32);
@@ -79,7 +79,7 @@ pub fn assured_cores(bitfield: &[u8]) -> impl Iterator<Item = usize> + '_ {
 /// full block's ~1000 signatures between cores, large enough for batching to pay off.
 const BATCH_CHUNK: usize = 128;
 
-/// Checks every assurance signature (GP eq. 11.13) with batch verification, spread over the
+/// Checks every assurance signature (GP (11.13)) with batch verification, spread over the
 /// thread pool in chunks; only when a batch fails are its signatures checked one by one, to
 /// tell which is bad. Assumes the assurer indices were checked against `validators`.
 fn verify_signatures(
@@ -154,7 +154,7 @@ pub fn transition(
     parent: &HeaderHash,
     assurances: &[AvailAssurance],
 ) -> Result<Posterior, Error> {
-    // GP eq. 11.11, 11.12 and a_v ∈ N_V, per assurance in order.
+    // GP (11.11), (11.12) and a_v ∈ N_V, per assurance in order.
     let mut previous: Option<u16> = None;
     for a in assurances {
         if a.anchor != *parent {
@@ -170,7 +170,7 @@ pub fn transition(
         previous = Some(a.validator_index);
     }
 
-    // GP eq. 11.15: a_f[c] ⇒ ρ†[c] ≠ ∅. A bit beyond the last core (the padding of the final
+    // GP (11.15): a_f[c] ⇒ ρ†[c] ≠ ∅. A bit beyond the last core (the padding of the final
     // octet) names no core, so it has no pending report either. Meanwhile tally each core's
     // assurances.
     let cores = rho_dagger.len();
@@ -184,16 +184,16 @@ pub fn transition(
         }
     }
 
-    // GP eq. 11.13.
+    // GP (11.13).
     verify_signatures(kappa, parent, assurances)?;
 
-    // GP eq. 11.16: available when Σ a_f[c] > 2/3 V, i.e. 3 Σ > 2 V.
+    // GP (11.16): available when Σ a_f[c] > 2/3 V, i.e. 3 Σ > 2 V.
     let available = |c: usize| 3 * tally[c] > 2 * spec.validators;
     let mut reported = Vec::new();
     let mut post = rho_dagger.clone();
     for (c, entry) in post.iter_mut().enumerate() {
         let Some(assignment) = entry else { continue };
-        // GP eq. 11.17: a report leaves ρ when available or timed out, H_t ≥ t + U (computed
+        // GP (11.17): a report leaves ρ when available or timed out, H_t ≥ t + U (computed
         // in u64: past u32 the sum exceeds any timeslot). A stale report a super-majority
         // assures in this block is still available ("lenient" vector): R does not look at t.
         let timed_out =

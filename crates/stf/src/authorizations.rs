@@ -1,7 +1,7 @@
 //! Authorization pools (GP section 8): each block, every core's authorizer pool $\alpha[c]$
 //! loses the authorizer a guaranteed report of the block used on that core, and gains the
 //! item of its authorizer queue $\varphi'[c]$ at the block's timeslot, keeping the most recent
-//! $\mathsf{O}$ entries (GP eq. 8.2, 8.3).
+//! $\mathsf{O}$ entries (GP (8.2), (8.3)).
 //!
 //! The pool update reads the *posterior* queue $\varphi'$, so block import must run it after
 //! accumulation (which alone may change $\varphi$). The vectors give $\varphi'$ as the state's
@@ -52,7 +52,7 @@ pub fn transition(
 ) -> AuthPools {
     let mut pools = alpha.clone();
     for (core, pool) in pools.iter_mut().enumerate() {
-        // F(c): the GP has at most one guarantee per core (GP eq. 11.23); removing the
+        // F(c): the GP has at most one guarantee per core (GP (11.23)); removing the
         // authorizer of each one for the core is the same then and stays total otherwise.
         for used in used.iter().filter(|a| usize::from(a.core) == core) {
             if let Some(i) = pool.iter().position(|h| *h == used.auth_hash) {

@@ -1,24 +1,24 @@
 //! Disputes, verdicts and judgments (GP section 10): the transition of the judgment records
 //! $\psi = (\psi_G, \psi_B, \psi_W, \psi_O)$ under the disputes extrinsic
 //! $\mathbf{E}_D = (\mathbf{E}_V, \mathbf{E}_C, \mathbf{E}_F)$, the clearing of availability
-//! assignments $\rho \to \rho^\dagger$ whose reports are judged bad or wonky (GP eq. 10.15), and
-//! the offenders marker $\mathbf{H}_O$ (GP eq. 10.20).
+//! assignments $\rho \to \rho^\dagger$ whose reports are judged bad or wonky (GP (10.15)), and
+//! the offenders marker $\mathbf{H}_O$ (GP (10.20)).
 //!
 //! All checks run before anything is built, in this order (the order of errors when an extrinsic
 //! breaks several rules; the GP does not order them, the conformance vectors break one rule
 //! each):
-//! 1. verdicts ordered by report hash and unique (GP eq. 10.8), none already judged (eq. 10.9);
-//! 2. per verdict: age names the prior or the previous epoch (eq. 10.3), judgments ordered by
-//!    validator index and unique (eq. 10.10), indices name validators, and the positive votes
+//! 1. verdicts ordered by report hash and unique (GP (10.8)), none already judged (GP (10.9));
+//! 2. per verdict: age names the prior or the previous epoch (GP (10.3)), judgments ordered by
+//!    validator index and unique (GP (10.10)), indices name validators, and the positive votes
 //!    count exactly $0$, $\lfloor\mathsf{V}/3\rfloor$ or $\lfloor 2\mathsf{V}/3\rfloor + 1$
-//!    (eq. 10.11–10.12);
-//! 3. culprits and faults each ordered by key and unique (eq. 10.8);
-//! 4. per culprit (eq. 10.5): its report is in $\psi_B'$, its key is a validator key of
-//!    $\kappa \cup \lambda$, not yet in $\psi_O$; per fault (eq. 10.6): its vote contradicts
+//!    (GP (10.11)–(10.12));
+//! 3. culprits and faults each ordered by key and unique (GP (10.8));
+//! 4. per culprit (GP (10.5)): its report is in $\psi_B'$, its key is a validator key of
+//!    $\kappa \cup \lambda$, not yet in $\psi_O$; per fault (GP (10.6)): its vote contradicts
 //!    the verdict on its report, same key rules;
 //! 5. every bad verdict has at least two culprits, every good one at least one fault
-//!    (eq. 10.13–10.14);
-//! 6. every signature (eq. 10.3, 10.5, 10.6), all at once with a batch verification.
+//!    (GP (10.13)–(10.14));
+//! 6. every signature (GP (10.3), (10.5), (10.6)), all at once with a batch verification.
 
 use marmalade_codec::{Decode, Encode};
 use marmalade_crypto::{ed25519, hash::blake2b_256};
@@ -74,55 +74,55 @@ pub struct Posterior {
 /// in its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, Encode, Decode)]
 pub enum Error {
-    /// A verdict's report is already in $\psi_G \cup \psi_B \cup \psi_W$ (GP eq. 10.9).
+    /// A verdict's report is already in $\psi_G \cup \psi_B \cup \psi_W$ (GP (10.9)).
     #[error("verdict on a report already judged")]
     #[codec(index = 0)]
     AlreadyJudged,
     /// A verdict's positive votes are not $0$, $\lfloor\mathsf{V}/3\rfloor$ or
-    /// $\lfloor 2\mathsf{V}/3\rfloor + 1$ (GP eq. 10.11), or it does not have
-    /// $\lfloor 2\mathsf{V}/3\rfloor + 1$ judgments (GP eq. 10.2).
+    /// $\lfloor 2\mathsf{V}/3\rfloor + 1$ (GP (10.11)), or it does not have
+    /// $\lfloor 2\mathsf{V}/3\rfloor + 1$ judgments (GP (10.2)).
     #[error("verdict votes are not a valid split")]
     #[codec(index = 1)]
     BadVoteSplit,
-    /// The verdicts are not ordered by report hash without duplicates (GP eq. 10.8).
+    /// The verdicts are not ordered by report hash without duplicates (GP (10.8)).
     #[error("verdicts not sorted and unique")]
     #[codec(index = 2)]
     VerdictsNotSortedUnique,
     /// A verdict's judgments are not ordered by validator index without duplicates
-    /// (GP eq. 10.10).
+    /// (GP (10.10)).
     #[error("judgements not sorted and unique")]
     #[codec(index = 3)]
     JudgementsNotSortedUnique,
-    /// The culprits are not ordered by key without duplicates (GP eq. 10.8).
+    /// The culprits are not ordered by key without duplicates (GP (10.8)).
     #[error("culprits not sorted and unique")]
     #[codec(index = 4)]
     CulpritsNotSortedUnique,
-    /// The faults are not ordered by key without duplicates (GP eq. 10.8).
+    /// The faults are not ordered by key without duplicates (GP (10.8)).
     #[error("faults not sorted and unique")]
     #[codec(index = 5)]
     FaultsNotSortedUnique,
-    /// A bad verdict has fewer than two culprits (GP eq. 10.14).
+    /// A bad verdict has fewer than two culprits (GP (10.14)).
     #[error("bad verdict with fewer than two culprits")]
     #[codec(index = 6)]
     NotEnoughCulprits,
-    /// A good verdict has no fault (GP eq. 10.13).
+    /// A good verdict has no fault (GP (10.13)).
     #[error("good verdict without a fault")]
     #[codec(index = 7)]
     NotEnoughFaults,
-    /// A culprit's report is not in $\psi_B'$ (GP eq. 10.5).
+    /// A culprit's report is not in $\psi_B'$ (GP (10.5)).
     #[error("culprit for a report not judged bad")]
     #[codec(index = 8)]
     CulpritsVerdictNotBad,
     /// A fault's vote agrees with the verdict on its report, or its report has no good or
-    /// bad verdict (GP eq. 10.6).
+    /// bad verdict (GP (10.6)).
     #[error("fault vote does not contradict the verdict")]
     #[codec(index = 9)]
     FaultVerdictWrong,
-    /// A culprit's or fault's key is already in $\psi_O$ (GP eq. 10.7).
+    /// A culprit's or fault's key is already in $\psi_O$ (GP (10.7)).
     #[error("offender already reported")]
     #[codec(index = 10)]
     OffenderAlreadyReported,
-    /// A verdict's age is neither the prior epoch index nor the one before (GP eq. 10.3).
+    /// A verdict's age is neither the prior epoch index nor the one before (GP (10.3)).
     #[error("verdict age is neither the current nor the previous epoch")]
     #[codec(index = 11)]
     BadJudgementAge,
@@ -130,21 +130,21 @@ pub enum Error {
     #[error("judgement validator index out of range")]
     #[codec(index = 12)]
     BadValidatorIndex,
-    /// A judgment, culprit or fault signature does not verify (GP eq. 10.3, 10.5, 10.6).
+    /// A judgment, culprit or fault signature does not verify (GP (10.3), (10.5), (10.6)).
     #[error("bad signature")]
     #[codec(index = 13)]
     BadSignature,
-    /// A culprit's key is not an Ed25519 key of $\kappa \cup \lambda$ (GP eq. 10.5, 10.7).
+    /// A culprit's key is not an Ed25519 key of $\kappa \cup \lambda$ (GP (10.5), (10.7)).
     #[error("culprit key is not a validator key")]
     #[codec(index = 14)]
     BadGuarantorKey,
-    /// A fault's key is not an Ed25519 key of $\kappa \cup \lambda$ (GP eq. 10.6, 10.7).
+    /// A fault's key is not an Ed25519 key of $\kappa \cup \lambda$ (GP (10.6), (10.7)).
     #[error("fault key is not a validator key")]
     #[codec(index = 15)]
     BadAuditorKey,
 }
 
-/// The outcome of a verdict, from its count of positive judgments (GP eq. 10.11–10.12).
+/// The outcome of a verdict, from its count of positive judgments (GP (10.11)–(10.12)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Judgment {
     /// $\lfloor 2\mathsf{V}/3\rfloor + 1$ positive votes: the report is good ($\psi_G$).
@@ -157,7 +157,7 @@ pub enum Judgment {
 
 impl Judgment {
     /// The judgment of `positive` positive votes, if it is one of the three allowed counts
-    /// (GP eq. 10.11). With $\mathsf{V} \geq 2$ the three counts are distinct.
+    /// (GP (10.11)). With $\mathsf{V} \geq 2$ the three counts are distinct.
     pub fn of_votes(spec: &ChainSpec, positive: usize) -> Option<Judgment> {
         if positive == spec.validators_super_majority() {
             Some(Judgment::Good)
@@ -171,7 +171,7 @@ impl Judgment {
     }
 }
 
-/// $\mathsf{X}_\top$ or $\mathsf{X}_\bot$: the context of a judgment with this vote (GP eq. 10.4).
+/// $\mathsf{X}_\top$ or $\mathsf{X}_\bot$: the context of a judgment with this vote (GP (10.4)).
 fn judgment_context(vote: bool) -> &'static [u8] {
     if vote {
         context::VALID
@@ -189,7 +189,7 @@ fn message(ctx: &[u8], hash: &WorkReportHash) -> Vec<u8> {
 }
 
 /// Whether `items` is strictly increasing by `key` (GP's $[\,\cdot\,]^{\updownarrow}$ ordering
-/// with no duplicates, eq. 10.8, 10.10).
+/// with no duplicates, GP (10.8), (10.10)).
 fn sorted_unique<T, K: Ord>(items: &[T], key: impl Fn(&T) -> K) -> bool {
     items.windows(2).all(|w| key(&w[0]) < key(&w[1]))
 }
@@ -210,13 +210,13 @@ pub fn first_bad_signature(items: &[ed25519::BatchItem<'_>]) -> Option<usize> {
     )
 }
 
-/// Membership in a set of $\psi$, kept as a sorted sequence (GP eq. 10.1; its serialization
+/// Membership in a set of $\psi$, kept as a sorted sequence (GP (10.1); its serialization
 /// orders it, and [`transition`] keeps it so).
 fn contains(set: &[[u8; 32]], item: &[u8; 32]) -> bool {
     set.binary_search(item).is_ok()
 }
 
-/// `set ∪ items` for a set kept as a sorted sequence (the serialization of GP eq. 10.1).
+/// `set ∪ items` for a set kept as a sorted sequence (the serialization of GP (10.1)).
 fn insert_sorted(set: &mut Vec<[u8; 32]>, items: impl IntoIterator<Item = [u8; 32]>) {
     let merged: BTreeSet<[u8; 32]> = set.iter().copied().chain(items).collect();
     *set = merged.into_iter().collect();
@@ -229,7 +229,7 @@ struct SigCheck<'a> {
     sig: &'a Ed25519Signature,
 }
 
-/// Checks the verdicts of $\mathbf{E}_V$ (GP eq. 10.3, 10.8–10.12) and returns each one's
+/// Checks the verdicts of $\mathbf{E}_V$ (GP (10.3), (10.8)–(10.12)) and returns each one's
 /// judgment in order, queueing its judgment signatures on `sigs`.
 fn check_verdicts<'a>(
     spec: &ChainSpec,
@@ -248,7 +248,7 @@ fn check_verdicts<'a>(
     }) {
         return Err(Error::AlreadyJudged);
     }
-    // GP eq. 10.3: the key set is κ for the prior epoch ⌊τ/E⌋, λ for the one before.
+    // GP (10.3): the key set is κ for the prior epoch ⌊τ/E⌋, λ for the one before.
     let epoch = spec.epoch_of(pre.tau);
     let mut judgments = Vec::with_capacity(verdicts.len());
     for v in verdicts {
@@ -272,7 +272,7 @@ fn check_verdicts<'a>(
                 sig: &j.signature,
             });
         }
-        // GP eq. 10.2: exactly ⌊2V/3⌋+1 judgments (the codec guarantees it for decoded
+        // GP (10.2): exactly ⌊2V/3⌋+1 judgments (the codec guarantees it for decoded
         // extrinsics; a hand-built one with another count has no valid split).
         if v.votes.len() != spec.validators_super_majority() {
             return Err(Error::BadVoteSplit);
@@ -293,7 +293,7 @@ pub fn transition(
 ) -> Result<Posterior, Error> {
     let mut sigs: Vec<SigCheck<'_>> = Vec::new();
 
-    // Verdicts, and the new judgments v of GP eq. 10.12.
+    // Verdicts, and the new judgments v of GP (10.12).
     let judgments = check_verdicts(spec, pre, &ed.verdicts, &mut sigs)?;
     let new: BTreeMap<WorkReportHash, Judgment> = ed
         .verdicts
@@ -305,7 +305,7 @@ pub fn transition(
         contains(set, hash) || new.get(hash) == Some(&j)
     };
 
-    // GP eq. 10.8: offenders ordered by key.
+    // GP (10.8): offenders ordered by key.
     if !sorted_unique(&ed.culprits, |c| c.key) {
         return Err(Error::CulpritsNotSortedUnique);
     }
@@ -313,7 +313,7 @@ pub fn transition(
         return Err(Error::FaultsNotSortedUnique);
     }
 
-    // GP eq. 10.7: the keys of λ ∪ κ, less ψ_O (told apart for the error codes).
+    // GP (10.7): the keys of λ ∪ κ, less ψ_O (told apart for the error codes).
     let validator_keys: BTreeSet<&Ed25519Public> = pre
         .kappa
         .iter()
@@ -330,7 +330,7 @@ pub fn transition(
         }
     };
 
-    // GP eq. 10.5: culprits guaranteed a report now in ψ_B'.
+    // GP (10.5): culprits guaranteed a report now in ψ_B'.
     for c in &ed.culprits {
         if !in_posterior(&pre.psi.bad, &c.target, Judgment::Bad) {
             return Err(Error::CulpritsVerdictNotBad);
@@ -343,7 +343,7 @@ pub fn transition(
         });
     }
 
-    // GP eq. 10.6: r ∈ ψ_B' ⇔ r ∉ ψ_G' ⇔ v: a fault voted valid on a bad report or invalid on a
+    // GP (10.6): r ∈ ψ_B' ⇔ r ∉ ψ_G' ⇔ v: a fault voted valid on a bad report or invalid on a
     // good one (a report in neither set fails the first equivalence).
     for f in &ed.faults {
         let bad = in_posterior(&pre.psi.bad, &f.target, Judgment::Bad);
@@ -359,7 +359,7 @@ pub fn transition(
         });
     }
 
-    // GP eq. 10.13–10.14: a good verdict brings a fault, a bad one two culprits.
+    // GP (10.13)–(10.14): a good verdict brings a fault, a bad one two culprits.
     for (hash, j) in &new {
         match j {
             Judgment::Bad if ed.culprits.iter().filter(|c| c.target == *hash).count() < 2 => {
@@ -387,11 +387,11 @@ pub fn transition(
             .filter(move |(_, j)| **j == want)
             .map(|(h, _)| *h)
     };
-    // GP eq. 10.16–10.18.
+    // GP (10.16)–(10.18).
     insert_sorted(&mut psi.good, of(Judgment::Good));
     insert_sorted(&mut psi.bad, of(Judgment::Bad));
     insert_sorted(&mut psi.wonky, of(Judgment::Wonky));
-    // GP eq. 10.19–10.20.
+    // GP (10.19)–(10.20).
     let offenders_mark: OffendersMark = ed
         .culprits
         .iter()
@@ -400,7 +400,7 @@ pub fn transition(
         .collect();
     insert_sorted(&mut psi.offenders, offenders_mark.iter().copied());
 
-    // GP eq. 10.15: clear the cores whose report this block's verdicts find bad or wonky
+    // GP (10.15): clear the cores whose report this block's verdicts find bad or wonky
     // (fewer than ⌊2V/3⌋ positive votes).
     if new.values().any(|j| *j != Judgment::Good) {
         for slot in rho.iter_mut() {

@@ -2,8 +2,8 @@
 //! $\mathsf{H}$ blocks' information and the accumulation-output log (a Merkle mountain belt).
 //!
 //! Block import runs it in two steps, as the GP does: [`fix_parent_state_root`] gives
-//! $\beta_H^\dagger$ (GP eq. 7.5), used by the reports subsystem, before accumulation;
-//! [`append_block`] gives $\beta'$ (GP eq. 7.7–7.8) once the accumulation root is known.
+//! $\beta_H^\dagger$ (GP (7.5)), used by the reports subsystem, before accumulation;
+//! [`append_block`] gives $\beta'$ (GP (7.7)–(7.8)) once the accumulation root is known.
 
 use marmalade_merkle::MmrExt;
 use marmalade_types::constants::RECENT_HISTORY_LEN;
@@ -12,7 +12,7 @@ use marmalade_types::{
     StateRoot,
 };
 
-/// $\beta_H^\dagger$ (GP eq. 7.5): the history with the last entry's state root, left zero when
+/// $\beta_H^\dagger$ (GP (7.5)): the history with the last entry's state root, left zero when
 /// it was added, set to the parent state root $\mathbf{H}_R$ now known. An empty history stays
 /// empty.
 pub fn fix_parent_state_root(
@@ -26,22 +26,22 @@ pub fn fix_parent_state_root(
     h
 }
 
-/// $\mathcal{A}(b, r, \mathcal{H}_K)$ (GP eq. 7.7, E.8): the belt with `root` appended, Keccak
+/// $\mathcal{A}(b, r, \mathcal{H}_K)$ (GP (7.7), (E.8)): the belt with `root` appended, Keccak
 /// merging equal mountains.
 pub fn append_to_belt(belt: &Mmr, root: OpaqueHash) -> Mmr {
     belt.appended(root)
 }
 
-/// $\mathcal{M}_R(b)$ (GP eq. E.10): the belt's super-peak with Keccak.
+/// $\mathcal{M}_R(b)$ (GP (E.10)): the belt's super-peak with Keccak.
 pub fn super_peak(belt: &Mmr) -> OpaqueHash {
     belt.super_peak()
 }
 
-/// $\beta'$ from $\beta_H^\dagger$ and $\beta_B$ (GP eq. 7.7–7.8): the belt gets the
+/// $\beta'$ from $\beta_H^\dagger$ and $\beta_B$ (GP (7.7)–(7.8)): the belt gets the
 /// accumulation root; the history gets the new block (header hash, the new belt's super-peak,
 /// a zero state root and its reported packages) and keeps its last $\mathsf{H}$ entries.
 ///
-/// The reported packages are a dictionary from package hash to exports root (GP eq. 7.8), kept
+/// The reported packages are a dictionary from package hash to exports root (GP (7.8)), kept
 /// sorted by package hash, its serialization order; a repeated package hash (which the
 /// reports subsystem rejects) keeps its first exports root.
 pub fn append_block(

@@ -1,6 +1,6 @@
-//! Preimage integration (GP section 12.4, eq. 12.35–12.38, with $\mathcal{I}$ and
-//! $\mathcal{Y}$ of GP eq. 12.20–12.21) and the provision counters $p$ of the service
-//! statistics (GP eq. 13.7).
+//! Preimage integration (GP section 12.4, (12.35)–(12.38), with $\mathcal{I}$ and
+//! $\mathcal{Y}$ of GP (12.21)–(12.22)) and the provision counters $p$ of the service
+//! statistics (GP (13.7)).
 //!
 //! The preimages extrinsic $\mathbf{E}_P$ is a sequence of (service, blob) pairs, ordered and
 //! without duplicates; each blob must be solicited by its service and not yet provided in the
@@ -22,16 +22,16 @@ use marmalade_types::{
 use std::collections::BTreeMap;
 
 /// The service accounts' preimage state, as the preimages extrinsic sees it: the lookup
-/// dictionaries $\mathbf{l}$ and the preimage dictionaries $\mathbf{p}$ of GP eq. 9.3.
+/// dictionaries $\mathbf{l}$ and the preimage dictionaries $\mathbf{p}$ of GP (9.3).
 pub trait PreimageAccounts {
-    /// $\mathcal{Y}$ (GP eq. 12.21) at the lookup key $(h, l)$: whether service `service`
+    /// $\mathcal{Y}$ (GP (12.21)) at the lookup key $(h, l)$: whether service `service`
     /// exists and its lookup entry for $(h, l)$ is the empty sequence (solicited, not yet
     /// provided).
     fn awaits_preimage(&self, service: ServiceId, hash: &OpaqueHash, length: u32) -> bool;
 
     /// Provides `blob` (whose hash is `hash`) to `service` at timeslot `slot`:
     /// $\mathbf{l}[(h, |\mathbf{i}|)] = [\,\mathit{slot}\,]$ and $\mathbf{p}[h] = \mathbf{i}$
-    /// (GP eq. 12.20). Called only where [`awaits_preimage`](Self::awaits_preimage) holds.
+    /// (GP (12.21)). Called only where [`awaits_preimage`](Self::awaits_preimage) holds.
     fn provide(&mut self, service: ServiceId, hash: OpaqueHash, blob: &[u8], slot: TimeSlot);
 }
 
@@ -52,24 +52,24 @@ pub struct Provision<'a> {
 /// schema, in its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, Encode, Decode)]
 pub enum Error {
-    /// A blob is not solicited by its service, or already provided (GP eq. 12.37).
+    /// A blob is not solicited by its service, or already provided (GP (12.37)).
     #[error("preimage not solicited or already provided")]
     #[codec(index = 0)]
     PreimageUnneeded,
-    /// The extrinsic is not ordered by (service, blob) without duplicates (GP eq. 12.36).
+    /// The extrinsic is not ordered by (service, blob) without duplicates (GP (12.36)).
     #[error("preimages not sorted and unique")]
     #[codec(index = 1)]
     PreimagesNotSortedUnique,
 }
 
-/// Checks $\mathbf{E}_P$ against the prior accounts $\delta$ (GP eq. 12.35–12.37): ordered by
+/// Checks $\mathbf{E}_P$ against the prior accounts $\delta$ (GP (12.35)–(12.37)): ordered by
 /// $(s, \mathbf{i})$ without duplicates, each blob awaited by its service. Returns the items
 /// with their hashes, in order.
 pub fn check<'a, A: PreimageAccounts + ?Sized>(
     accounts: &A,
     preimages: &'a [Preimage],
 ) -> Result<Vec<Provision<'a>>, Error> {
-    // GP eq. 12.36: ordered by the items themselves, service index then blob octets.
+    // GP (12.36): ordered by the items themselves, service index then blob octets.
     if !preimages
         .windows(2)
         .all(|w| (w[0].requester, &w[0].blob) < (w[1].requester, &w[1].blob))
@@ -95,7 +95,7 @@ pub fn check<'a, A: PreimageAccounts + ?Sized>(
         .collect()
 }
 
-/// $\mathcal{I}(\mathbf{d}, \mathbf{p})$ (GP eq. 12.20, 12.38): provides each checked item to
+/// $\mathcal{I}(\mathbf{d}, \mathbf{p})$ (GP (12.21), (12.38)): provides each checked item to
 /// `accounts` at timeslot $\tau'$ = `slot`, skipping those no longer awaited (the service was
 /// removed or dropped its request during accumulation). Returns how many were provided.
 pub fn integrate<A: PreimageAccounts + ?Sized>(
@@ -106,7 +106,7 @@ pub fn integrate<A: PreimageAccounts + ?Sized>(
     let mut provided = 0;
     for p in provisions {
         // The items are distinct, so testing against the dictionary as it is being updated is
-        // testing against the original d of GP eq. 12.20.
+        // testing against the original d of GP (12.21).
         if accounts.awaits_preimage(p.service, &p.hash, p.length) {
             accounts.provide(p.service, p.hash, p.blob, slot);
             provided += 1;
@@ -115,7 +115,7 @@ pub fn integrate<A: PreimageAccounts + ?Sized>(
     provided
 }
 
-/// The provision counters of the service statistics (GP eq. 13.7):
+/// The provision counters of the service statistics (GP (13.7)):
 /// $p = \sum_{(s, \mathbf{i}) \in \mathbf{E}_P} (1, |\mathbf{i}|)$ per service, over the whole
 /// extrinsic (including items that [`integrate`] later disregards).
 pub fn provided_statistics(preimages: &[Preimage]) -> BTreeMap<ServiceId, (u64, u64)> {

@@ -1,13 +1,13 @@
 //! Safrole: block production, entropy and the sealing-key contest (GP section 6).
 //!
-//! One block's transition of the Safrole state: the timeslot $\tau$ (GP eq. 6.1), the entropy
-//! buffer $\eta$ (GP eq. 6.21–6.23), the key sets $\lambda$, $\kappa$, $\gamma_P$ and the ring
-//! root $\gamma_Z$ (GP eq. 6.13–6.14), the sealing-key series $\gamma_S$ (GP eq. 6.24–6.26) and
+//! One block's transition of the Safrole state: the timeslot $\tau$ (GP (6.1)), the entropy
+//! buffer $\eta$ (GP (6.21)–(6.23)), the key sets $\lambda$, $\kappa$, $\gamma_P$ and the ring
+//! root $\gamma_Z$ (GP (6.13)–(6.14)), the sealing-key series $\gamma_S$ (GP (6.24)–(6.26)) and
 //! the ticket accumulator $\gamma_A$ fed by the tickets extrinsic $\mathbf{E}_T$
-//! (GP eq. 6.29–6.35); its output is the pair of header markers $\mathbf{H}_E$ and
-//! $\mathbf{H}_W$ (GP eq. 6.27–6.28).
+//! (GP (6.29)–(6.35)); its output is the pair of header markers $\mathbf{H}_E$ and
+//! $\mathbf{H}_W$ (GP (6.27)–(6.28)).
 //!
-//! The seal and entropy-source signatures (GP eq. 6.15–6.17) are the header's business and
+//! The seal and entropy-source signatures (GP (6.15)–(6.17)) are the header's business and
 //! are checked by block import; this module takes the entropy-source output
 //! $\mathcal{Y}(\mathbf{H}_V)$ as an input. The small pure pieces block import also needs are
 //! public: [`is_epoch_change`], [`fallback_key_sequence`] ($F$), [`outside_in`] ($Z$),
@@ -127,26 +127,26 @@ impl Posterior<'_> {
 /// code, in order (the GP names none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, Encode, Decode)]
 pub enum Error {
-    /// The timeslot does not advance: $\mathbf{H}_T \le \tau$ (GP eq. 5.7, 6.1).
+    /// The timeslot does not advance: $\mathbf{H}_T \le \tau$ (GP (5.7), (6.1)).
     #[error("timeslot must be strictly monotonic")]
     #[codec(index = 0)]
     BadSlot,
-    /// Tickets the block may not carry (GP eq. 6.30, 6.35): tickets in the epoch's tail
+    /// Tickets the block may not carry (GP (6.30), (6.35)): tickets in the epoch's tail
     /// ($m' \ge \mathsf{Y}$), more than $\mathsf{K}$ tickets, or a ticket that would not enter
     /// the accumulator. The schema names only the first case; the other two violate the
     /// same "tickets the block must not include" rules and have no code of their own.
     #[error("unexpected ticket")]
     #[codec(index = 1)]
     UnexpectedTicket,
-    /// The tickets' identifiers are not strictly ascending (GP eq. 6.32).
+    /// The tickets' identifiers are not strictly ascending (GP (6.32)).
     #[error("tickets must be sorted by identifier")]
     #[codec(index = 2)]
     BadTicketOrder,
-    /// A ticket's ring proof does not verify against $\gamma'_Z$ (GP eq. 6.29).
+    /// A ticket's ring proof does not verify against $\gamma'_Z$ (GP (6.29)).
     #[error("invalid ticket ring proof")]
     #[codec(index = 3)]
     BadTicketProof,
-    /// A ticket's entry index is not below $\mathsf{N}$ (GP eq. 6.29).
+    /// A ticket's entry index is not below $\mathsf{N}$ (GP (6.29)).
     #[error("invalid ticket attempt")]
     #[codec(index = 4)]
     BadTicketAttempt,
@@ -156,19 +156,19 @@ pub enum Error {
     #[error("reserved (malformed Safrole state)")]
     #[codec(index = 5)]
     Reserved,
-    /// A ticket's identifier is already in the accumulator (GP eq. 6.33).
+    /// A ticket's identifier is already in the accumulator (GP (6.33)).
     #[error("duplicate ticket")]
     #[codec(index = 6)]
     DuplicateTicket,
 }
 
 /// Whether a block at `slot` after one at `prior_slot` opens a new epoch: $e' > e$ (GP
-/// eq. 6.2).
+/// (6.2)).
 pub fn is_epoch_change(spec: &ChainSpec, prior_slot: TimeSlot, slot: TimeSlot) -> bool {
     spec.epoch_of(slot) > spec.epoch_of(prior_slot)
 }
 
-/// $\Phi(\mathbf{k})$ (GP eq. 6.14): the key sets with those of offenders (Ed25519 key in
+/// $\Phi(\mathbf{k})$ (GP (6.14)): the key sets with those of offenders (Ed25519 key in
 /// `offenders`) replaced by the null key.
 pub fn blacklist_filter(keys: &[ValidatorData], offenders: &[Ed25519Public]) -> Vec<ValidatorData> {
     keys.iter()
@@ -182,7 +182,7 @@ pub fn blacklist_filter(keys: &[ValidatorData], offenders: &[Ed25519Public]) -> 
         .collect()
 }
 
-/// $F(r, \mathbf{k})$ (GP eq. 6.26): the fallback sealing keys, $\mathsf{E}$ (`epoch_len`)
+/// $F(r, \mathbf{k})$ (GP (6.26)): the fallback sealing keys, $\mathsf{E}$ (`epoch_len`)
 /// Bandersnatch keys of `validators` picked by the entropy $r$: the $i$-th is
 /// $\mathbf{k}[\mathcal{E}_4^{-1}(\mathcal{H}(r \frown \mathcal{E}_4(i))_{\dots 4})]^\circlearrowleft_b$.
 /// Empty if there are no validators.
@@ -204,7 +204,7 @@ pub fn fallback_key_sequence(
         .collect()
 }
 
-/// $Z(\mathbf{s})$ (GP eq. 6.25): the outside-in order
+/// $Z(\mathbf{s})$ (GP (6.25)): the outside-in order
 /// $[\mathbf{s}_0, \mathbf{s}_{|\mathbf{s}|-1}, \mathbf{s}_1, \mathbf{s}_{|\mathbf{s}|-2}, \dots]$.
 pub fn outside_in<T: Clone>(items: &[T]) -> Vec<T> {
     let mut out = Vec::with_capacity(items.len());
@@ -221,8 +221,8 @@ pub fn outside_in<T: Clone>(items: &[T]) -> Vec<T> {
 }
 
 /// Verifies the tickets' ring proofs $\bar{\mathcal{V}}_{\gamma'_Z}^{\mathsf{X}_T \frown
-/// \eta'_2 \frown e}\langle[]\rangle$ (GP eq. 6.29) and returns their identifiers
-/// $\mathcal{Y}(p)$ (GP eq. 6.31), or the index of the first ticket whose proof fails.
+/// \eta'_2 \frown e}\langle[]\rangle$ (GP (6.29)) and returns their identifiers
+/// $\mathcal{Y}(p)$ (GP (6.31)), or the index of the first ticket whose proof fails.
 ///
 /// `entropy` is $\eta'_2$ and `verifier` the ring of $\gamma'_Z$. Several proofs are checked
 /// as one batch (one pairing check, items prepared in parallel); only when the batch fails
@@ -274,18 +274,18 @@ pub fn transition<'a>(
     entropy: &Entropy,
     tickets: &[TicketEnvelope],
 ) -> Result<Posterior<'a>, Error> {
-    // GP eq. 5.7, 6.1: τ' = H_T > τ.
+    // GP (5.7), (6.1): τ' = H_T > τ.
     if slot <= pre.tau {
         return Err(Error::BadSlot);
     }
     let epoch_len = spec.epoch_len();
     let tail_start = spec.ticket_submission_end;
-    // GP eq. 6.2: e ⌢ m = τ / E, e' ⌢ m' = τ' / E.
+    // GP (6.2): e ⌢ m = τ / E, e' ⌢ m' = τ' / E.
     let (e, m) = (spec.epoch_of(pre.tau), spec.slot_phase(pre.tau));
     let (e2, m2) = (spec.epoch_of(slot), spec.slot_phase(slot));
     let new_epoch = e2 > e;
 
-    // GP eq. 6.30: at most K tickets before the tail, none in it.
+    // GP (6.30): at most K tickets before the tail, none in it.
     let limit = if m2 < tail_start {
         spec.max_tickets_per_extrinsic
     } else {
@@ -294,7 +294,7 @@ pub fn transition<'a>(
     if tickets.len() > limit {
         return Err(Error::UnexpectedTicket);
     }
-    // GP eq. 6.29: the entry index is in N_N.
+    // GP (6.29): the entry index is in N_N.
     if tickets
         .iter()
         .any(|t| t.attempt >= spec.tickets_per_validator)
@@ -302,7 +302,7 @@ pub fn transition<'a>(
         return Err(Error::BadTicketAttempt);
     }
 
-    // GP eq. 6.22–6.23: η'_0 = H(η_0 ⌢ Y(H_V)); the history rotates on a new epoch.
+    // GP (6.22)–(6.23): η'_0 = H(η_0 ⌢ Y(H_V)); the history rotates on a new epoch.
     let eta = pre.eta;
     let mut post_eta = if new_epoch {
         EntropyBuffer([eta[0], eta[0], eta[1], eta[2]])
@@ -311,7 +311,7 @@ pub fn transition<'a>(
     };
     post_eta[0] = blake2b_256(&[&eta[0][..], &entropy[..]].concat());
 
-    // GP eq. 6.13–6.14: on a new epoch γ'_P = Φ(ι), κ' = γ_P, λ' = κ and γ'_Z is the ring
+    // GP (6.13)–(6.14): on a new epoch γ'_P = Φ(ι), κ' = γ_P, λ' = κ and γ'_Z is the ring
     // root of γ'_P's Bandersnatch keys (offenders' null keys become the padding point there,
     // GP appendix G).
     let (gamma_k, kappa, lambda, gamma_z) = if new_epoch {
@@ -328,7 +328,7 @@ pub fn transition<'a>(
         )
     };
 
-    // GP eq. 6.29, 6.31: each proof is a ring VRF proof under γ'_Z with context
+    // GP (6.29), (6.31): each proof is a ring VRF proof under γ'_Z with context
     // X_T ⌢ η'_2 ⌢ e; its output is the ticket identifier. The verifier comes from the
     // ring root (cheap) rather than from the keys.
     let new_tickets: Vec<TicketBody> = if tickets.is_empty() {
@@ -346,11 +346,11 @@ pub fn transition<'a>(
             })
             .collect()
     };
-    // GP eq. 6.32: n is sorted by identifier, without duplicates.
+    // GP (6.32): n is sorted by identifier, without duplicates.
     if new_tickets.windows(2).any(|w| w[0].id >= w[1].id) {
         return Err(Error::BadTicketOrder);
     }
-    // GP eq. 6.33: no identifier already in γ_A (sorted, so a binary search each). As the
+    // GP (6.33): no identifier already in γ_A (sorted, so a binary search each). As the
     // GP writes it this is the prior accumulator even on a new epoch, whose tickets were made
     // with other entropy, so a clash there is practically impossible anyway.
     if new_tickets
@@ -359,10 +359,10 @@ pub fn transition<'a>(
     {
         return Err(Error::DuplicateTicket);
     }
-    // GP eq. 6.34: γ'_A = the E lowest of n ∪ (γ_A, or nothing on a new epoch), by id.
+    // GP (6.34): γ'_A = the E lowest of n ∪ (γ_A, or nothing on a new epoch), by id.
     let base: &[TicketBody] = if new_epoch { &[] } else { pre.gamma_a };
     let gamma_a = merge_lowest(base, &new_tickets, epoch_len);
-    // GP eq. 6.35: n ⊆ γ'_A. Both are sorted, so it suffices that the highest new ticket
+    // GP (6.35): n ⊆ γ'_A. Both are sorted, so it suffices that the highest new ticket
     // made it in.
     if let Some(last) = new_tickets.last() {
         if gamma_a.binary_search_by(|x| x.id.cmp(&last.id)).is_err() {
@@ -370,7 +370,7 @@ pub fn transition<'a>(
         }
     }
 
-    // GP eq. 6.24: the sealing-key series. A contiguous epoch change from past the
+    // GP (6.24): the sealing-key series. A contiguous epoch change from past the
     // submission end with a full accumulator enacts the tickets; a block within the epoch
     // keeps the series; anything else (skipped epochs, the tail skipped, too few tickets)
     // falls back to F(η'_2, κ').
@@ -386,7 +386,7 @@ pub fn transition<'a>(
         )))
     };
 
-    // GP eq. 6.27: H_E = (η_0, η_1, [(k_b, k_e) | k ∈ γ'_P]) on a new epoch.
+    // GP (6.27): H_E = (η_0, η_1, [(k_b, k_e) | k ∈ γ'_P]) on a new epoch.
     let epoch_mark = new_epoch.then(|| EpochMark {
         entropy: eta[0],
         tickets_entropy: eta[1],
@@ -398,7 +398,7 @@ pub fn transition<'a>(
             })
             .collect(),
     });
-    // GP eq. 6.28: H_W = Z(γ_A) on the first block of the epoch at or past the submission
+    // GP (6.28): H_W = Z(γ_A) on the first block of the epoch at or past the submission
     // end, if the accumulator is full. (Then E_T is empty and γ'_A = γ_A.)
     let tickets_mark =
         (e2 == e && m < tail_start && tail_start <= m2 && pre.gamma_a.len() == epoch_len)

@@ -1,9 +1,9 @@
 //! Activity statistics (GP section 13): the per-epoch validator records $\pi_V$ (accumulator)
 //! and $\pi_L$ (previous epoch), and the per-block core and service records $\pi_C$, $\pi_S$.
 //!
-//! [`validator_statistics`] is the validator-statistics transition (GP eq. 13.3–13.5), which
-//! the `stf/statistics` vectors test. [`core_statistics`] (GP eq. 13.8–13.11) and [`service_statistics`]
-//! (GP eq. 13.12–13.16) are the pure functions block import composes from the other
+//! [`validator_statistics`] is the validator-statistics transition (GP (13.3)–(13.5)), which
+//! the `stf/statistics` vectors test. [`core_statistics`] (GP (13.8)–(13.11)) and [`service_statistics`]
+//! (GP (13.12)–(13.16)) are the pure functions block import composes from the other
 //! subsystems' intermediate values: the incoming reports $\mathbf{I}$ of the guarantees, the
 //! newly available reports $\mathbf{R}$ of the assurances, and the accumulation statistics
 //! $\mathbf{S}$.
@@ -30,15 +30,15 @@ pub struct BlockActivity<'a> {
     /// $\mathbf{E}$: the extrinsic (its tickets, preimages and assurances are counted).
     pub extrinsic: &'a Extrinsic,
     /// $\mathbf{G}$: the reporters set, the Ed25519 keys of the guarantors that signed the
-    /// block's guarantees (GP eq. 11.25), as the reports subsystem outputs it.
+    /// block's guarantees (GP (11.25)), as the reports subsystem outputs it.
     pub reporters: &'a BTreeSet<Ed25519Public>,
 }
 
-/// The reporters set $\mathbf{G}$ (GP eq. 11.25) when every guarantee's credentials index
+/// The reporters set $\mathbf{G}$ (GP (11.25)) when every guarantee's credentials index
 /// $\kappa'$: the keys $\kappa'[v]_e$ for each credential $(v, s)$ of each guarantee.
 ///
 /// The GP takes the keys from the guarantor assignment the guarantee was made under, $\mathbf{M}$
-/// or $\mathbf{M}^*$ (GP eq. 11.20, 11.21); these are $\Phi(\kappa')$ except for a guarantee of the
+/// or $\mathbf{M}^*$ (GP (11.20), (11.21)); these are $\Phi(\kappa')$ except for a guarantee of the
 /// previous rotation across an epoch boundary, which uses $\Phi(\lambda')$, and except that
 /// $\Phi$ nulls offenders' keys. The statistics vectors give neither $\lambda'$ nor the
 /// offenders (their guarantees are placeholders, see their README), so their runner uses this;
@@ -56,7 +56,7 @@ pub fn reporters_in(
 }
 
 /// $(\pi_V', \pi_L')$ from $\pi_V$, $\pi_L$, the prior timeslot $\tau$, the posterior
-/// validators $\kappa'$ and the block (GP eq. 13.3–13.5).
+/// validators $\kappa'$ and the block (GP (13.3)–(13.5)).
 ///
 /// On an epoch change ($\lfloor\tau/\mathsf{E}\rfloor \ne \lfloor\tau'/\mathsf{E}\rfloor$) the
 /// accumulator becomes $\pi_L'$ and restarts from zero; then the author gains a block and the
@@ -107,7 +107,7 @@ pub fn validator_statistics(
     (acc, last)
 }
 
-/// $\pi_C'$, the block's core statistics (GP eq. 13.8–13.11), from the incoming reports
+/// $\pi_C'$, the block's core statistics (GP (13.8)–(13.11)), from the incoming reports
 /// $\mathbf{I}$ (those of $\mathbf{E}_G$), the newly available reports $\mathbf{R}$ and the
 /// assurances $\mathbf{E}_A$:
 /// - $i, x, z, e, u$: the sums of the imports, extrinsic count and size, exports and refine
@@ -193,7 +193,7 @@ pub fn core_statistics<'a>(
 /// accumulated.
 pub type AccumulationStatistics = BTreeMap<ServiceId, (Gas, u32)>;
 
-/// $\pi_S'$, the block's service statistics (GP eq. 13.12–13.16), for the services
+/// $\pi_S'$, the block's service statistics (GP (13.12)–(13.16)), for the services
 /// $\mathbf{s}^R \cup \mathbf{s}^P \cup \mathcal{K}(\mathbf{S})$ that had work-digests reported,
 /// preimages provided or items accumulated:
 /// - $r$: (digests reported, refine gas), and $i, x, z, e$: the sums of the imports,

@@ -34,7 +34,7 @@ pub struct BlockRef {
 }
 
 /// A stored posterior state: the block it follows, its Merkle root
-/// $\mathcal{M}_\sigma(\sigma)$ (GP eq. D.5) and the state itself, shared.
+/// $\mathcal{M}_\sigma(\sigma)$ (GP (D.5)) and the state itself, shared.
 #[derive(Debug, Clone)]
 pub struct StoredState {
     /// The block whose posterior state this is.

@@ -26,7 +26,7 @@ pub struct PruneConfig {
     /// (the next parent, in the fuzz protocol the original block) always stays.
     pub max_siblings: usize,
     /// Headers (slot, hash, parent) are kept `ancestry_depth` heights further down than
-    /// states, so [`StateStore::ancestry`] can list the last `L` blocks (GP eq. 11.35's lookup
+    /// states, so [`StateStore::ancestry`] can list the last `L` blocks (GP (11.35)'s lookup
     /// anchor window) behind any stored state. A header whose state is gone and that has no
     /// descendant left is dropped at once (e.g. a pruned sibling's).
     pub ancestry_depth: u64,

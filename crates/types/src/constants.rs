@@ -103,7 +103,7 @@ pub const PVM_INIT_ZONE_SIZE: u32 = 1 << 16;
 /// (GP section 4.4).
 pub const JAM_COMMON_ERA: u64 = 1_735_732_800;
 
-/// Size of the entropy buffer $\eta$ (GP eq. 6.21): the current accumulator and three
+/// Size of the entropy buffer $\eta$ (GP (6.21)): the current accumulator and three
 /// historical values.
 pub const ENTROPY_BUFFER_LEN: usize = 4;
 

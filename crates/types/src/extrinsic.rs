@@ -1,4 +1,4 @@
-//! The block extrinsic and the block (GP eq. 4.2–4.3; serialization GP C.16–C.21).
+//! The block extrinsic and the block (GP (4.2)–(4.3); serialization GP C.16–C.21).
 
 use crate::header::Header;
 use crate::primitives::*;
@@ -7,10 +7,10 @@ use crate::work::WorkReport;
 use marmalade_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
-/// `TicketsExtrinsic`: $\mathbf{E}_T$, up to $\mathsf{K}$ ticket submissions (GP eq. 6.29).
+/// `TicketsExtrinsic`: $\mathbf{E}_T$, up to $\mathsf{K}$ ticket submissions (GP (6.29)).
 pub type TicketsExtrinsic = Vec<TicketEnvelope>;
 
-/// `Judgement`: one validator's judgment in a verdict (GP eq. 10.2): validity, validator
+/// `Judgement`: one validator's judgment in a verdict (GP (10.2)): validity, validator
 /// index and Ed25519 signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 pub struct Judgement {
@@ -23,7 +23,7 @@ pub struct Judgement {
     pub signature: Ed25519Signature,
 }
 
-/// `Verdict`: a verdict on a work-report (GP eq. 10.2): report hash, epoch index of the key
+/// `Verdict`: a verdict on a work-report (GP (10.2)): report hash, epoch index of the key
 /// set, and $\lfloor 2\mathsf{V}/3 \rfloor + 1$ judgments (no length prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct Verdict {
@@ -37,7 +37,7 @@ pub struct Verdict {
     pub votes: Vec<Judgement>,
 }
 
-/// `Culprit`: a guarantor of an invalid report (GP eq. 10.2).
+/// `Culprit`: a guarantor of an invalid report (GP (10.2)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 pub struct Culprit {
     /// $r$: the work-report hash.
@@ -51,7 +51,7 @@ pub struct Culprit {
     pub signature: Ed25519Signature,
 }
 
-/// `Fault`: a validator whose judgment contradicts the verdict (GP eq. 10.2).
+/// `Fault`: a validator whose judgment contradicts the verdict (GP (10.2)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 pub struct Fault {
     /// $r$: the work-report hash.
@@ -67,7 +67,7 @@ pub struct Fault {
     pub signature: Ed25519Signature,
 }
 
-/// `DisputesExtrinsic`: $\mathbf{E}_D = (\mathbf{v}, \mathbf{c}, \mathbf{f})$ (GP eq. 10.2;
+/// `DisputesExtrinsic`: $\mathbf{E}_D = (\mathbf{v}, \mathbf{c}, \mathbf{f})$ (GP (10.2);
 /// serialization GP C.21).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct DisputesExtrinsic {
@@ -79,7 +79,7 @@ pub struct DisputesExtrinsic {
     pub faults: Vec<Fault>,
 }
 
-/// `Preimage`: a preimage provision (GP eq. 12.28): requesting service and blob.
+/// `Preimage`: a preimage provision (GP (12.35)): requesting service and blob.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct Preimage {
     /// The service index, $\mathcal{E}_4$.
@@ -92,7 +92,7 @@ pub struct Preimage {
 /// `PreimagesExtrinsic`: $\mathbf{E}_P$.
 pub type PreimagesExtrinsic = Vec<Preimage>;
 
-/// `AvailAssurance`: an availability assurance (GP eq. 11.10): anchor (parent hash), a
+/// `AvailAssurance`: an availability assurance (GP (11.10)): anchor (parent hash), a
 /// $\lceil\mathsf{C}/8\rceil$-octet bitfield (no length prefix), validator index and signature.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 pub struct AvailAssurance {
@@ -122,7 +122,7 @@ impl AvailAssurance {
 /// `AssurancesExtrinsic`: $\mathbf{E}_A$, up to $\mathsf{V}$ assurances.
 pub type AssurancesExtrinsic = Vec<AvailAssurance>;
 
-/// `ValidatorSignature`: one guarantor's credential (GP eq. 11.23).
+/// `ValidatorSignature`: one guarantor's credential (GP (11.23)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 pub struct ValidatorSignature {
     /// The guarantor's validator index, $\mathcal{E}_2$.
@@ -132,7 +132,7 @@ pub struct ValidatorSignature {
     pub signature: Ed25519Signature,
 }
 
-/// `ReportGuarantee`: a guarantee (GP eq. 11.23): work-report, timeslot and two or three
+/// `ReportGuarantee`: a guarantee (GP (11.23)): work-report, timeslot and two or three
 /// credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct ReportGuarantee {
@@ -148,7 +148,7 @@ pub struct ReportGuarantee {
 pub type GuaranteesExtrinsic = Vec<ReportGuarantee>;
 
 /// `Extrinsic`: $\mathbf{E} = (\mathbf{E}_T, \mathbf{E}_P, \mathbf{E}_G, \mathbf{E}_A,
-/// \mathbf{E}_D)$ (GP eq. 4.3).
+/// \mathbf{E}_D)$ (GP (4.3)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct Extrinsic {
     /// $\mathbf{E}_T$: tickets.
@@ -163,7 +163,7 @@ pub struct Extrinsic {
     pub disputes: DisputesExtrinsic,
 }
 
-/// `Block`: $\mathbf{B} = (\mathbf{H}, \mathbf{E})$ (GP eq. 4.2; serialization GP C.16).
+/// `Block`: $\mathbf{B} = (\mathbf{H}, \mathbf{E})$ (GP (4.2); serialization GP C.16).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Block {
     /// $\mathbf{H}$: the header.

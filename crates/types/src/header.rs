@@ -1,4 +1,4 @@
-//! The block header (GP section 5, eq. 5.1; serialization GP C.22–C.23).
+//! The block header (GP section 5, (5.1); serialization GP C.22–C.23).
 
 use crate::primitives::*;
 use crate::safrole::TicketBody;
@@ -6,7 +6,7 @@ use marmalade_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
 /// `EpochMarkValidatorKeys`: the keys of one next-epoch validator in the epoch marker: its
-/// Bandersnatch and Ed25519 keys (GP eq. 6.27).
+/// Bandersnatch and Ed25519 keys (GP (6.27)).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
 )]
@@ -19,7 +19,7 @@ pub struct EpochMarkValidatorKeys {
     pub ed25519: Ed25519Public,
 }
 
-/// `EpochMark`: $\mathbf{H}_E$, the epoch marker (GP eq. 6.27): the next epoch's entropy
+/// `EpochMark`: $\mathbf{H}_E$, the epoch marker (GP (6.27)): the next epoch's entropy
 /// $\eta_1'$, the ticket-sealing entropy $\eta_2'$ and the $\mathsf{V}$ next validators' keys
 /// (no length prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode, Serialize, Deserialize)]
@@ -36,16 +36,16 @@ pub struct EpochMark {
 }
 
 param_seq! {
-    /// `TicketsMark`: $\mathbf{H}_W$, the winning-tickets marker (GP eq. 6.28): $\mathsf{E}$
+    /// `TicketsMark`: $\mathbf{H}_W$, the winning-tickets marker (GP (6.28)): $\mathsf{E}$
     /// tickets in outside-in order, no length prefix.
     TicketsMark(TicketBody), len = epoch_length
 }
 
 /// `OffendersMark`: $\mathbf{H}_O$, the Ed25519 keys of newly identified offenders
-/// (GP eq. 10.20).
+/// (GP (10.20)).
 pub type OffendersMark = Vec<Ed25519Public>;
 
-/// `Header`: $\mathbf{H}$ (GP eq. 5.1). Encoded as $\mathcal{E}_U(\mathbf{H})$ followed by the
+/// `Header`: $\mathbf{H}$ (GP (5.1)). Encoded as $\mathcal{E}_U(\mathbf{H})$ followed by the
 /// seal (GP C.22–C.23).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct Header {
@@ -55,7 +55,7 @@ pub struct Header {
     /// $\mathbf{H}_R$: the prior state root, the root of the parent block's posterior state.
     #[serde(with = "crate::serde_hex")]
     pub parent_state_root: StateRoot,
-    /// $\mathbf{H}_X$: the extrinsic hash (GP eq. 5.4).
+    /// $\mathbf{H}_X$: the extrinsic hash (GP (5.4)).
     #[serde(with = "crate::serde_hex")]
     pub extrinsic_hash: OpaqueHash,
     /// $\mathbf{H}_T$: the timeslot index.
@@ -90,7 +90,7 @@ impl Header {
     }
 
     /// $\mathcal{E}_U(\mathbf{H})$: the unsigned serialization, everything but the seal
-    /// (GP eq. C.23), the message the seal signs.
+    /// (GP (C.23)), the message the seal signs.
     pub fn encode_unsigned(&self) -> Vec<u8> {
         let mut out = self.encode();
         out.truncate(out.len() - self.seal.len());

@@ -63,7 +63,7 @@ pub type Ed25519Signature = [u8; 64];
 pub type BandersnatchVrfSignature = [u8; 96];
 /// `𝔽̄` / `BandersnatchRingVrfSignature`: a Bandersnatch Ring VRF proof.
 pub type BandersnatchRingVrfSignature = [u8; 784];
-/// `ValidatorMetadata`: the 128 octets of validator metadata in a validator key (GP eq. 6.8).
+/// `ValidatorMetadata`: the 128 octets of validator metadata in a validator key (GP (6.8)).
 pub type ValidatorMetadata = [u8; 128];
 
 /// `ByteSequence`: an octet string of any length (length-prefixed when encoded).

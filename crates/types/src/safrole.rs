@@ -4,7 +4,7 @@ use crate::primitives::*;
 use marmalade_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
-/// `𝕂` / `ValidatorData`: a validator's key set (GP eq. 6.8–6.12): Bandersnatch key
+/// `𝕂` / `ValidatorData`: a validator's key set (GP (6.8)–(6.12)): Bandersnatch key
 /// $k_b$, Ed25519 key $k_e$, BLS key $k_{bls}$ and metadata $k_m$, 336 octets in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 pub struct ValidatorData {
@@ -23,7 +23,7 @@ pub struct ValidatorData {
 }
 
 impl ValidatorData {
-    /// The all-zero key set, the null key that offenders' keys are replaced with (GP eq. 6.14).
+    /// The all-zero key set, the null key that offenders' keys are replaced with (GP (6.14)).
     pub const NULL: ValidatorData = ValidatorData {
         bandersnatch: [0; 32],
         ed25519: [0; 32],
@@ -40,11 +40,11 @@ impl Default for ValidatorData {
 
 param_seq! {
     /// `ValidatorsData`: `⟦𝕂⟧_V`, one key set per validator ($\lambda$, $\kappa$, $\gamma_P$,
-    /// $\iota$; GP eq. 6.7), encoded without a length prefix.
+    /// $\iota$; GP (6.7)), encoded without a length prefix.
     ValidatorsData(ValidatorData), len = validators
 }
 
-/// `𝕋` / `TicketBody`: a Safrole ticket (GP eq. 6.6): its identifier $y$ (the ring-VRF
+/// `𝕋` / `TicketBody`: a Safrole ticket (GP (6.6)): its identifier $y$ (the ring-VRF
 /// output) and entry index $e$.
 #[derive(
     Debug,
@@ -69,7 +69,7 @@ pub struct TicketBody {
     pub attempt: TicketAttempt,
 }
 
-/// `TicketEnvelope`: a ticket submission in the tickets extrinsic (GP eq. 6.29): the entry
+/// `TicketEnvelope`: a ticket submission in the tickets extrinsic (GP (6.29)): the entry
 /// index and the Ring VRF proof.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 pub struct TicketEnvelope {
@@ -81,10 +81,10 @@ pub struct TicketEnvelope {
 }
 
 /// `TicketsAccumulator`: $\gamma_A$, up to $\mathsf{E}$ best tickets so far, sorted by
-/// identifier (GP eq. 6.5). Length-prefixed.
+/// identifier (GP (6.5)). Length-prefixed.
 pub type TicketsAccumulator = Vec<TicketBody>;
 
-/// `TicketsOrKeys`: the sealing-key sequence $\gamma_S$ (GP eq. 6.5): $\mathsf{E}$ tickets, or
+/// `TicketsOrKeys`: the sealing-key sequence $\gamma_S$ (GP (6.5)): $\mathsf{E}$ tickets, or
 /// $\mathsf{E}$ fallback Bandersnatch keys. Encoded with a 0/1 discriminator (GP D.2, C(4))
 /// and no length prefix; JSON `{"tickets": [...]}` or `{"keys": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
@@ -93,7 +93,7 @@ pub enum TicketsOrKeys {
     /// Regular operation: the winning tickets, in outside-in order.
     #[codec(index = 0)]
     Tickets(#[codec(len = epoch_length)] Vec<TicketBody>),
-    /// Fallback: the keys chosen by $F$ (GP eq. 6.26).
+    /// Fallback: the keys chosen by $F$ (GP (6.26)).
     #[codec(index = 1)]
     Keys(
         #[codec(len = epoch_length)]
@@ -117,7 +117,7 @@ impl TicketsOrKeys {
     }
 }
 
-/// `EntropyBuffer`: $\eta \in \lseq\mathbb{H}\rseq_4$ (GP eq. 6.21), the entropy accumulator
+/// `EntropyBuffer`: $\eta \in \lseq\mathbb{H}\rseq_4$ (GP (6.21)), the entropy accumulator
 /// and the three most recent epochs' entropy.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,

@@ -114,7 +114,7 @@ impl ChainSpec {
     }
 
     /// One third of the validators, rounded down: $\lfloor \mathsf{V}/3 \rfloor$, the number
-    /// of negative votes making a verdict "wonky" (GP eq. 10.12).
+    /// of negative votes making a verdict "wonky" (GP (10.12)).
     pub const fn validators_one_third(&self) -> usize {
         self.validators / 3
     }

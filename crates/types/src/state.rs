@@ -11,7 +11,7 @@ use crate::work::WorkReport;
 use marmalade_codec::{decode_fixed_seq, encode_fixed_seq, Decode, Encode, Reader};
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// `ServiceInfo`: the fixed-size part of a service account (GP eq. 9.3), as serialized at
+/// `ServiceInfo`: the fixed-size part of a service account (GP (9.3)), as serialized at
 /// state key $C(255, s)$ (GP D.2): a version octet, then $c$, $\mathcal{E}_8(b, g, m, o, f)$
 /// and $\mathcal{E}_4(i, r, a, p)$.
 #[derive(
@@ -44,7 +44,7 @@ pub struct ServiceInfo {
 }
 
 /// `AvailabilityAssignment`: a reported work-report pending availability, with its report
-/// timeslot (GP eq. 11.1: $\rho[c] = (\mathbf{r}, t)$).
+/// timeslot (GP (11.1): $\rho[c] = (\mathbf{r}, t)$).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct AvailabilityAssignment {
     /// $\mathbf{r}$: the work-report.
@@ -57,7 +57,7 @@ pub struct AvailabilityAssignment {
 pub type AvailabilityAssignmentsItem = Option<AvailabilityAssignment>;
 
 param_seq! {
-    /// `AvailabilityAssignments`: $\rho$, one optional assignment per core (GP eq. 11.1),
+    /// `AvailabilityAssignments`: $\rho$, one optional assignment per core (GP (11.1)),
     /// no length prefix.
     AvailabilityAssignments(AvailabilityAssignmentsItem), len = cores
 }
@@ -66,7 +66,7 @@ param_seq! {
 pub type AuthPool = Vec<AuthorizerHash>;
 
 param_seq! {
-    /// `AuthPools`: $\alpha$, one pool per core (GP eq. 8.1), no length prefix.
+    /// `AuthPools`: $\alpha$, one pool per core (GP (8.1)), no length prefix.
     AuthPools(AuthPool), len = cores, serde_with = "crate::serde_hex"
 }
 
@@ -123,7 +123,7 @@ impl<'de> Deserialize<'de> for AuthQueue {
 }
 
 param_seq! {
-    /// `AuthQueues`: $\varphi$, one queue per core (GP eq. 8.1), no length prefix.
+    /// `AuthQueues`: $\varphi$, one queue per core (GP (8.1)), no length prefix.
     AuthQueues(AuthQueue), len = cores
 }
 
@@ -131,7 +131,7 @@ param_seq! {
 pub type MmrPeak = Option<Hash>;
 
 /// `Mmr`: a Merkle mountain range (GP E.2), its peaks from the lowest height up; encoded
-/// as a length-prefixed sequence of optional hashes ($\mathcal{E}_M$, GP eq. E.9).
+/// as a length-prefixed sequence of optional hashes ($\mathcal{E}_M$, GP (E.9)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct Mmr {
     /// The peaks, `None` where the range has no peak of that height.
@@ -165,7 +165,7 @@ pub struct ReportedWorkPackage {
     pub exports_root: ExportsRoot,
 }
 
-/// `BlockInfo`: an item of recent history $\beta_H$ (GP eq. 7.2): header hash, accumulation
+/// `BlockInfo`: an item of recent history $\beta_H$ (GP (7.2)): header hash, accumulation
 /// output super-peak, posterior state root and reported packages.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct BlockInfo {
@@ -185,7 +185,7 @@ pub struct BlockInfo {
 /// `BlocksHistory`: $\beta_H$, up to $\mathsf{H}$ recent blocks.
 pub type BlocksHistory = Vec<BlockInfo>;
 
-/// `RecentBlocks`: $\beta = (\beta_H, \beta_B)$ (GP eq. 7.1–7.3), serialized at state key
+/// `RecentBlocks`: $\beta = (\beta_H, \beta_B)$ (GP (7.1)–(7.3)), serialized at state key
 /// $C(3)$.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct RecentBlocks {
@@ -195,7 +195,7 @@ pub struct RecentBlocks {
     pub mmr: Mmr,
 }
 
-/// `DisputesRecords`: $\psi = (\psi_G, \psi_B, \psi_W, \psi_O)$ (GP eq. 10.1), each a sorted
+/// `DisputesRecords`: $\psi = (\psi_G, \psi_B, \psi_W, \psi_O)$ (GP (10.1)), each a sorted
 /// set.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct DisputesRecords {
@@ -213,7 +213,7 @@ pub struct DisputesRecords {
     pub offenders: Vec<Ed25519Public>,
 }
 
-/// `ReadyRecord`: a work-report waiting on its dependencies (GP eq. 12.3).
+/// `ReadyRecord`: a work-report waiting on its dependencies (GP (12.3)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct ReadyRecord {
     /// The work-report.
@@ -228,7 +228,7 @@ pub type ReadyQueueItem = Vec<ReadyRecord>;
 
 param_seq! {
     /// `ReadyQueue`: $\omega$, one group of ready records per slot of the epoch
-    /// (GP eq. 12.3), no outer length prefix.
+    /// (GP (12.3)), no outer length prefix.
     ReadyQueue(ReadyQueueItem), len = epoch_length
 }
 
@@ -237,7 +237,7 @@ pub type AccumulatedQueueItem = Vec<WorkPackageHash>;
 
 param_seq! {
     /// `AccumulatedQueue`: $\xi$, one group of accumulated package hashes per slot of the
-    /// epoch (GP eq. 12.1), no outer length prefix.
+    /// epoch (GP (12.1)), no outer length prefix.
     AccumulatedQueue(AccumulatedQueueItem), len = epoch_length, serde_with = "crate::serde_hex"
 }
 
@@ -265,7 +265,7 @@ pub struct AlwaysAccumulateMapEntry {
     pub gas: Gas,
 }
 
-/// `Privileges`: $\chi = (\chi_M, \chi_A, \chi_V, \chi_R, \chi_Z)$ (GP eq. 9.9), serialized at
+/// `Privileges`: $\chi = (\chi_M, \chi_A, \chi_V, \chi_R, \chi_Z)$ (GP (9.9)), serialized at
 /// state key $C(12)$.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct Privileges {

@@ -6,7 +6,7 @@ use crate::primitives::*;
 use marmalade_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
-/// `ValidatorActivityRecord`: one validator's counters over an epoch (GP eq. 13.2), each
+/// `ValidatorActivityRecord`: one validator's counters over an epoch (GP (13.2)), each
 /// $\mathcal{E}_4$.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
@@ -31,7 +31,7 @@ param_seq! {
     ValidatorsStatistics(ValidatorActivityRecord), len = validators
 }
 
-/// `CoreActivityRecord`: one core's activity in the block (GP eq. 13.6), natural-encoded.
+/// `CoreActivityRecord`: one core's activity in the block (GP (13.6)), natural-encoded.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
 )]
@@ -67,7 +67,7 @@ param_seq! {
     CoresStatistics(CoreActivityRecord), len = cores
 }
 
-/// `ServiceActivityRecord`: one service's activity in the block (GP eq. 13.7),
+/// `ServiceActivityRecord`: one service's activity in the block (GP (13.7)),
 /// natural-encoded.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
@@ -119,7 +119,7 @@ pub struct ServicesStatisticsMapEntry {
 /// `ServicesStatistics`: $\pi_S$, a dictionary as a sequence sorted by service index.
 pub type ServicesStatistics = Vec<ServicesStatisticsMapEntry>;
 
-/// `Statistics`: $\pi$ (GP eq. 13.1).
+/// `Statistics`: $\pi$ (GP (13.1)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct Statistics {
     /// $\pi_V$: the current epoch's validator records.

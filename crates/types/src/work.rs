@@ -1,5 +1,5 @@
 //! Work-packages, work-items, work-digests and work-reports (GP sections 11 and 14;
-//! serialization GP C.24–C.31).
+//! serialization GP (C.24)–(C.35)).
 
 use crate::primitives::*;
 use marmalade_codec::{Decode, Encode};
@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// `RefineContext`: $\mathbb{C}$, the refinement context of a work-package (GP eq. 11.4).
+/// `RefineContext`: $\mathbb{C}$, the refinement context of a work-package (GP (11.4)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct RefineContext {
     /// $a$: the anchor block's header hash.
@@ -31,7 +31,7 @@ pub struct RefineContext {
 }
 
 /// `Authorizer`: an authorizer, code hash and configuration blob; its hash is the
-/// `AuthorizerHash` found in the pools (GP eq. 8.1).
+/// `AuthorizerHash` found in the pools (GP (8.1)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct Authorizer {
     /// The is-authorized code hash.
@@ -42,7 +42,7 @@ pub struct Authorizer {
     pub params: ByteSequence,
 }
 
-/// `ImportSpec`: an imported segment reference (GP eq. 14.2 and C.31): the root of the
+/// `ImportSpec`: an imported segment reference (GP (14.2) and (C.35)): the root of the
 /// exporting segments tree (or a tagged work-package hash) and the segment index.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
@@ -51,11 +51,11 @@ pub struct ImportSpec {
     /// The segments-tree root (or work-package hash).
     #[serde(with = "crate::serde_hex")]
     pub tree_root: OpaqueHash,
-    /// The segment index; GP C.31 sets bit 15 when `tree_root` is a work-package hash.
+    /// The segment index; GP (C.35) sets bit 15 when `tree_root` is a work-package hash.
     pub index: u16,
 }
 
-/// `ExtrinsicSpec`: a reference to an extrinsic blob of a work-item (GP eq. 14.2): its hash
+/// `ExtrinsicSpec`: a reference to an extrinsic blob of a work-item (GP (14.2)): its hash
 /// and length.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
@@ -68,7 +68,7 @@ pub struct ExtrinsicSpec {
     pub len: u32,
 }
 
-/// `WorkItem`: $\mathbb{W}$ (GP eq. 14.2; serialization GP C.30).
+/// `WorkItem`: $\mathbb{W}$ (GP (14.2); serialization GP (C.29)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct WorkItem {
     /// $s$: the service index.
@@ -91,7 +91,7 @@ pub struct WorkItem {
     pub extrinsic: Vec<ExtrinsicSpec>,
 }
 
-/// `WorkPackage`: $\mathbb{P}$ (GP eq. 14.2; serialization GP C.29).
+/// `WorkPackage`: $\mathbb{P}$ (GP (14.2); serialization GP (C.28)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct WorkPackage {
     /// $h$: the service hosting the authorization code.
@@ -112,7 +112,7 @@ pub struct WorkPackage {
 }
 
 /// `WorkExecResult`: $\mathbb{B} \cup \mathbb{E}$, the output or error of refinement
-/// (GP eq. 11.7), encoded by $O$ (GP C.34) with discriminators 0–6.
+/// (GP (11.7)), encoded by $O$ (GP C.34) with discriminators 0–6.
 ///
 /// JSON: `{"ok": "0x…"}` or `{"<error>": null}`. The schema of the 0.7.1 vectors has no
 /// `⊚` (digest too big) variant; GP 0.7.2 puts it at 4 and moves `BAD`/`BIG` to 5/6, which
@@ -240,7 +240,7 @@ impl<'de> Deserialize<'de> for WorkExecResult {
     }
 }
 
-/// `RefineLoad`: the refinement load of a work-digest (GP eq. 11.6: $u$, $i$, $x$, $z$, $e$),
+/// `RefineLoad`: the refinement load of a work-digest (GP (11.6): $u$, $i$, $x$, $z$, $e$),
 /// every field natural-encoded (GP C.27).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
@@ -263,7 +263,7 @@ pub struct RefineLoad {
     pub exports: u16,
 }
 
-/// `WorkResult` in the vectors' schema, $\mathbb{D}$ (work-digest) in GP 0.7.2 (eq. 11.6;
+/// `WorkResult` in the vectors' schema, $\mathbb{D}$ (work-digest) in GP 0.7.2 (GP (11.6);
 /// serialization GP C.27).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct WorkDigest {
@@ -286,7 +286,7 @@ pub struct WorkDigest {
 /// The vectors' name for [`WorkDigest`].
 pub type WorkResult = WorkDigest;
 
-/// `WorkPackageSpec`: $\mathbb{Y}$, the availability specification (GP eq. 11.5;
+/// `WorkPackageSpec`: $\mathbb{Y}$, the availability specification (GP (11.5);
 /// serialization GP C.26).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize,
@@ -339,7 +339,7 @@ pub struct SegmentRootLookupItem {
 /// `SegmentRootLookup`: the dictionary as a sequence sorted by work-package hash.
 pub type SegmentRootLookup = Vec<SegmentRootLookupItem>;
 
-/// `WorkReport`: $\mathbb{R}$ (GP eq. 11.2; serialization GP C.28). The core index and the
+/// `WorkReport`: $\mathbb{R}$ (GP (11.2); serialization GP C.28). The core index and the
 /// authorization gas are natural-encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct WorkReport {

@@ -1,6 +1,6 @@
 //! The header's own rules (GP section 5 and 6.4): the extrinsic hash $\mathbf{H}_X$
-//! (GP eq. 5.4–5.6), the header hash, and the seal $\mathbf{H}_S$ and entropy source
-//! $\mathbf{H}_V$ signatures (GP eq. 6.15–6.17).
+//! (GP (5.4)–(5.6)), the header hash, and the seal $\mathbf{H}_S$ and entropy source
+//! $\mathbf{H}_V$ signatures (GP (6.15)–(6.17)).
 
 use super::BlockError;
 use marmalade_codec::Encode;
@@ -11,12 +11,12 @@ use marmalade_types::{
 };
 
 /// $\mathcal{H}(\mathcal{E}(\mathbf{H}))$: the header hash, which the child's $\mathbf{H}_P$
-/// names and recent history records (GP eq. 5.2, 7.8).
+/// names and recent history records (GP (5.2), (7.8)).
 pub fn header_hash(header: &Header) -> HeaderHash {
     blake2b_256(&header.encode())
 }
 
-/// $\mathbf{H}_X$ as the GP defines it from the extrinsic (GP eq. 5.4–5.6):
+/// $\mathbf{H}_X$ as the GP defines it from the extrinsic (GP (5.4)–(5.6)):
 /// $\mathcal{H}(\mathcal{E}(\mathcal{H}^\#(\mathbf{a})))$ with
 /// $\mathbf{a} = [\mathcal{E}_T(\mathbf{E}_T), \mathcal{E}_P(\mathbf{E}_P), \mathbf{g},
 /// \mathcal{E}_A(\mathbf{E}_A), \mathcal{E}_D(\mathbf{E}_D)]$.
@@ -45,17 +45,17 @@ pub fn extrinsic_hash(extrinsic: &Extrinsic) -> OpaqueHash {
 }
 
 /// Checks the seal and the entropy source of `header` against the posterior Safrole state
-/// (GP eq. 6.15–6.17) and returns $\mathcal{Y}(\mathbf{H}_V)$.
+/// (GP (6.15)–(6.17)) and returns $\mathcal{Y}(\mathbf{H}_V)$.
 ///
 /// `kappa` is $\kappa'$ (the author's key is $\mathbf{H}_A = \kappa'[\mathbf{H}_I]_b$, GP
-/// eq. 5.9), `sealing` is $\gamma'_S$ and `eta3` is $\eta'_3$. With the slot's sealing entry
+/// (5.9)), `sealing` is $\gamma'_S$ and `eta3` is $\eta'_3$. With the slot's sealing entry
 /// $i = \gamma'_S[\mathbf{H}_T]^\circlearrowleft$:
-/// - tickets (eq. 6.15): $\mathbf{H}_S$ is an IETF VRF signature by $\mathbf{H}_A$ with input
+/// - tickets (GP (6.15)): $\mathbf{H}_S$ is an IETF VRF signature by $\mathbf{H}_A$ with input
 ///   $\mathsf{X}_T \frown \eta'_3 \frown i_e$ and aux $\mathcal{E}_U(\mathbf{H})$, and its output
 ///   is the ticket identifier $i_y$;
-/// - fallback keys (eq. 6.16): $i = \mathbf{H}_A$ and $\mathbf{H}_S$ is a signature with input
+/// - fallback keys (GP (6.16)): $i = \mathbf{H}_A$ and $\mathbf{H}_S$ is a signature with input
 ///   $\mathsf{X}_F \frown \eta'_3$ and the same aux;
-/// - either way (eq. 6.17), $\mathbf{H}_V$ is a signature by $\mathbf{H}_A$ with input
+/// - either way (GP (6.17)), $\mathbf{H}_V$ is a signature by $\mathbf{H}_A$ with input
 ///   $\mathsf{X}_E \frown \mathcal{Y}(\mathbf{H}_S)$ and no aux.
 pub fn check_seal(
     spec: &ChainSpec,
@@ -76,14 +76,14 @@ pub fn check_seal(
     let seal_input = match sealing {
         TicketsOrKeys::Tickets(tickets) => {
             let ticket = tickets.get(phase).ok_or(BlockError::BadSeal)?;
-            // GP eq. 6.15: i_y = Y(H_S).
+            // GP (6.15): i_y = Y(H_S).
             if seal_output != ticket.id {
                 return Err(BlockError::SealNotTicket);
             }
             bandersnatch::ticket_seal_input(eta3, ticket.attempt)
         }
         TicketsOrKeys::Keys(keys) => {
-            // GP eq. 6.16: i = H_A.
+            // GP (6.16): i = H_A.
             if keys.get(phase) != Some(&author) {
                 return Err(BlockError::UnexpectedAuthor);
             }

@@ -1,28 +1,28 @@
-//! Block import: the state-transition function $\Upsilon(\sigma, \mathbf{B})$ (GP eq. 4.1),
+//! Block import: the state-transition function $\Upsilon(\sigma, \mathbf{B})$ (GP (4.1)),
 //! the subsystems of GP sections 6–13 composed in the order of the GP's dependency graph
-//! (GP section 4, eq. `transitionfunctioncomposition`), with the header's own rules (GP section 5, 6.4).
+//! (GP section 4, (4.5)), with the header's own rules (GP section 5, 6.4).
 //!
 //! The order, and what each step reads:
 //! 1. the header against the prior state: parent hash (the last entry of $\beta_H$), prior
 //!    state root, timeslot $\mathbf{H}_T > \tau$, author index, extrinsic hash $\mathbf{H}_X$
-//!    (GP eq. 5.2–5.9);
-//! 2. disputes: $\psi'$, $\rho^\dagger$ and the offenders marker (GP eq. 10.15–10.20);
+//!    (GP (5.2)–(5.9));
+//! 2. disputes: $\psi'$, $\rho^\dagger$ and the offenders marker (GP (10.15)–(10.20));
 //! 3. Safrole, with the posterior offenders $\psi'_O$: $\tau'$, $\eta'$, $\kappa'$,
 //!    $\lambda'$, $\gamma'$ and the epoch and winning-tickets markers (GP section 6); then the
-//!    three markers must be the header's (GP eq. 6.27–6.28, 10.20), and the seal and entropy
-//!    source must verify under $\kappa'$, $\gamma'_S$ and $\eta'_3$ (GP eq. 6.15–6.17), which
+//!    three markers must be the header's (GP (6.27)–(6.28), (10.20)), and the seal and entropy
+//!    source must verify under $\kappa'$, $\gamma'_S$ and $\eta'_3$ (GP (6.15)–(6.17)), which
 //!    is checked in parallel with steps 4–6;
 //! 4. assurances on $\rho^\dagger$: $\rho^\ddagger$ and the available reports $\mathbf{R}$
-//!    (GP eq. 11.10–11.17);
+//!    (GP (11.10)–(11.17));
 //! 5. guarantees on $\rho^\ddagger$ with $\beta_H^\dagger$: $\rho'$, the reported packages and
-//!    the reporters $\mathcal{G}$ (GP eq. 11.18–11.43); with an ancestry, the lookup anchors
-//!    (GP eq. 11.35);
-//! 6. the preimages extrinsic against the prior accounts $\delta$ (GP eq. 12.35–12.37);
+//!    the reporters $\mathcal{G}$ (GP (11.18)–(11.43)); with an ancestry, the lookup anchors
+//!    (GP (11.35));
+//! 6. the preimages extrinsic against the prior accounts $\delta$ (GP (12.35)–(12.37));
 //! 7. accumulation of $\mathbf{R}$: $\omega'$, $\xi'$, $\delta^\ddagger$, $\chi'$,
 //!    $\iota'$, $\varphi'$, $\theta'$ and the accumulation statistics (GP section 12);
-//! 8. recent history $\beta'$ with the accumulation root (GP eq. 7.5–7.8);
-//! 9. the authorizer pools $\alpha'$ from $\varphi'$ (GP eq. 8.2–8.3);
-//! 10. the preimages integrated into $\delta^\ddagger$, giving $\delta'$ (GP eq. 12.38);
+//! 8. recent history $\beta'$ with the accumulation root (GP (7.5)–(7.8));
+//! 9. the authorizer pools $\alpha'$ from $\varphi'$ (GP (8.2)–(8.3));
+//! 10. the preimages integrated into $\delta^\ddagger$, giving $\delta'$ (GP (12.38));
 //! 11. the statistics $\pi'$ (GP section 13).
 //!
 //! Every check comes before any effect that could not be undone, and the prior state is only
@@ -54,8 +54,8 @@ pub enum BlockError {
     /// The prior state does not fit the chain spec (a sequence of the wrong length).
     #[error("prior state is malformed: {0}")]
     BadPriorState(StateError),
-    /// $\mathbf{H}_P$ is not the header hash of the last block in recent history (GP eq. 5.2,
-    /// 7.8).
+    /// $\mathbf{H}_P$ is not the header hash of the last block in recent history (GP (5.2),
+    /// (7.8)).
     #[error("parent hash 0x{} is not the last block's 0x{}", hex(.found), hex(.expected))]
     BadParentHash {
         /// The last recent-history entry's header hash.
@@ -63,7 +63,7 @@ pub enum BlockError {
         /// $\mathbf{H}_P$.
         found: HeaderHash,
     },
-    /// $\mathbf{H}_R$ is not the prior state's root (GP eq. 5.8).
+    /// $\mathbf{H}_R$ is not the prior state's root (GP (5.8)).
     #[error("parent state root 0x{} is not the prior state's root 0x{}", hex(.found), hex(.expected))]
     BadParentStateRoot {
         /// $\mathcal{M}_\sigma(\sigma)$.
@@ -71,7 +71,7 @@ pub enum BlockError {
         /// $\mathbf{H}_R$.
         found: Hash,
     },
-    /// $\mathbf{H}_T \le \tau$ (GP eq. 5.7).
+    /// $\mathbf{H}_T \le \tau$ (GP (5.7)).
     #[error("timeslot {slot} is not after the prior timeslot {prior}")]
     BadSlot {
         /// $\tau$.
@@ -79,10 +79,10 @@ pub enum BlockError {
         /// $\mathbf{H}_T$.
         slot: TimeSlot,
     },
-    /// $\mathbf{H}_I \notin \mathbb{N}_\mathsf{V}$ (GP eq. 5.9).
+    /// $\mathbf{H}_I \notin \mathbb{N}_\mathsf{V}$ (GP (5.9)).
     #[error("author index {0} is not a validator index")]
     BadAuthorIndex(ValidatorIndex),
-    /// $\mathbf{H}_X$ is not the extrinsic's hash (GP eq. 5.4).
+    /// $\mathbf{H}_X$ is not the extrinsic's hash (GP (5.4)).
     #[error("extrinsic hash 0x{} differs from the extrinsic's 0x{}", hex(.found), hex(.expected))]
     BadExtrinsicHash {
         /// The hash of the block's extrinsic.
@@ -90,30 +90,30 @@ pub enum BlockError {
         /// $\mathbf{H}_X$.
         found: Hash,
     },
-    /// In a fallback epoch, the slot's sealing key is not the author's (GP eq. 6.16).
+    /// In a fallback epoch, the slot's sealing key is not the author's (GP (6.16)).
     #[error("the author does not hold the slot's fallback sealing key")]
     UnexpectedAuthor,
-    /// $\mathbf{H}_S$ is not a valid seal by the author (GP eq. 6.15–6.16).
+    /// $\mathbf{H}_S$ is not a valid seal by the author (GP (6.15)–(6.16)).
     #[error("bad seal signature")]
     BadSeal,
     /// In a ticketed epoch, the seal's VRF output is not the slot's ticket identifier
-    /// (GP eq. 6.15).
+    /// (GP (6.15)).
     #[error("the seal's VRF output is not the slot's ticket")]
     SealNotTicket,
-    /// $\mathbf{H}_V$ is not a valid entropy-source signature by the author (GP eq. 6.17).
+    /// $\mathbf{H}_V$ is not a valid entropy-source signature by the author (GP (6.17)).
     #[error("bad entropy-source signature")]
     BadEntropySource,
-    /// $\mathbf{H}_E$ differs from the epoch marker the transition implies (GP eq. 6.27).
+    /// $\mathbf{H}_E$ differs from the epoch marker the transition implies (GP (6.27)).
     #[error("epoch marker differs from the expected one")]
     BadEpochMark,
     /// $\mathbf{H}_W$ differs from the winning-tickets marker the transition implies
-    /// (GP eq. 6.28).
+    /// (GP (6.28)).
     #[error("winning-tickets marker differs from the expected one")]
     BadTicketsMark,
-    /// $\mathbf{H}_O$ is not the culprits' then the faults' keys (GP eq. 10.20).
+    /// $\mathbf{H}_O$ is not the culprits' then the faults' keys (GP (10.20)).
     #[error("offenders marker differs from the disputes extrinsic's offenders")]
     BadOffendersMark,
-    /// A report's lookup anchor is not among the known ancestors (GP eq. 11.35).
+    /// A report's lookup anchor is not among the known ancestors (GP (11.35)).
     #[error("lookup anchor 0x{} at slot {slot} is not an ancestor", hex(.hash))]
     LookupAnchorNotAncestor {
         /// $x_l$.
@@ -169,7 +169,7 @@ pub fn import_block(
     c.check_shape(spec).map_err(BlockError::BadPriorState)?;
 
     // 1. The header against the prior state.
-    // GP eq. 5.2, 7.8: H_P is the hash of the parent, the last block recent history recorded.
+    // GP (5.2), (7.8): H_P is the hash of the parent, the last block recent history recorded.
     // (A state with no history, before the first block, has nothing to compare with.)
     if let Some(last) = c.beta.history.last() {
         if last.header_hash != header.parent {
@@ -179,22 +179,22 @@ pub fn import_block(
             });
         }
     }
-    // GP eq. 5.8: H_R = M_σ(σ).
+    // GP (5.8): H_R = M_σ(σ).
     if header.parent_state_root != *prior_root {
         return Err(BlockError::BadParentStateRoot {
             expected: *prior_root,
             found: header.parent_state_root,
         });
     }
-    // GP eq. 5.7: P(H)_T < H_T. (H_T · P ≤ wall clock needs a clock; the importer has none.)
+    // GP (5.7): P(H)_T < H_T. (H_T · P ≤ wall clock needs a clock; the importer has none.)
     if slot <= c.tau {
         return Err(BlockError::BadSlot { prior: c.tau, slot });
     }
-    // GP eq. 5.9: H_I ∈ N_V.
+    // GP (5.9): H_I ∈ N_V.
     if usize::from(header.author_index) >= spec.validators {
         return Err(BlockError::BadAuthorIndex(header.author_index));
     }
-    // GP eq. 5.4.
+    // GP (5.4).
     let xt_hash = extrinsic_hash(xt);
     if xt_hash != header.extrinsic_hash {
         return Err(BlockError::BadExtrinsicHash {
@@ -220,13 +220,13 @@ pub fn import_block(
             post.offenders_mark,
         )
     };
-    // GP eq. 10.20.
+    // GP (10.20).
     if header.offenders_mark != offenders_mark {
         return Err(BlockError::BadOffendersMark);
     }
 
     // 3. Safrole, fed Y(H_V): the output is read here and the signature verified below, once
-    // κ', γ'_S and η'_3 are known (the entropy source signs the seal's output, GP eq. 6.17).
+    // κ', γ'_S and η'_3 are known (the entropy source signs the seal's output, GP (6.17)).
     let entropy =
         bandersnatch::vrf_output(&header.entropy_source).ok_or(BlockError::BadEntropySource)?;
     let saf = safrole::transition(
@@ -237,14 +237,14 @@ pub fn import_block(
         &xt.tickets,
     )
     .map_err(BlockError::Safrole)?;
-    // GP eq. 6.27–6.28.
+    // GP (6.27)–(6.28).
     if header.epoch_mark != saf.epoch_mark {
         return Err(BlockError::BadEpochMark);
     }
     if header.tickets_mark != saf.tickets_mark {
         return Err(BlockError::BadTicketsMark);
     }
-    // GP eq. 6.15–6.17, checked side by side with the extrinsic (steps 4–6), which does not
+    // GP (6.15)–(6.17), checked side by side with the extrinsic (steps 4–6), which does not
     // depend on it. When both fail, the extrinsic's error is the one reported: the seal signs
     // H_X, so a block with a broken extrinsic and a matching H_X has a broken seal too unless
     // its author signed it, and naming the extrinsic's rule is the more useful diagnosis.
@@ -274,7 +274,7 @@ pub fn import_block(
     } = checked?;
     seal?;
 
-    // 7. Accumulation of R (GP eq. 12.20–12.27), with η'_0 for new service indices.
+    // 7. Accumulation of R (GP (12.18)–(12.29)), with η'_0 for new service indices.
     let partial = PartialState {
         accounts,
         staging_set: std::mem::take(&mut post.iota),
@@ -302,7 +302,7 @@ pub fn import_block(
         .map(|&(service, hash)| AccumulationOutput { service, hash })
         .collect();
 
-    // 8. β' (GP eq. 7.7–7.8).
+    // 8. β' (GP (7.7)–(7.8)).
     post.beta = history::append_block(
         &history_dagger,
         &c.beta.mmr,
@@ -311,7 +311,7 @@ pub fn import_block(
         &reported,
     );
 
-    // 9. α' from α and φ' (GP eq. 8.2–8.3).
+    // 9. α' from α and φ' (GP (8.2)–(8.3)).
     post.alpha = authorizations::transition(
         &c.alpha,
         &post.phi,
@@ -319,7 +319,7 @@ pub fn import_block(
         &authorizations::core_authorizers(&xt.guarantees),
     );
 
-    // 10. δ' = I(δ‡, E_P) (GP eq. 12.38).
+    // 10. δ' = I(δ‡, E_P) (GP (12.38)).
     preimages::integrate(&mut accounts, &provisions, slot);
     let (account_changes, item_changes) = accounts.into_changes();
 
@@ -328,7 +328,7 @@ pub fn import_block(
     post.psi = psi.into_owned();
     post.rho = rho_post;
 
-    // 11. π' (GP eq. 13.3–13.16): validator records with the reporters G, and this block's
+    // 11. π' (GP (13.3)–(13.16)): validator records with the reporters G, and this block's
     // core and service records.
     let activity = BlockActivity {
         slot,
@@ -393,7 +393,7 @@ fn check_extrinsic<'a, 'p>(
     let xt = &block.extrinsic;
     let c = prior.components();
 
-    // 4. Assurances: ρ‡ and R. The signatures are by κ (GP eq. 11.13 names the prior set).
+    // 4. Assurances: ρ‡ and R. The signatures are by κ (GP (11.13) names the prior set).
     let asr = assurances::transition(
         spec,
         &rho_dagger,
@@ -404,7 +404,7 @@ fn check_extrinsic<'a, 'p>(
     )
     .map_err(BlockError::Assurances)?;
 
-    // 5. Guarantees, against β_H† (GP eq. 7.5) and the posterior keys and entropy.
+    // 5. Guarantees, against β_H† (GP (7.5)) and the posterior keys and entropy.
     let history_dagger = history::fix_parent_state_root(&c.beta.history, header.parent_state_root);
     let (rho_post, reported, reporters) = if xt.guarantees.is_empty() {
         // No guarantee: nothing to check, ρ' = ρ‡.
@@ -432,7 +432,7 @@ fn check_extrinsic<'a, 'p>(
     let post = c.clone();
     let accounts = Accounts::new(prior);
 
-    // 6. GP eq. 12.35–12.37: the preimages are checked against the prior accounts δ.
+    // 6. GP (12.35)–(12.37): the preimages are checked against the prior accounts δ.
     let provisions = preimages::check(&accounts, &xt.preimages).map_err(BlockError::Preimages)?;
 
     Ok(Checked {
@@ -447,7 +447,7 @@ fn check_extrinsic<'a, 'p>(
     })
 }
 
-/// The guarantees transition (GP eq. 11.18–11.43) on what it reads: $\rho^\ddagger$,
+/// The guarantees transition (GP (11.18)–(11.43)) on what it reads: $\rho^\ddagger$,
 /// $\kappa'$, $\lambda'$, $\eta'$, $\psi'_O$, $\beta^\dagger$, $\alpha$, the accounts the
 /// reports name, and the packages already in the pipeline.
 fn guarantees(
@@ -486,7 +486,7 @@ fn guarantees(
     reports::transition(spec, &pre, block.header.slot, &xt.guarantees).map_err(BlockError::Reports)
 }
 
-/// The packages in the pipeline other than recent history's (GP eq. 11.38): accumulated
+/// The packages in the pipeline other than recent history's (GP (11.38)): accumulated
 /// ($\xi$), waiting in the ready queue ($\omega$), or pending availability ($\rho$).
 fn known_packages(c: &Components) -> Vec<WorkPackageHash> {
     let accumulated = c.xi.iter().flatten().copied();
@@ -495,7 +495,7 @@ fn known_packages(c: &Components) -> Vec<WorkPackageHash> {
     accumulated.chain(ready).chain(pending).collect()
 }
 
-/// GP eq. 11.35: every report's lookup anchor is a known ancestor, by slot and header hash.
+/// GP (11.35): every report's lookup anchor is a known ancestor, by slot and header hash.
 fn check_lookup_anchors(block: &Block, ancestry: &[(TimeSlot, Hash)]) -> Result<(), BlockError> {
     for g in &block.extrinsic.guarantees {
         let x = &g.report.context;

@@ -51,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The ancestry length passed to block import: the fuzz protocol's `A` = 24 for the tiny spec
-/// (its README scales the lookup-anchor age $\mathsf{L}$ = 14 400 of GP eq. 11.35 down by the
+/// (its README scales the lookup-anchor age $\mathsf{L}$ = 14 400 of GP (11.35) down by the
 /// full/tiny ratio 600), $\mathsf{L}$ itself otherwise.
 fn ancestry_len(spec: &ChainSpec) -> usize {
     if spec.name == ChainSpec::TINY.name {

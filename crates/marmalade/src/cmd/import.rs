@@ -34,7 +34,7 @@ pub struct Args {
     /// Trace folders (`genesis.bin` and `NNNNNNNN.bin` steps, tiny configuration) [default:
     /// the six trace folders of the conformance vectors].
     dirs: Vec<PathBuf>,
-    /// Do not check the reports' lookup anchors against the imported headers (GP eq. 11.35).
+    /// Do not check the reports' lookup anchors against the imported headers (GP (11.35)).
     #[arg(long)]
     no_ancestry: bool,
     /// Hide the progress bar.

@@ -1,4 +1,4 @@
-//! Guarantor assignments (GP section 11.3, eq. 11.18–11.22): which core each validator
+//! Guarantor assignments (GP section 11.3, (11.18)–(11.22)): which core each validator
 //! guarantees for in a rotation, and under which keys.
 //!
 //! The core indices $[\lfloor \mathsf{C} i / \mathsf{V} \rfloor \mid i \in \mathbb{N}_\mathsf{V}]$
@@ -11,7 +11,7 @@ use marmalade_types::{
     ChainSpec, CoreIndex, Ed25519Public, EntropyBuffer, Hash, TimeSlot, ValidatorData,
 };
 
-/// $R(\mathbf{c}, n)$ (GP eq. 11.19): every core index moved on by `n`, modulo $\mathsf{C}$.
+/// $R(\mathbf{c}, n)$ (GP (11.19)): every core index moved on by `n`, modulo $\mathsf{C}$.
 pub fn rotate(spec: &ChainSpec, cores: &mut [CoreIndex], n: u32) {
     let c = spec.cores as u64;
     if c == 0 {
@@ -23,7 +23,7 @@ pub fn rotate(spec: &ChainSpec, cores: &mut [CoreIndex], n: u32) {
     }
 }
 
-/// $P(e, t)$ (GP eq. 11.20): the core of each validator at timeslot `slot`, under the epochal
+/// $P(e, t)$ (GP (11.20)): the core of each validator at timeslot `slot`, under the epochal
 /// entropy `entropy`:
 /// $R(\mathcal{F}([\lfloor \mathsf{C} i / \mathsf{V} \rfloor \mid i \in \mathbb{N}_\mathsf{V}], e),
 /// \lfloor (t \bmod \mathsf{E}) / \mathsf{R} \rfloor)$.
@@ -41,8 +41,8 @@ pub fn guarantor_assignments(spec: &ChainSpec, entropy: &Hash, slot: TimeSlot) -
     cores
 }
 
-/// A guarantor assignment $\mathbf{M} = (\mathbf{c}, \mathbf{k})$ (GP eq. 11.18): the core of
-/// each validator and its Ed25519 key after the key nullifier $\Phi$ (GP eq. 6.14).
+/// A guarantor assignment $\mathbf{M} = (\mathbf{c}, \mathbf{k})$ (GP (11.18)): the core of
+/// each validator and its Ed25519 key after the key nullifier $\Phi$ (GP (6.14)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuarantorAssignments {
     /// $\mathbf{c}$: the core assigned to each validator index.
@@ -54,7 +54,7 @@ pub struct GuarantorAssignments {
 }
 
 impl GuarantorAssignments {
-    /// $\mathbf{M} \equiv (P(\eta'_2, \tau'), \Phi(\kappa'))$ (GP eq. 11.21): the assignment of
+    /// $\mathbf{M} \equiv (P(\eta'_2, \tau'), \Phi(\kappa'))$ (GP (11.21)): the assignment of
     /// the rotation of timeslot `slot` ($\tau'$), with the posterior entropy `entropy`
     /// ($\eta'$), active validators `active` ($\kappa'$) and offenders ($\psi'_O$).
     pub fn current(
@@ -70,7 +70,7 @@ impl GuarantorAssignments {
         }
     }
 
-    /// $\mathbf{M}^*$ (GP eq. 11.22): the assignment of the previous rotation, at
+    /// $\mathbf{M}^*$ (GP (11.22)): the assignment of the previous rotation, at
     /// $\tau' - \mathsf{R}$. If that slot is in the same epoch as $\tau'$, it uses $\eta'_2$ and
     /// $\kappa'$ (`active`); otherwise the previous epoch's $\eta'_3$ and $\lambda'$
     /// (`previous`).
@@ -107,7 +107,7 @@ impl GuarantorAssignments {
     }
 }
 
-/// $\Phi(\mathbf{k})$ (GP eq. 6.14), keeping only the Ed25519 keys: the keys of offenders
+/// $\Phi(\mathbf{k})$ (GP (6.14)), keeping only the Ed25519 keys: the keys of offenders
 /// become `None` (the null key).
 fn nullified_keys(
     keys: &[ValidatorData],

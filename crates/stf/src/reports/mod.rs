@@ -1,27 +1,27 @@
 //! Work-report guarantees (GP sections 11.3–11.5): the guarantees extrinsic $\mathbf{E}_G$ is
 //! checked against the guarantor assignments and the chain's recent history, and each
 //! guaranteed work-report is placed on its core, pending availability ($\rho^\ddagger \to
-//! \rho'$, GP eq. 11.43).
+//! \rho'$, GP (11.43)).
 //!
-//! The transition also yields the reported packages (for recent history, GP eq. 7.8) and the
-//! reporters set $\mathcal{G}$ (GP eq. 11.26, for the validator statistics);
+//! The transition also yields the reported packages (for recent history, GP (7.8)) and the
+//! reporters set $\mathcal{G}$ (GP (11.26), for the validator statistics);
 //! [`update_statistics`] adds the reports' load to the core and service statistics (GP eq.
 //! 13.13–13.15: $i$, $x$, $z$, $e$, $u$, $l$ of $\pi_C$ and $r$, $i$, $x$, $z$, $e$ of
 //! $\pi_S$).
 //!
 //! The checks, in the order their errors are reported:
-//! 1. the extrinsic and each guarantee's credential (GP eq. 11.23–11.26): core index,
+//! 1. the extrinsic and each guarantee's credential (GP (11.23)–(11.26)): core index,
 //!    ordering by core, two or three credentials sorted by validator index, guarantee slot
 //!    within the current or previous rotation, and each signer assigned to the core in that
 //!    rotation and not an offender;
-//! 2. each report on its own (GP eq. 11.2–11.3, 11.8, 11.29–11.30): work-digests present,
+//! 2. each report on its own (GP (11.2)–(11.3), (11.8), (11.29)–(11.30)): work-digests present,
 //!    size, dependency count, core free, authorizer in the core's pool, services known,
 //!    accumulation gas;
-//! 3. the reports against the chain (GP eq. 11.31–11.42): no duplicate package, anchor in
+//! 3. the reports against the chain (GP (11.31)–(11.42)): no duplicate package, anchor in
 //!    recent history with its state root and BEEFY root, lookup anchor recent enough, no
 //!    package reported before, prerequisites known, segment-root lookups correct, code
 //!    hashes correct;
-//! 4. the guarantors' Ed25519 signatures (GP eq. 11.26), last because it is the costly step:
+//! 4. the guarantors' Ed25519 signatures (GP (11.26)), last because it is the costly step:
 //!    all of them are checked in one batch.
 //!
 //! Where the conformance vectors' rules differ from the GP text, the code says so at the
@@ -105,35 +105,35 @@ pub enum Error {
     #[error("core index out of range")]
     #[codec(index = 0)]
     BadCoreIndex,
-    /// A guarantee's slot is after the block's (GP eq. 11.26).
+    /// A guarantee's slot is after the block's (GP (11.26)).
     #[error("guarantee slot is in the future")]
     #[codec(index = 1)]
     FutureReportSlot,
-    /// A guarantee's slot is before the previous rotation (GP eq. 11.26).
+    /// A guarantee's slot is before the previous rotation (GP (11.26)).
     #[error("guarantee slot is before the previous rotation")]
     #[codec(index = 2)]
     ReportEpochBeforeLast,
-    /// A credential has fewer than two or more than three signatures (GP eq. 11.23).
+    /// A credential has fewer than two or more than three signatures (GP (11.23)).
     #[error("a guarantee needs two or three credentials")]
     #[codec(index = 3)]
     InsufficientGuarantees,
-    /// Guarantees are not in strictly ascending core order (GP eq. 11.24).
+    /// Guarantees are not in strictly ascending core order (GP (11.24)).
     #[error("guarantees are not ordered by core")]
     #[codec(index = 4)]
     OutOfOrderGuarantee,
-    /// Credentials are not in strictly ascending validator order (GP eq. 11.25).
+    /// Credentials are not in strictly ascending validator order (GP (11.25)).
     #[error("guarantors are not sorted or not unique")]
     #[codec(index = 5)]
     NotSortedOrUniqueGuarantors,
-    /// A signer is not assigned to the report's core (GP eq. 11.26).
+    /// A signer is not assigned to the report's core (GP (11.26)).
     #[error("guarantor not assigned to the core")]
     #[codec(index = 6)]
     WrongAssignment,
-    /// The core still has a report pending availability (GP eq. 11.29).
+    /// The core still has a report pending availability (GP (11.29)).
     #[error("core has a report pending availability")]
     #[codec(index = 7)]
     CoreEngaged,
-    /// The anchor is not in recent history (GP eq. 11.33).
+    /// The anchor is not in recent history (GP (11.33)).
     #[error("anchor not in recent history")]
     #[codec(index = 8)]
     AnchorNotRecent,
@@ -141,28 +141,28 @@ pub enum Error {
     #[error("unknown service")]
     #[codec(index = 9)]
     BadServiceId,
-    /// A work-digest's code hash is not its service's (GP eq. 11.42).
+    /// A work-digest's code hash is not its service's (GP (11.42)).
     #[error("wrong service code hash")]
     #[codec(index = 10)]
     BadCodeHash,
     /// A prerequisite package is neither in the extrinsic nor in recent history
-    /// (GP eq. 11.39).
+    /// (GP (11.39)).
     #[error("prerequisite package missing")]
     #[codec(index = 11)]
     DependencyMissing,
-    /// A package is reported twice or was reported before (GP eq. 11.32, 11.38).
+    /// A package is reported twice or was reported before (GP (11.32), (11.38)).
     #[error("duplicate work-package")]
     #[codec(index = 12)]
     DuplicatePackage,
-    /// The anchor's state root differs from recent history's (GP eq. 11.33).
+    /// The anchor's state root differs from recent history's (GP (11.33)).
     #[error("anchor state root mismatch")]
     #[codec(index = 13)]
     BadStateRoot,
-    /// The anchor's BEEFY root differs from recent history's (GP eq. 11.33).
+    /// The anchor's BEEFY root differs from recent history's (GP (11.33)).
     #[error("anchor BEEFY root mismatch")]
     #[codec(index = 14)]
     BadBeefyMmrRoot,
-    /// The authorizer is not in the core's pool (GP eq. 11.29).
+    /// The authorizer is not in the core's pool (GP (11.29)).
     #[error("authorizer not in the core's pool")]
     #[codec(index = 15)]
     CoreUnauthorized,
@@ -170,40 +170,40 @@ pub enum Error {
     #[error("validator index out of range")]
     #[codec(index = 16)]
     BadValidatorIndex,
-    /// A report's total accumulation gas exceeds $\mathsf{G}_A$ (GP eq. 11.30).
+    /// A report's total accumulation gas exceeds $\mathsf{G}_A$ (GP (11.30)).
     #[error("report accumulation gas above G_A")]
     #[codec(index = 17)]
     WorkReportGasTooHigh,
-    /// A digest's accumulation gas is below its service's minimum (GP eq. 11.30).
+    /// A digest's accumulation gas is below its service's minimum (GP (11.30)).
     #[error("digest gas below the service minimum")]
     #[codec(index = 18)]
     ServiceItemGasTooLow,
-    /// Prerequisites and segment-root lookups exceed $\mathsf{J}$ (GP eq. 11.3).
+    /// Prerequisites and segment-root lookups exceed $\mathsf{J}$ (GP (11.3)).
     #[error("too many dependencies")]
     #[codec(index = 19)]
     TooManyDependencies,
     /// A segment-root lookup is not confirmed by the extrinsic or recent history
-    /// (GP eq. 11.40–11.41).
+    /// (GP (11.40)–(11.41)).
     #[error("segment-root lookup invalid")]
     #[codec(index = 20)]
     SegmentRootLookupInvalid,
-    /// A guarantee signature is invalid (GP eq. 11.26).
+    /// A guarantee signature is invalid (GP (11.26)).
     #[error("bad guarantee signature")]
     #[codec(index = 21)]
     BadSignature,
-    /// Authorizer trace and outputs exceed $\mathsf{W}_R$ (GP eq. 11.8).
+    /// Authorizer trace and outputs exceed $\mathsf{W}_R$ (GP (11.8)).
     #[error("work-report too big")]
     #[codec(index = 22)]
     WorkReportTooBig,
-    /// A signer is an offender, whose key $\Phi$ nulls (GP eq. 6.14, 11.21).
+    /// A signer is an offender, whose key $\Phi$ nulls (GP (6.14), (11.21)).
     #[error("guarantor is an offender")]
     #[codec(index = 23)]
     BannedValidator,
-    /// The lookup anchor is older than $\mathsf{L}$ slots (GP eq. 11.34).
+    /// The lookup anchor is older than $\mathsf{L}$ slots (GP (11.34)).
     #[error("lookup anchor too old")]
     #[codec(index = 24)]
     LookupAnchorNotRecent,
-    /// A report has no work-digests (GP eq. 11.2: one to $\mathsf{I}$).
+    /// A report has no work-digests (GP (11.2): one to $\mathsf{I}$).
     #[error("report without work-digests")]
     #[codec(index = 25)]
     MissingWorkResults,
@@ -225,7 +225,7 @@ pub fn transition(
 ) -> Result<Posterior, Error> {
     let tau = slot;
 
-    // 1. The extrinsic's shape and the credentials (GP eq. 11.23–11.26).
+    // 1. The extrinsic's shape and the credentials (GP (11.23)–(11.26)).
     let signed = check_credentials(spec, pre, guarantees, tau)?;
 
     // 2. Each report on its own.
@@ -241,7 +241,7 @@ pub fn transition(
     // 4. The signatures, all at once.
     verify_signatures(guarantees, &signed.credentials)?;
 
-    // The assignments (GP eq. 11.43) and the outputs.
+    // The assignments (GP (11.43)) and the outputs.
     let assigned = guarantees
         .iter()
         .map(|g| AvailabilityAssignment {
@@ -268,11 +268,11 @@ pub fn transition(
 struct Signed {
     /// Every (key, guarantee index, signature) to verify.
     credentials: Vec<Credential>,
-    /// $\mathcal{G}$ (GP eq. 11.26).
+    /// $\mathcal{G}$ (GP (11.26)).
     reporters: BTreeSet<Ed25519Public>,
 }
 
-/// The extrinsic's ordering and each guarantee's credential (GP eq. 11.23–11.26), except the
+/// The extrinsic's ordering and each guarantee's credential (GP (11.23)–(11.26)), except the
 /// signatures themselves, which are returned for [`verify_signatures`].
 fn check_credentials(
     spec: &ChainSpec,
@@ -293,16 +293,16 @@ fn check_credentials(
         if usize::from(core) >= spec.cores {
             return Err(Error::BadCoreIndex);
         }
-        // GP eq. 11.24: ordered and unique by core.
+        // GP (11.24): ordered and unique by core.
         if last_core.is_some_and(|c| core <= c) {
             return Err(Error::OutOfOrderGuarantee);
         }
         last_core = Some(core);
-        // GP eq. 11.23: two or three credentials.
+        // GP (11.23): two or three credentials.
         if !(2..=3).contains(&g.signatures.len()) {
             return Err(Error::InsufficientGuarantees);
         }
-        // GP eq. 11.25: ordered and unique by validator index.
+        // GP (11.25): ordered and unique by validator index.
         if g.signatures
             .windows(2)
             .any(|w| w[0].validator_index >= w[1].validator_index)
@@ -315,14 +315,14 @@ fn check_credentials(
         {
             return Err(Error::BadValidatorIndex);
         }
-        // GP eq. 11.26: R(⌊τ'/R⌋ − 1) ≤ t ≤ τ'.
+        // GP (11.26): R(⌊τ'/R⌋ − 1) ≤ t ≤ τ'.
         if g.slot > tau {
             return Err(Error::FutureReportSlot);
         }
         if g.slot < (tau / rotation).saturating_sub(1).saturating_mul(rotation) {
             return Err(Error::ReportEpochBeforeLast);
         }
-        // GP eq. 11.26: M if t is in τ''s rotation, else M*.
+        // GP (11.26): M if t is in τ''s rotation, else M*.
         let m = if tau / rotation == g.slot / rotation {
             current.get_or_insert_with(|| {
                 GuarantorAssignments::current(spec, pre.eta, tau, pre.kappa, pre.offenders)
@@ -346,7 +346,7 @@ fn check_credentials(
             if assigned != core {
                 return Err(Error::WrongAssignment);
             }
-            // Φ nulled the key (GP eq. 6.14, 11.21), so by the GP no signature under it is
+            // Φ nulled the key (GP (6.14), (11.21)), so by the GP no signature under it is
             // valid and this would be a bad signature; the vectors name it `banned_validator`
             // and expect it before any signature is checked.
             let key = key.ok_or(Error::BannedValidator)?;
@@ -367,11 +367,11 @@ fn check_report(
     accounts: &HashMap<ServiceId, &ServiceInfo>,
     r: &WorkReport,
 ) -> Result<(), Error> {
-    // GP eq. 11.2: a report has 1 to I work-digests.
+    // GP (11.2): a report has 1 to I work-digests.
     if r.results.is_empty() {
         return Err(Error::MissingWorkResults);
     }
-    // GP eq. 11.8: |t| + Σ |o| over successful outputs ≤ W_R.
+    // GP (11.8): |t| + Σ |o| over successful outputs ≤ W_R.
     let size = r
         .results
         .iter()
@@ -383,16 +383,16 @@ fn check_report(
     if size > MAX_REPORT_VAR_SIZE {
         return Err(Error::WorkReportTooBig);
     }
-    // GP eq. 11.3: |l| + |p| ≤ J.
+    // GP (11.3): |l| + |p| ≤ J.
     if r.segment_root_lookup.len() + r.context.prerequisites.len() > MAX_REPORT_DEPENDENCIES {
         return Err(Error::TooManyDependencies);
     }
     let core = usize::from(r.core_index);
-    // GP eq. 11.29: ρ‡[c] = ∅ (timed-out reports were removed with ρ‡, GP eq. 11.17).
+    // GP (11.29): ρ‡[c] = ∅ (timed-out reports were removed with ρ‡, GP (11.17)).
     if pre.rho.get(core).is_none_or(Option::is_some) {
         return Err(Error::CoreEngaged);
     }
-    // GP eq. 11.29: a ∈ α[c].
+    // GP (11.29): a ∈ α[c].
     if !pre
         .alpha
         .get(core)
@@ -400,7 +400,7 @@ fn check_report(
     {
         return Err(Error::CoreUnauthorized);
     }
-    // GP eq. 11.30: Σ g ≤ G_A and each g ≥ δ[s]_g (δ[s] must exist).
+    // GP (11.30): Σ g ≤ G_A and each g ≥ δ[s]_g (δ[s] must exist).
     let total = r
         .results
         .iter()
@@ -417,7 +417,7 @@ fn check_report(
     Ok(())
 }
 
-/// Contextual validity (GP section 11.4.1, eq. 11.31–11.42).
+/// Contextual validity (GP section 11.4.1, (11.31)–(11.42)).
 fn check_context(
     spec: &ChainSpec,
     pre: &Prior<'_>,
@@ -427,7 +427,7 @@ fn check_context(
 ) -> Result<(), Error> {
     let reports = || guarantees.iter().map(|g| &g.report);
 
-    // GP eq. 11.32: |p| = |I|, no two reports of one package.
+    // GP (11.32): |p| = |I|, no two reports of one package.
     let mut incoming: HashMap<WorkPackageHash, ExportsRoot> = HashMap::new();
     for r in reports() {
         let spec_ = &r.package_spec;
@@ -439,7 +439,7 @@ fn check_context(
     let history = pre.beta_h;
     for r in reports() {
         let x = &r.context;
-        // GP eq. 11.33: the anchor is in β† with matching state root and BEEFY root (the
+        // GP (11.33): the anchor is in β† with matching state root and BEEFY root (the
         // super-peak of the accumulation-output belt recorded for that block).
         let y = history
             .iter()
@@ -451,7 +451,7 @@ fn check_context(
         if y.beefy_root != x.beefy_root {
             return Err(Error::BadBeefyMmrRoot);
         }
-        // GP eq. 11.34: t ≥ H_T − L. (Eq. 11.35, the lookup anchor being an ancestor, needs
+        // GP (11.34): t ≥ H_T − L. (Eq. 11.35, the lookup anchor being an ancestor, needs
         // the header chain and is left to block import.)
         if x.lookup_anchor_slot < slot.saturating_sub(spec.max_lookup_anchor_age) {
             return Err(Error::LookupAnchorNotRecent);
@@ -463,7 +463,7 @@ fn check_context(
         .iter()
         .flat_map(|b| b.reported.iter().map(|p| (&p.hash, &p.exports_root)))
         .collect();
-    // GP eq. 11.36–11.38: no package in the pipeline (recent history, and ξ, ω, ρ through
+    // GP (11.36)–(11.38): no package in the pipeline (recent history, and ξ, ω, ρ through
     // `known_packages`).
     let known: HashSet<&WorkPackageHash> = pre.known_packages.iter().collect();
     for p in incoming.keys() {
@@ -473,7 +473,7 @@ fn check_context(
     }
 
     for r in reports() {
-        // GP eq. 11.39: prerequisites in the extrinsic or recent history.
+        // GP (11.39): prerequisites in the extrinsic or recent history.
         //
         // The GP also requires the keys of the segment-root lookup there; the vectors report
         // a lookup of an unknown package as `segment_root_lookup_invalid`, not
@@ -486,7 +486,7 @@ fn check_context(
         {
             return Err(Error::DependencyMissing);
         }
-        // GP eq. 11.40–11.41: l ⊆ {p ↦ e of the extrinsic} ∪ ⋃ β_H[i]_p.
+        // GP (11.40)–(11.41): l ⊆ {p ↦ e of the extrinsic} ∪ ⋃ β_H[i]_p.
         for l in &r.segment_root_lookup {
             let h = &l.work_package_hash;
             let root = incoming.get(h).or_else(|| recent.get(h).copied());
@@ -496,7 +496,7 @@ fn check_context(
         }
     }
 
-    // GP eq. 11.42: every digest's code hash is its service's.
+    // GP (11.42): every digest's code hash is its service's.
     for r in reports() {
         for d in &r.results {
             let service = accounts.get(&d.service_id).ok_or(Error::BadServiceId)?;
@@ -509,7 +509,7 @@ fn check_context(
 }
 
 /// The message a guarantor signs: $\mathsf{X}_G \frown \mathcal{H}(\mathcal{E}(\mathbf{r}))$
-/// (GP eq. 11.26).
+/// (GP (11.26)).
 pub fn guarantee_message(report: &WorkReport) -> Vec<u8> {
     let hash: Hash = blake2b_256(&report.encode());
     [context::GUARANTEE, &hash[..]].concat()
@@ -519,7 +519,7 @@ pub fn guarantee_message(report: &WorkReport) -> Vec<u8> {
 /// is split over the rayon pool.
 const PARALLEL_BATCH: usize = 64;
 
-/// Verifies every credential's signature over its guarantee's message (GP eq. 11.26).
+/// Verifies every credential's signature over its guarantee's message (GP (11.26)).
 ///
 /// All signatures are checked as one batch (split across threads when large); only if the
 /// batch fails are they checked one by one, to find the first bad one.
@@ -564,9 +564,9 @@ pub fn first_bad_signature(
     items.iter().position(|(k, m, s)| !ed25519::verify(k, m, s))
 }
 
-/// Adds the reports' refinement load to the core statistics $\pi_C$ (GP eq. 13.13–13.15:
+/// Adds the reports' refinement load to the core statistics $\pi_C$ (GP (13.13)–(13.15):
 /// $i$, $x$, $z$, $e$, $u$ from the digests, $l$ from the availability specifications) and
-/// the service statistics $\pi_S$ (GP eq. 13.17–13.21: $r = (n, u)$, $i$, $x$, $z$, $e$),
+/// the service statistics $\pi_S$ (GP (13.16) and the sums after it: $r = (n, u)$, $i$, $x$, $z$, $e$),
 /// inserting service records as needed.
 ///
 /// The GP defines these as sums over the block's incoming reports; this adds them to the

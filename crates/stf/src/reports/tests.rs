@@ -372,7 +372,7 @@ fn segment_root_lookups_and_prerequisites() {
     assert_eq!(chain.run(g).err(), Some(Error::SegmentRootLookupInvalid));
 
     // A prerequisite only in `known_packages` (accumulated, not in recent history) is not
-    // enough (GP eq. 11.38).
+    // enough (GP (11.38)).
     let mut only_known = second;
     only_known.segment_root_lookup.clear();
     only_known.context.prerequisites = vec![[0x77; 32]];
