@@ -5,24 +5,9 @@
 
 use marmalade_codec::Decode;
 use marmalade_conformance::stf::{self, load, TestCase, VectorOutput};
+use marmalade_stf::snake_case;
 use marmalade_types::ChainSpec;
 use std::fmt::Debug;
-
-/// `BadTicketOrder` → `bad_ticket_order`.
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
 
 /// Checks every error case of `stf/<dir>`; returns how many there were.
 fn check<I: Decode, S: Decode, O: Decode, E: Decode + Debug>(dir: &str) -> usize {

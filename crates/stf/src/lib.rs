@@ -19,10 +19,9 @@ pub mod reports;
 pub mod safrole;
 pub mod statistics;
 
-/// `BadTicketOrder` → `bad_ticket_order`: an error variant's name as the vectors' schemas
-/// spell its code.
-#[cfg(test)]
-pub(crate) fn snake_case(name: &str) -> String {
+/// `BadTicketOrder` → `bad_ticket_order`: an error variant's name as the conformance schemas
+/// spell its code (for reports and logs that name the rule a block breaks).
+pub fn snake_case(name: &str) -> String {
     let mut out = String::new();
     for (i, ch) in name.chars().enumerate() {
         if ch.is_ascii_uppercase() {
