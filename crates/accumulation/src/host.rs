@@ -433,14 +433,17 @@ impl Context<'_> {
         let Some(h) = read_array::<32>(m, r[7]) else {
             return HostOutcome::Panic;
         };
-        let Ok(z) = u32::try_from(r[8]) else {
-            m.set_reg(7, code::HUH);
-            return HostOutcome::Continue;
-        };
+        // z is all 64 bits of ω_8: a request (h, z) with z ≥ 2^32 is simply not yet requested,
+        // and its footprint 81 + z goes into the threshold untruncated, so the balance check
+        // decides (a huge z gives FULL).
+        let z = r[8];
+        let existing = u32::try_from(z)
+            .ok()
+            .and_then(|z| self.own_view().request(&h, z));
         let mut info = self.own.info;
-        let new = match self.own_view().request(&h, z).as_deref() {
+        let new = match existing.as_deref() {
             None => {
-                info.adjust(2, request_octets(z.into()), true);
+                info.adjust(2, request_octets(z), true);
                 Vec::new()
             }
             Some(&[x, y]) => vec![x, y, self.env.slot],
@@ -453,6 +456,13 @@ impl Context<'_> {
             m.set_reg(7, code::FULL);
             return HostOutcome::Continue;
         }
+        // A balance that covers 2^32 octets or more: the request would be valid, but its key
+        // E_4(z) (GP (D.2)) cannot be formed, as a preimage length is at most 2^32 - 1; the GP
+        // leaves this case undefined and it is answered as an impossible request.
+        let Ok(z) = u32::try_from(z) else {
+            m.set_reg(7, code::HUH);
+            return HostOutcome::Continue;
+        };
         self.set_request(&h, z, Some(&new));
         if info != self.own.info {
             self.set_info(info);

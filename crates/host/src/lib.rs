@@ -367,3 +367,27 @@ pub fn dispatch<C: GeneralHost + ?Sized>(
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: `fetch` selector 0 encodes the chain spec's own constants, the lookup-anchor
+    /// age L among them (24 on the tiny network, not the full chain's 14 400).
+    #[test]
+    fn protocol_constants_use_the_chain_spec() {
+        // E_8(B_I, B_L, B_S), E_2(C), E_4(D, E), E_8(G_A, G_I, G_R, G_T), E_2(H, I, J, K), E_4(L).
+        const L_AT: usize = 3 * 8 + 2 + 2 * 4 + 4 * 8 + 4 * 2;
+        for (spec, l) in [(ChainSpec::TINY, 24u32), (ChainSpec::FULL, 14_400)] {
+            let c = protocol_constants(&spec);
+            assert_eq!(c[L_AT..L_AT + 4], l.to_le_bytes(), "{}", spec.name);
+            assert_eq!(c[24..26], (spec.cores as u16).to_le_bytes());
+            assert_eq!(
+                c.len(),
+                3 * 8 + 2 + 8 + 32 + 8 + 4 + 16 + 40,
+                "{}",
+                spec.name
+            );
+        }
+    }
+}

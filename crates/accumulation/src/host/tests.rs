@@ -666,12 +666,38 @@ fn solicit_outcomes() {
     assert_eq!(c.own_view().request(&[2; 32], 9), Some(vec![5, 6, SLOT]));
     ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 1_000_000]));
     assert_eq!(m.regs[7], FULL);
-    ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 1 << 32]));
-    assert_eq!(m.regs[7], HUH);
+    // Regression (GP B.7, Ω_S): a z beyond 32 bits is a new request whose 81 + z octets the
+    // balance must cover: FULL, not HUH.
+    for z in [1 << 32, u64::MAX - 80, u64::MAX] {
+        ok(call(&mut c, &mut m, id::SOLICIT, &[RW, z]));
+        assert_eq!(m.regs[7], FULL, "z = {z}");
+    }
+    assert_eq!(c.own.info, {
+        let mut i = before;
+        i.items += 2;
+        i.bytes += 81 + 9;
+        i
+    });
     assert_eq!(
         call(&mut c, &mut m, id::SOLICIT, &[BAD, 9]),
         HostOutcome::Panic
     );
+}
+
+/// A balance large enough for a request of 2^32 octets or more: the request cannot be stored
+/// (no state key for such a length), answered HUH, nothing changed.
+#[test]
+fn solicit_of_an_unrepresentable_length_with_the_balance_for_it() {
+    let mut st = state();
+    let mut info = st.accounts.info(ME).unwrap();
+    info.balance = u64::MAX;
+    st.accounts.set_info(ME, info);
+    let mut c = ctx(&st, &[]);
+    let mut m = machine(1000);
+    put(&mut m, RW, &[1; 32]);
+    ok(call(&mut c, &mut m, id::SOLICIT, &[RW, 1 << 32]));
+    assert_eq!(m.regs[7], HUH);
+    assert_eq!(c.own.info, info);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use anyhow::Context;
 use marmalade_chain::Chain;
 use marmalade_fuzz::{
     socket_from_env, spec_from_env, Ancestry, Features, KeyValue, KeyValues, PeerInfo, Server,
-    Target, DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY, MAX_ANCESTRY_TINY,
+    Target, DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, TimeSlot};
 use std::path::PathBuf;
@@ -50,15 +50,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     server.run(|| FuzzTarget::new(spec))
 }
 
-/// The ancestry length passed to block import: the fuzz protocol's `A` = 24 for the tiny spec
-/// (its README scales the lookup-anchor age $\mathsf{L}$ = 14 400 of GP (11.35) down by the
-/// full/tiny ratio 600), $\mathsf{L}$ itself otherwise.
+/// The ancestry length passed to block import: the lookup-anchor age $\mathsf{L}$ of GP
+/// (11.35), the chain spec's (24 for tiny, the fuzz protocol's `A`).
 fn ancestry_len(spec: &ChainSpec) -> usize {
-    if spec.name == ChainSpec::TINY.name {
-        MAX_ANCESTRY_TINY
-    } else {
-        spec.max_lookup_anchor_age as usize
-    }
+    spec.max_lookup_anchor_age as usize
 }
 
 /// One session's target: block import over a pruned in-memory store.
