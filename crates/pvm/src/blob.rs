@@ -138,8 +138,14 @@ impl ProgramCode {
         } else {
             (8 - max.leading_zeros() as usize / 8).max(1)
         };
+        // A z = 0 table keeps only its count: its entries are all zero and not stored.
+        let count = if self.jump_table.is_empty() {
+            self.jump_table_len
+        } else {
+            self.jump_table.len() as u64
+        };
         let mut out = Vec::new();
-        marmalade_codec::encode_natural(self.jump_table.len() as u64, &mut out);
+        marmalade_codec::encode_natural(count, &mut out);
         out.push(z as u8);
         marmalade_codec::encode_natural(self.code.len() as u64, &mut out);
         for &e in &self.jump_table {
@@ -265,6 +271,17 @@ mod tests {
         };
         let blob = pc.to_blob();
         assert_eq!(ProgramCode::deblob(&blob).unwrap(), pc);
+    }
+
+    /// Found by the `pvm` fuzz target: a jump table of 16 zero-width entries lost its entries
+    /// on re-encoding (`to_blob` wrote `|j| = 0`), which changes which `djump`s are valid.
+    #[test]
+    fn zero_width_jump_table_roundtrip() {
+        let blob = [16, 0, 6, 30, 3, 0, 0, 2, 18, 1];
+        let pc = ProgramCode::deblob(&blob).unwrap();
+        assert_eq!((pc.jump_table.len(), pc.jump_table_len), (0, 16));
+        assert_eq!(pc.to_blob(), blob);
+        assert_eq!(ProgramCode::deblob(&pc.to_blob()).unwrap(), pc);
     }
 
     #[test]

@@ -1,43 +1,37 @@
 //! The disassembler: one instruction per line with its code index and operands.
 
-use crate::blob::{ProgramCode, StandardProgram};
+use crate::blob::{BlobError, ProgramCode, StandardProgram};
 use crate::instruction::decode;
 use std::fmt::Write;
 
-/// Disassembles a program blob: the `deblob` format, else the standard program format of `Y`,
-/// else service code with its metadata prefix. Lines are `pc: bytes  instruction`; `@pc`
-/// marks branch targets, `>` marks basic-block starts. Malformed input yields an error line.
-pub fn disassemble(blob: &[u8]) -> String {
+/// The disassembly of a program blob: the `deblob` format, a standard program (GP (A.37)) or
+/// service code (metadata then a standard program). An error if it is none of them, or if a
+/// standard program's code does not parse.
+pub fn disassemble(blob: &[u8]) -> Result<String, BlobError> {
     if let Ok(code) = ProgramCode::deblob(blob) {
-        return disassemble_code(&code);
+        return Ok(disassemble_code(&code));
     }
-    let standard = StandardProgram::parse(blob)
+    let (metadata, p) = StandardProgram::parse(blob)
         .map(|p| (None, p))
-        .or_else(|_| StandardProgram::parse_service_code(blob).map(|(m, p)| (Some(m), p)));
-    match standard {
-        Ok((metadata, p)) => {
-            let mut out = String::new();
-            if let Some(m) = metadata {
-                let _ = writeln!(out, "; metadata: {} bytes", m.len());
-            }
-            let _ = writeln!(
-                out,
-                "; ro_data {} bytes, rw_data {} bytes, heap pages {}, stack {} bytes",
-                p.ro_data.len(),
-                p.rw_data.len(),
-                p.heap_pages,
-                p.stack_size
-            );
-            match ProgramCode::deblob(p.code) {
-                Ok(code) => out.push_str(&disassemble_code(&code)),
-                Err(e) => {
-                    let _ = writeln!(out, "error: {e}");
-                }
-            }
-            out
-        }
-        Err(e) => format!("error: {e}\n"),
+        .or_else(|e| {
+            StandardProgram::parse_service_code(blob)
+                .map(|(m, p)| (Some(m), p))
+                .map_err(|_| e)
+        })?;
+    let mut out = String::new();
+    if let Some(m) = metadata {
+        let _ = writeln!(out, "; metadata: {} bytes", m.len());
     }
+    let _ = writeln!(
+        out,
+        "; ro_data {} bytes, rw_data {} bytes, heap pages {}, stack {} bytes",
+        p.ro_data.len(),
+        p.rw_data.len(),
+        p.heap_pages,
+        p.stack_size
+    );
+    out.push_str(&disassemble_code(&ProgramCode::deblob(p.code)?));
+    Ok(out)
 }
 
 /// Disassembles `(c, k, j)`.

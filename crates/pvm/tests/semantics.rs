@@ -383,8 +383,12 @@ fn standard_layout() {
 #[test]
 fn disassembly_and_trace() {
     let blob = code(&[&[51, 7, 5], &[190, 0x77, 8], &[50, 0]], &[]).to_blob();
-    let text = marmalade_pvm::disassemble(&blob);
+    let text = marmalade_pvm::disassemble(&blob).unwrap();
     assert!(text.contains("load_imm r7, 0x5"), "{text}");
+    assert!(
+        marmalade_pvm::disassemble(&[0xff; 3]).is_err(),
+        "not a blob"
+    );
     assert!(text.contains("add_32 r8, r7, r7"), "{text}");
     let p = Program::from_blob(&blob).unwrap();
     let mut m = Machine::new(10);

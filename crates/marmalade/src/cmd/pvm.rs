@@ -6,6 +6,7 @@ use marmalade_pvm::{
     disassemble, run as pvm_run, trace, ExitReason, Machine, NoTrace, Program, StandardInit,
     StandardProgram, HALT_ADDRESS,
 };
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -33,12 +34,52 @@ pub enum Command {
     },
 }
 
+/// Standard output that remembers its first write error instead of panicking: a reader that
+/// closes early (`| head`) ends the output quietly.
+struct Out {
+    out: std::io::StdoutLock<'static>,
+    error: Option<std::io::Error>,
+}
+
+impl Out {
+    fn new() -> Self {
+        Out {
+            out: std::io::stdout().lock(),
+            error: None,
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.error.is_none() {
+            if let Err(e) = writeln!(self.out, "{text}") {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// `code`, unless writing failed for another reason than a closed pipe.
+    fn finish(mut self, code: ExitCode) -> anyhow::Result<ExitCode> {
+        if self.error.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.error = Some(e);
+            }
+        }
+        match self.error {
+            Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(code),
+        }
+    }
+}
+
 /// Runs the subcommand.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let mut out = Out::new();
     match command {
         Command::Disasm { blob } => {
-            print!("{}", disassemble(&read_blob(&blob)?));
-            Ok(ExitCode::SUCCESS)
+            let text = disassemble(&read_blob(&blob)?)
+                .map_err(|e| anyhow!("{}: not a program blob: {e}", blob.display()))?;
+            out.line(text.trim_end_matches('\n'));
+            out.finish(ExitCode::SUCCESS)
         }
         Command::Run {
             blob,
@@ -48,15 +89,15 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (program, mut machine) = load(&blob, gas, &args)?;
             let exit = if tracing {
-                trace(&program, &mut machine, |line| println!("{line}"))
+                trace(&program, &mut machine, |line| out.line(&line))
             } else {
                 pvm_run(&program, &mut machine, &mut NoTrace)
             };
             if !tracing {
-                println!(
+                out.line(&format!(
                     "exit: {exit:?} at pc {} with gas {}",
                     machine.pc, machine.gas
-                );
+                ));
             }
             let regs: Vec<String> = machine
                 .regs
@@ -64,8 +105,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .enumerate()
                 .map(|(i, r)| format!("r{i}=0x{r:x}"))
                 .collect();
-            println!("{}", regs.join(" "));
-            Ok(match exit {
+            out.line(&regs.join(" "));
+            out.finish(match exit {
                 ExitReason::Halt => ExitCode::SUCCESS,
                 _ => ExitCode::FAILURE,
             })
