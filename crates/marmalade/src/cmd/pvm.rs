@@ -89,7 +89,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (program, mut machine) = load(&blob, gas, &args)?;
             let exit = if tracing {
-                trace(&program, &mut machine, |line| out.line(&line))
+                trace(&program, &mut machine, |line| out.line(line))
             } else {
                 pvm_run(&program, &mut machine, &mut NoTrace)
             };
