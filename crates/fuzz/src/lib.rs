@@ -27,7 +27,7 @@ pub use framing::{
 pub use messages::{
     Ancestry, AncestryItem, Features, Initialize, KeyValue, KeyValues, Message, MessageKind,
     PeerInfo, Version, APP_NAME, FEATURE_ANCESTRY, FEATURE_FORKS, FEATURE_RESERVED, FUZZ_VERSION,
-    JAM_VERSION, MAX_ANCESTRY_TINY,
+    JAM_VERSION, MAX_ANCESTRY, MAX_ANCESTRY_TINY,
 };
 pub use replay::{
     replay, replay_socket, Abort, Exchange, Mismatch, MismatchDetail, Recording, ReplayError,

@@ -31,9 +31,12 @@ pub const FEATURE_FORKS: Features = 2;
 pub const FEATURE_RESERVED: Features = 1 << 31;
 
 /// The maximum ancestry length `A` the protocol README sets for the tiny spec (the lookup
-/// anchor age `L` scaled down by the tiny/full ratio 600). The codec does not enforce it: the
-/// full spec's ancestry may be up to `L` = 14 400 items long.
+/// anchor age `L` scaled down by the tiny/full ratio 600).
 pub const MAX_ANCESTRY_TINY: usize = 24;
+
+/// The longest ancestry an `Initialize` may carry: the schema's `Ancestry ::= SEQUENCE
+/// (SIZE(0..24))`, whatever the spec. A longer one ends the session as malformed input.
+pub const MAX_ANCESTRY: usize = 24;
 
 /// The JAM protocol version Marmalade implements (Gray Paper 0.7.2).
 pub const JAM_VERSION: Version = Version {

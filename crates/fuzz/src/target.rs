@@ -11,7 +11,7 @@
 use crate::framing::{read_frame_into, write_message, FrameError, MAX_FRAME_LEN};
 use crate::messages::{
     Ancestry, Features, Initialize, KeyValues, Message, MessageKind, PeerInfo, FUZZ_VERSION,
-    JAM_VERSION,
+    JAM_VERSION, MAX_ANCESTRY,
 };
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, UnknownChainSpec};
 use std::convert::Infallible;
@@ -105,6 +105,9 @@ pub enum FuzzError {
         /// The decoding error.
         error: marmalade_codec::Error,
     },
+    /// An `Initialize` whose ancestry is longer than the schema's `SIZE(0..24)`.
+    #[error("ancestry of {0} items, the protocol allows at most {MAX_ANCESTRY}")]
+    AncestryTooLong(usize),
     /// A valid message that the protocol does not allow here.
     #[error("unexpected {got} message, expected {expected}")]
     Unexpected {
@@ -232,6 +235,9 @@ where
                     state,
                     ancestry,
                 } = *init;
+                if ancestry.len() > MAX_ANCESTRY {
+                    return Err(FuzzError::AncestryTooLong(ancestry.len()));
+                }
                 let root = target
                     .initialize(header, state, ancestry)
                     .map_err(|message| FuzzError::Target {

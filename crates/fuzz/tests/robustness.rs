@@ -183,3 +183,65 @@ fn random_streams_never_panic_a_session() {
     }
     assert!(outcomes.iter().all(|&n| n > 0), "{outcomes:?}");
 }
+
+/// The schema's `Ancestry ::= SEQUENCE (SIZE(0..24))`: an `Initialize` with 24 ancestors is
+/// served, one with 25 ends the session before the target sees it.
+#[test]
+fn initialize_with_25_ancestors_is_rejected() {
+    use marmalade_fuzz::{AncestryItem, Initialize, MAX_ANCESTRY};
+    struct Counting(usize);
+    impl Target for Counting {
+        fn initialize(
+            &mut self,
+            _: Header,
+            _: KeyValues,
+            a: Ancestry,
+        ) -> Result<StateRoot, String> {
+            self.0 = a.len();
+            Ok([0; 32])
+        }
+        fn import_block(&mut self, _: Block) -> Result<StateRoot, String> {
+            Ok([0; 32])
+        }
+        fn get_state(&mut self, _: HeaderHash) -> Result<KeyValues, String> {
+            Ok(vec![])
+        }
+        fn reset(&mut self) {}
+    }
+    let header: Header = common::bin_files(&common::session_dirs()[1])
+        .into_iter()
+        .find_map(|p| {
+            let m = Message::decode_with(&std::fs::read(p).ok()?, &ChainSpec::TINY).ok()?;
+            match m {
+                Message::Initialize(i) => Some(i.header),
+                _ => None,
+            }
+        })
+        .expect("a recorded Initialize");
+    for (n, accepted) in [(MAX_ANCESTRY, true), (MAX_ANCESTRY + 1, false)] {
+        let init = Initialize {
+            header: header.clone(),
+            state: vec![],
+            ancestry: (0..n as u32)
+                .map(|i| AncestryItem {
+                    slot: i,
+                    header_hash: [i as u8; 32],
+                })
+                .collect(),
+        };
+        let mut input = Vec::new();
+        let hello = Message::PeerInfo(PeerInfo::marmalade()).encode();
+        write_frame(&mut input, &hello, MAX_FRAME_LEN).unwrap();
+        let msg = Message::Initialize(Box::new(init)).encode();
+        write_frame(&mut input, &msg, MAX_FRAME_LEN).unwrap();
+        let mut target = Counting(0);
+        let r = serve_session(Pipe(Cursor::new(input)), &mut target, ChainSpec::TINY);
+        if accepted {
+            assert!(r.is_ok(), "{n}: {r:?}");
+            assert_eq!(target.0, n);
+        } else {
+            assert!(matches!(r, Err(FuzzError::AncestryTooLong(25))), "{r:?}");
+            assert_eq!(target.0, 0, "the target never saw it");
+        }
+    }
+}
