@@ -784,6 +784,32 @@ mod tests {
         assert_eq!(imp.best(), Some(main[3]));
     }
 
+    /// A block is valid by its own content: the initial header again with another extrinsic
+    /// is rejected (not answered with the stored root), and nothing changes.
+    #[test]
+    fn a_known_header_with_junk_extrinsic_is_rejected() {
+        let (gh, gs) = genesis();
+        let mut imp = importer();
+        let root = imp.initialize(&gh, gs.to_key_values(&SPEC), None).unwrap();
+        let g = header_hash(&gh);
+        let before = imp.get_state(&g).unwrap();
+        let mut junk = Block {
+            header: gh.clone(),
+            extrinsic: Extrinsic::default(),
+        };
+        junk.extrinsic.preimages.push(marmalade_types::Preimage {
+            requester: 7,
+            blob: vec![1, 2, 3],
+        });
+        assert!(matches!(
+            imp.import(&junk),
+            Err(ChainError::Block(BlockError::BadExtrinsicHash { .. }))
+        ));
+        assert_eq!(imp.state_root(&g).unwrap(), Some(root));
+        assert_eq!(imp.get_state(&g).unwrap(), before);
+        assert_eq!(imp.best(), Some(g));
+    }
+
     #[test]
     fn ancestry_is_none_without_the_feature() {
         let mut imp = chain_with(24, |a: Option<&[(TimeSlot, Hash)]>| assert!(a.is_none()));

@@ -808,3 +808,110 @@ fn codes_are_distinct() {
     // OOB is only returned by refine's peek/poke/pages, not by accumulate calls.
     assert_eq!(OOB, u64::MAX - 2);
 }
+
+/// The result codes GP B.6–B.7 list for each call (after `ω'_7` for the calls that return a
+/// value rather than a code, the value's range).
+fn allowed(call: u64, r7: u64, r8_before: u64, r8: u64) -> bool {
+    let small = r7 < 1 << 32;
+    match call {
+        id::GAS | id::CHECKPOINT => true,
+        id::FETCH | id::LOOKUP | id::READ => r7 == NONE || small,
+        id::WRITE => r7 == NONE || r7 == FULL || small,
+        id::INFO => r7 == NONE || r7 == 96,
+        id::BLESS => [OK, WHO].contains(&r7),
+        id::ASSIGN => [OK, CORE, HUH, WHO].contains(&r7),
+        id::DESIGNATE | id::FORGET => [OK, HUH].contains(&r7),
+        id::NEW => [CASH, HUH, FULL].contains(&r7) || small,
+        id::UPGRADE | id::YIELD => r7 == OK,
+        id::TRANSFER => [OK, WHO, LOW, CASH].contains(&r7),
+        id::EJECT | id::PROVIDE => [OK, WHO, HUH].contains(&r7),
+        id::QUERY => (r7 == NONE && r8 == 0) || (r7 & 0xffff_ffff) <= 3,
+        id::SOLICIT => [OK, HUH, FULL].contains(&r7),
+        _ => r7 == WHAT && r8 == r8_before,
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn register() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            0u64..64,
+            (0u64..4 * 4096).prop_map(|o| RW + o),
+            (0u64..4096).prop_map(|o| RO + o),
+            Just(BAD),
+            Just(ME as u64),
+            Just(OTHER as u64),
+            Just(u64::MAX),
+            any::<u64>(),
+        ]
+    }
+
+    const CALLS: [u64; 24] = [
+        id::GAS,
+        id::FETCH,
+        id::LOOKUP,
+        id::READ,
+        id::WRITE,
+        id::INFO,
+        id::BLESS,
+        id::ASSIGN,
+        id::DESIGNATE,
+        id::CHECKPOINT,
+        id::NEW,
+        id::UPGRADE,
+        id::TRANSFER,
+        id::EJECT,
+        id::QUERY,
+        id::SOLICIT,
+        id::FORGET,
+        id::YIELD,
+        id::PROVIDE,
+        id::LOG,
+        6,
+        13,
+        27,
+        u64::MAX,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Every host call on random registers (addresses mostly in or near the mapped
+        /// pages), random memory and random gas: no panic of ours, an outcome the GP allows,
+        /// a result code the GP lists for that call, and no register but ω_7 (and ω_8 for
+        /// `query`) changed.
+        #[test]
+        fn host_calls_answer_only_as_the_gp_lists(
+            pick in 0usize..CALLS.len(),
+            regs in proptest::collection::vec(register(), 6),
+            fill in proptest::collection::vec(any::<u8>(), 0..256),
+            gas in prop_oneof![0i64..20, 20i64..1_000_000],
+        ) {
+            let which = CALLS[pick];
+            let st = state();
+            let mut c = ctx(&st, &[]);
+            let mut m = machine(gas);
+            put(&mut m, RW, &fill);
+            // ME's preimage hash, so that lookup, solicit and forget meet an entry now and then.
+            put(&mut m, RW + 4096, &blake2b_256(PREIMAGE));
+            let before = m.regs;
+            let outcome = call(&mut c, &mut m, which, &regs);
+            prop_assert!(matches!(
+                outcome,
+                HostOutcome::Continue | HostOutcome::Panic | HostOutcome::OutOfGas
+            ));
+            if outcome == HostOutcome::Continue {
+                prop_assert!(
+                    allowed(which, m.regs[7], regs[1], m.regs[8]),
+                    "call {}: ω7 = {:#x}, ω8 = {:#x}", which, m.regs[7], m.regs[8]
+                );
+                for i in (0..13).filter(|i| *i != 7 && !(which == id::QUERY && *i == 8)) {
+                    let want = if (7..13).contains(&i) { regs[i - 7] } else { before[i] };
+                    prop_assert_eq!(m.regs[i], want, "call {} changed ω{}", which, i);
+                }
+            }
+        }
+    }
+}
