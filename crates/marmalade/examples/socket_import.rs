@@ -91,10 +91,31 @@ fn main() {
             .map(|p| load(&p))
             .collect();
         let mut all: Vec<Vec<Duration>> = vec![Vec::new(); sockets.len()];
+        // The slowest block of each target: (time, round, block index).
+        let mut slowest = vec![(Duration::ZERO, 0, 0); sockets.len()];
         let mut good = vec![true; sockets.len()];
-        for _ in 0..ROUNDS {
+        for round in 0..ROUNDS {
             for (i, socket) in sockets.iter().enumerate() {
                 let (t, ok) = run_set(socket, &genesis, &steps);
+                if std::env::var_os("SLOW").is_some() {
+                    let mean = t.iter().sum::<Duration>() / t.len() as u32;
+                    let slow: Vec<String> = t
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| **d > mean * 2)
+                        .map(|(b, d)| format!("{}:{:.1}", b + 1, ms(*d)))
+                        .collect();
+                    eprintln!(
+                        "{set} {} round {round}: {}",
+                        socket.display(),
+                        slow.join(" ")
+                    );
+                }
+                for (b, d) in t.iter().enumerate() {
+                    if *d > slowest[i].0 {
+                        slowest[i] = (*d, round, b + 1);
+                    }
+                }
                 all[i].extend(t);
                 good[i] &= ok;
             }
@@ -105,12 +126,15 @@ fn main() {
             let mean = ms(t.iter().sum::<Duration>()) / t.len() as f64;
             let pct = |p: usize| ms(t[(p * t.len()).div_ceil(100).clamp(1, t.len()) - 1]);
             println!(
-                "{set:16} {:40} mean {mean:.3} p50 {:.3} p90 {:.3} max {:.3} ms (max/mean {:.1}){}",
+                "{set:16} {:24} mean {mean:.3} p50 {:.3} p90 {:.3} max {:.3} ms (max/mean {:.1}, \
+                 round {} block {}){}",
                 socket.display(),
                 pct(50),
                 pct(90),
                 ms(*t.last().unwrap()),
                 ms(*t.last().unwrap()) / mean,
+                slowest[i].1 + 1,
+                slowest[i].2,
                 if good[i] { "" } else { "  ROOT MISMATCH" }
             );
         }
