@@ -7,8 +7,11 @@
 //! trait, so a backend that keeps registers in machine registers and RAM in mapped memory
 //! can implement it without exposing its representation.
 
+use crate::blob::{BlobError, ProgramCode};
+use crate::interpreter::{run, NoTrace};
+use crate::machine::{ExitReason, Machine};
 use crate::memory::{Access, MemoryFault};
-use crate::{run, BlobError, ExitReason, Machine, NoTrace, Program, ProgramCode};
+use crate::program::Program;
 
 /// A running PVM instance as host calls see it: registers `ω`, gas `ϱ` and RAM `μ` (GP (A.1)).
 ///
@@ -137,7 +140,7 @@ pub trait Backend {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Interpreter {
     /// The gas model programs are prepared with.
-    pub gas_model: crate::GasModel,
+    pub gas_model: crate::program::GasModel,
 }
 
 impl Backend for Interpreter {

@@ -6,10 +6,10 @@
 //! semantics are recovered exactly by refunding on an early stop and by finishing a segment
 //! that cannot be paid for in full one instruction at a time ("careful" mode).
 
+use crate::machine::{ExitReason, Machine};
 use crate::memory::{Memory, MemoryFault};
 use crate::opcode::Opcode;
 use crate::program::{GasModel, Inst, Program, INVALID};
-use crate::{ExitReason, Machine};
 
 /// The djump address that halts (GP (A.18)): `2^32 − 2^16`.
 pub const HALT_ADDRESS: u32 = 0xffff_0000;

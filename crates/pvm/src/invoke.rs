@@ -7,8 +7,10 @@ use crate::backend::{Backend, Instance, Interpreter};
 use crate::blob::{
     page_align, zone_align, BlobError, StandardProgram, INPUT_SIZE, PAGE_SIZE, ZONE_SIZE,
 };
+use crate::machine::{ExitReason, Machine};
 use crate::memory::Access;
-use crate::{ExitReason, Machine, Memory, Program};
+use crate::memory::Memory;
+use crate::program::Program;
 
 /// What a host call tells Ψ_H to do next (the first item of `Ω⟨X⟩`'s result, GP (A.36)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

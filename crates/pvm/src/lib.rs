@@ -24,6 +24,7 @@ pub mod disasm;
 pub mod instruction;
 pub mod interpreter;
 pub mod invoke;
+pub mod machine;
 pub mod memory;
 pub mod opcode;
 pub mod program;
@@ -38,45 +39,8 @@ pub use invoke::{
     invoke_host, invoke_host_with, invoke_marshalling, invoke_marshalling_with, invoke_standard,
     standard_init, HostCalls, HostOutcome, MarshallingResult, StandardInit,
 };
+pub use machine::{ExitReason, Machine};
 pub use memory::{Access, Memory, MemoryFault};
 pub use opcode::Opcode;
 pub use program::{GasModel, Program};
 pub use trace::{trace, PrintTracer};
-
-/// Why Ψ stopped (GP (A.1): `ε ∈ {∎, ☇, ∞} ∪ {F, h} × N_R`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ExitReason {
-    /// `∎`: a `djump` to `2^32 − 2^16`.
-    Halt,
-    /// `☇`: trap, invalid instruction or jump, or a memory access below 2^16.
-    Panic,
-    /// `∞`: gas ran out.
-    OutOfGas,
-    /// `F`: a page fault at this page address.
-    PageFault(u32),
-    /// `h`: an `ecalli` with this host-call identifier.
-    HostCall(u64),
-}
-
-/// The state Ψ acts on: registers `ω`, instruction counter `ı`, gas `ϱ` and RAM `μ`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Machine {
-    /// `ω`: the 13 registers.
-    pub regs: [u64; 13],
-    /// `ı`: the instruction counter (code index).
-    pub pc: u32,
-    /// `ϱ`: gas left; negative after running out (GP's `Z_G`).
-    pub gas: i64,
-    /// `μ`: the RAM.
-    pub memory: Memory,
-}
-
-impl Machine {
-    /// A machine with zero registers, pc 0, empty memory and `gas`.
-    pub fn new(gas: i64) -> Self {
-        Machine {
-            gas,
-            ..Machine::default()
-        }
-    }
-}

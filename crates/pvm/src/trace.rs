@@ -1,8 +1,10 @@
 //! Execution tracing: a per-instruction callback, and a printer that shows each instruction
 //! with its pc, the gas before it and the registers it changed.
 
+use crate::interpreter::run;
 use crate::interpreter::Tracer;
-use crate::{run, ExitReason, Machine, Program};
+use crate::machine::{ExitReason, Machine};
+use crate::program::Program;
 
 impl<F: FnMut(&Program, u32, &[u64; 13], i64)> Tracer for F {
     fn step(&mut self, program: &Program, pc: u32, regs: &[u64; 13], gas: i64) {

@@ -4,7 +4,7 @@
 use crate::account::ServiceItems;
 use crate::key::{service_info_key, Component, StateKey};
 use crate::root::KeyChange;
-use crate::state::Components;
+use crate::state::{Components, State};
 use marmalade_codec::Encode;
 use marmalade_types::{ServiceId, ServiceInfo};
 use std::collections::BTreeMap;
@@ -105,5 +105,73 @@ impl StateChanges {
                 .map(|k| (*k, prior.item(k).map(<[u8]>::to_vec)))
                 .collect(),
         }
+    }
+}
+
+impl State {
+    /// The state `changes` make of this one: [`State::apply`] on a copy, without copying
+    /// the components the changes replace. Costs what changed (the items are shared).
+    pub fn derive(&self, changes: &StateChanges) -> State {
+        let mut next = State {
+            components: match &changes.components {
+                Some(c) => (**c).clone(),
+                None => self.components.clone(),
+            },
+            accounts: self.accounts.clone(),
+            items: self.items.clone(),
+        };
+        next.apply_dictionaries(changes);
+        next
+    }
+
+    /// Applies a block's changes: the components it replaced, the account infos and items it
+    /// wrote or removed (GP (D.2) form). Costs what changed, not the size of the state.
+    pub fn apply(&mut self, changes: &StateChanges) {
+        if let Some(c) = &changes.components {
+            self.components.clone_from(c);
+        }
+        self.apply_dictionaries(changes);
+    }
+
+    /// Applies the account-info and item changes of `changes`.
+    fn apply_dictionaries(&mut self, changes: &StateChanges) {
+        for (s, info) in &changes.accounts {
+            match info {
+                Some(info) => {
+                    self.accounts.insert(*s, *info);
+                }
+                None => {
+                    self.accounts.remove(s);
+                }
+            }
+        }
+        for (k, v) in &changes.items {
+            match v {
+                Some(v) => {
+                    self.items.insert(*k, v.clone());
+                }
+                None => {
+                    self.items.remove(k);
+                }
+            }
+        }
+    }
+}
+
+impl StateReader for State {
+    fn components(&self) -> &Components {
+        &self.components
+    }
+
+    fn service_info(&self, s: ServiceId) -> Option<ServiceInfo> {
+        self.accounts.get(&s).copied()
+    }
+
+    fn service_ids(&self) -> Vec<ServiceId> {
+        self.accounts.keys().copied().collect()
+    }
+
+    fn service_item_keys(&self, s: ServiceId) -> Vec<StateKey> {
+        self.items.service_keys(s)
     }
 }

@@ -2,7 +2,7 @@
 //! (GP (5.4)–(5.6)), the header hash, and the seal $\mathbf{H}_S$ and entropy source
 //! $\mathbf{H}_V$ signatures (GP (6.15)–(6.17)).
 
-use super::BlockError;
+use super::error::BlockError;
 use marmalade_codec::Encode;
 use marmalade_crypto::bandersnatch::{self, VrfOutput};
 use marmalade_crypto::hash::blake2b_256;
