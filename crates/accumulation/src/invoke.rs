@@ -201,6 +201,13 @@ impl CodeCache {
         Self::default()
     }
 
+    /// Forgets every decoded program (bounds the cache's memory; it has no eviction).
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+
     /// The decoded program for code `code` with hash `hash`; `None` if it is not a valid
     /// standard program (then $\Psi_M$ panics at once, using no gas).
     pub fn get(&self, hash: &Hash, code: &[u8]) -> Option<Arc<StandardInit>> {

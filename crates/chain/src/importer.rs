@@ -30,14 +30,29 @@ pub trait BlockExecutor {
         block: &Block,
         ancestry: Option<&[(TimeSlot, Hash)]>,
     ) -> Result<StateChanges, BlockError>;
+
+    /// Prepares, before any import, what executing blocks on `state` will need (the real
+    /// executor decodes every service's code). Nothing by default.
+    fn prepare(&mut self, state: &dyn StateReader) {
+        let _ = state;
+    }
 }
 
 /// $\Upsilon$ (GP (4.1)): [`import_block`] with decoded service code kept across blocks
-/// (renewed every [`CODE_CACHE_BLOCKS`] blocks).
+/// (cleared every [`CODE_CACHE_BLOCKS`] blocks). The cache may be shared by several chains
+/// ([`Upsilon::with_cache`]): a process serving one session after another keeps its decoded
+/// code, so a new session's first accumulations do not decode it again.
 #[derive(Debug, Default)]
 pub struct Upsilon {
-    cache: CodeCache,
+    cache: Arc<CodeCache>,
     uses: u32,
+}
+
+impl Upsilon {
+    /// Block import with decoded code kept in `cache`.
+    pub fn with_cache(cache: Arc<CodeCache>) -> Self {
+        Upsilon { cache, uses: 0 }
+    }
 }
 
 impl BlockExecutor for Upsilon {
@@ -51,10 +66,22 @@ impl BlockExecutor for Upsilon {
     ) -> Result<StateChanges, BlockError> {
         self.uses += 1;
         if self.uses > CODE_CACHE_BLOCKS {
-            self.cache = CodeCache::new();
+            self.cache.clear();
             self.uses = 1;
         }
         import_block(spec, prior, prior_root, block, ancestry, &self.cache)
+    }
+
+    fn prepare(&mut self, state: &dyn StateReader) {
+        use marmalade_types::constants::MAX_SERVICE_CODE_SIZE;
+        for s in state.service_ids() {
+            if let Some(info) = state.service_info(s) {
+                let code = state.code(s, &info.code_hash);
+                if let Some(code) = code.filter(|c| c.len() <= MAX_SERVICE_CODE_SIZE) {
+                    let _ = self.cache.get(&info.code_hash, code);
+                }
+            }
+        }
     }
 }
 
@@ -374,6 +401,7 @@ impl<S: StateStore, E: BlockExecutor> Chain<S, E> {
         )?;
         state.check_shape(&self.spec)?;
         prepare_rings(&state.components);
+        self.executor.prepare(&state);
         let mut trie = StateTrie::from_key_values(key_values);
         let root = trie.root();
 

@@ -9,14 +9,17 @@
 //! ([`marmalade_fuzz::Server::run`]).
 
 use anyhow::Context;
-use marmalade_chain::Chain;
+use marmalade_accumulation::CodeCache;
+use marmalade_chain::{Chain, Upsilon};
 use marmalade_fuzz::{
     socket_from_env, spec_from_env, Ancestry, Features, KeyValue, KeyValues, PeerInfo, Server,
     Target, DEFAULT_SOCKET_PATH, FEATURE_ANCESTRY,
 };
+use marmalade_store::{MemoryStore, PruneConfig};
 use marmalade_types::{Block, ChainSpec, Header, HeaderHash, StateRoot, TimeSlot};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Arguments of `marmalade fuzz-target`.
 #[derive(clap::Args)]
@@ -47,7 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         spec.name,
         socket.display()
     );
-    server.run(|| FuzzTarget::new(spec))
+    // Decoded service code outlives a session: the next session's first blocks find it.
+    let code = Arc::new(CodeCache::new());
+    server.run(|| FuzzTarget::with_code_cache(spec, Arc::clone(&code)))
 }
 
 /// The ancestry length passed to block import: the lookup-anchor age $\mathsf{L}$ of GP
@@ -63,10 +68,16 @@ pub struct FuzzTarget {
 }
 
 impl FuzzTarget {
-    /// A target for `spec` with no state.
-    pub fn new(spec: ChainSpec) -> FuzzTarget {
+    /// A target for `spec` with no state, keeping decoded service code in `code`.
+    pub fn with_code_cache(spec: ChainSpec, code: Arc<CodeCache>) -> FuzzTarget {
+        let n = ancestry_len(&spec);
         FuzzTarget {
-            importer: Chain::new(spec, ancestry_len(&spec)),
+            importer: Chain::with_parts(
+                spec,
+                MemoryStore::new(PruneConfig::with_ancestry(n)),
+                Upsilon::with_cache(code),
+                n,
+            ),
             features: 0,
         }
     }
