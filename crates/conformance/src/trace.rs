@@ -7,6 +7,17 @@ use marmalade_state::{State, StateError, StateKey};
 use marmalade_types::{Block, ChainSpec, Header, StateRoot};
 use serde::{Deserialize, Serialize};
 
+/// The six block-import trace folders under the vectors' `traces/`, in the order they
+/// exercise more of block import.
+pub const TRACE_SETS: [&str; 6] = [
+    "fallback",
+    "safrole",
+    "storage_light",
+    "storage",
+    "preimages_light",
+    "preimages",
+];
+
 /// `KeyValue`: a state key (`StorageKey`, 31 octets, no length prefix) and its value
 /// (`ByteSequence`, length-prefixed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]

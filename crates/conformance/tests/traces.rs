@@ -2,15 +2,7 @@
 //! preimages_light}`, tiny): all 600 steps must pass, 100 per folder. Fails when the vectors
 //! are missing.
 
-/// The six trace folders, in the order they exercise more of block import.
-const SETS: [&str; 6] = [
-    "fallback",
-    "safrole",
-    "storage_light",
-    "storage",
-    "preimages_light",
-    "preimages",
-];
+use marmalade_conformance::trace::TRACE_SETS as SETS;
 
 #[test]
 fn traces_all_pass() {

@@ -16,14 +16,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const SETS: [&str; 6] = [
-    "fallback",
-    "safrole",
-    "storage_light",
-    "storage",
-    "preimages_light",
-    "preimages",
-];
+use marmalade_conformance::trace::TRACE_SETS as SETS;
 const ROUNDS: usize = 3;
 
 fn load<T: Decode>(path: &Path) -> T {

@@ -19,14 +19,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// The trace folders imported when none is given, under the vectors' `traces/`.
-const DEFAULT_SETS: [&str; 6] = [
-    "fallback",
-    "safrole",
-    "storage_light",
-    "storage",
-    "preimages_light",
-    "preimages",
-];
+use marmalade_conformance::trace::TRACE_SETS as DEFAULT_SETS;
 
 /// Arguments of `marmalade import`.
 #[derive(clap::Args)]
