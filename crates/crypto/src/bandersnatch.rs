@@ -18,7 +18,7 @@
 //! [`RingVerifier`] once per epoch and reuse it for every ticket.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ark_vrf::ietf::Prover as IetfProver;
 use ark_vrf::reexports::ark_ec::{AffineRepr, CurveGroup};
@@ -395,55 +395,20 @@ fn encode_commitment(c: &suite::RingCommitment) -> RingCommitment {
 /// memoised by the hash of the keys.
 pub fn ring_commitment(keys: &[BandersnatchPublic]) -> Result<RingCommitment> {
     const MEMO_ENTRIES: usize = 8;
-    /// Roots by key-set hash; `None` while one caller computes it (the others wait for it
-    /// rather than computing it again: a node computes the next epoch's root in the
-    /// background, and the epoch-change block may arrive before it is done).
-    static MEMO: Mutex<Vec<(Hash, Option<RingCommitment>)>> = Mutex::new(Vec::new());
-    static DONE: Condvar = Condvar::new();
+    static MEMO: Mutex<Vec<(Hash, RingCommitment)>> = Mutex::new(Vec::new());
     let id = crate::hash::blake2b_256(keys.as_flattened());
-    let lock = || MEMO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut memo = lock();
-    loop {
-        match memo.iter().find(|(k, _)| *k == id) {
-            Some((_, Some(c))) => return Ok(*c),
-            Some((_, None)) => {
-                memo = DONE
-                    .wait(memo)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-            }
-            None => break,
-        }
+    let memo = || MEMO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, c)) = memo().iter().find(|(k, _)| *k == id) {
+        return Ok(*c);
     }
-    memo.push((id, None));
-    drop(memo);
-    /// Clears the in-progress mark however the computation ends, and wakes the waiters.
-    struct Finish(Hash, Option<RingCommitment>);
-    impl Drop for Finish {
-        fn drop(&mut self) {
-            let mut memo = MEMO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            match (memo.iter().position(|(k, _)| *k == self.0), self.1) {
-                (Some(i), Some(c)) => memo[i].1 = Some(c),
-                (Some(i), None) => {
-                    memo.remove(i);
-                }
-                (None, _) => {}
-            }
-            while memo.len() > MEMO_ENTRIES {
-                match memo.iter().position(|(_, c)| c.is_some()) {
-                    Some(i) => {
-                        memo.remove(i);
-                    }
-                    None => break,
-                }
-            }
-            DONE.notify_all();
-        }
-    }
-    let mut finish = Finish(id, None);
     let params = ring_params(keys.len())?;
     let vk = params.verifier_key(&ring_points(keys));
     let commitment = encode_commitment(&vk.commitment());
-    finish.1 = Some(commitment);
+    let mut m = memo();
+    if m.len() == MEMO_ENTRIES {
+        m.remove(0);
+    }
+    m.push((id, commitment));
     Ok(commitment)
 }
 
@@ -726,25 +691,6 @@ mod tests {
             }
         }
         assert_eq!(agreed, 280);
-    }
-
-    /// Concurrent callers for one key set share one computation and all get its root.
-    #[test]
-    fn concurrent_ring_commitments_agree() {
-        let keys: Vec<_> = (100u32..106)
-            .map(|i| SecretKey::from_seed(&i.to_le_bytes()).public())
-            .collect();
-        let roots: Vec<_> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..4).map(|_| s.spawn(|| ring_commitment(&keys))).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap().unwrap())
-                .collect()
-        });
-        assert!(roots.windows(2).all(|w| w[0] == w[1]));
-        let other: Vec<_> = keys.iter().rev().copied().collect();
-        assert_ne!(ring_commitment(&other).unwrap(), roots[0]);
-        assert_eq!(ring_commitment(&keys).unwrap(), roots[0]);
     }
 
     #[test]
