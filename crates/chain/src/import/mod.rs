@@ -36,7 +36,8 @@ pub use error::BlockError;
 pub use header::{check_seal, extrinsic_hash, header_hash};
 
 use marmalade_accumulation::{
-    accumulate_block, output_root, Accounts, CodeCache, Env, PartialState,
+    accumulate_block, output_root, Accounts, AccumulationError, BlockAccumulation, CodeCache, Env,
+    PartialState,
 };
 use marmalade_crypto::bandersnatch;
 use marmalade_state::{AccumulationOutput, Components, StateChanges, StateReader};
@@ -148,14 +149,16 @@ pub fn import_block(
     if header.tickets_mark != saf.tickets_mark {
         return Err(BlockError::BadTicketsMark);
     }
-    // GP (6.15)–(6.17), checked side by side with the extrinsic (steps 4–6), which does not
-    // depend on it. When both fail, the extrinsic's error is the one reported: the seal signs
-    // H_X, so a block with a broken extrinsic and a matching H_X has a broken seal too unless
-    // its author signed it, and naming the extrinsic's rule is the more useful diagnosis.
+    // GP (6.15)–(6.17), checked side by side with the extrinsic and accumulation (steps 4–7),
+    // which do not depend on it: on a block that accumulates much, the seal costs nothing.
+    // The errors keep the order of the steps: an extrinsic error first (the seal signs H_X,
+    // so a block with a broken extrinsic and a matching H_X has a broken seal too unless its
+    // author signed it, and naming the extrinsic's rule is the more useful diagnosis), then
+    // the seal, then accumulation.
     let (seal, checked) = rayon::join(
         || check_seal(spec, header, saf.kappa, &saf.gamma_s, &saf.eta[3]),
         || {
-            check_extrinsic(
+            let checked = check_extrinsic(
                 spec,
                 prior,
                 block,
@@ -163,36 +166,22 @@ pub fn import_block(
                 rho_dagger,
                 &saf,
                 &psi.offenders,
-            )
+            )?;
+            Ok::<_, BlockError>(accumulate(spec, c, slot, saf.eta[0], cache, checked))
         },
     );
-    let Checked {
+    let Accumulated {
         available,
         rho_post,
         reported,
         reporters,
         history_dagger,
         mut post,
-        accounts,
         provisions,
+        acc,
     } = checked?;
     seal?;
-
-    // 7. Accumulation of R (GP (12.18)–(12.29)), with η'_0 for new service indices.
-    let partial = PartialState {
-        accounts,
-        staging_set: std::mem::take(&mut post.iota),
-        auth_queue: std::mem::take(&mut post.phi),
-        privileges: std::mem::take(&mut post.chi),
-    };
-    let env = Env {
-        slot,
-        entropy: saf.eta[0],
-    };
-    let acc = accumulate_block(
-        spec, env, c.tau, &c.omega, &c.xi, partial, &available, cache,
-    )
-    .map_err(BlockError::Accumulate)?;
+    let acc = acc.map_err(BlockError::Accumulate)?;
     let accumulate_root = output_root(&acc.outputs);
     let mut accounts = acc.state.accounts;
     post.iota = acc.state.staging_set;
@@ -259,6 +248,64 @@ pub fn import_block(
     changes.accounts = account_changes;
     changes.items = item_changes;
     Ok(changes)
+}
+
+/// What steps 4–7 produce: the extrinsic's checks with the accumulation outcome.
+struct Accumulated<'a, 'p> {
+    /// $\mathbf{R}$.
+    available: Vec<WorkReport>,
+    rho_post: AvailabilityAssignments,
+    reported: Vec<ReportedWorkPackage>,
+    reporters: BTreeSet<Ed25519Public>,
+    history_dagger: Vec<BlockInfo>,
+    /// The posterior components as far as they are built, $\iota'$, $\varphi'$ and
+    /// $\chi'$ taken out for accumulation.
+    post: Components,
+    provisions: Vec<preimages::Provision<'a>>,
+    /// Accumulation's outcome, its error reported only after the seal's.
+    acc: Result<BlockAccumulation<'p>, AccumulationError>,
+}
+
+/// Step 7 of [`import_block`]: accumulation of $\mathbf{R}$ (GP (12.18)–(12.29)), with
+/// $\eta'_0$ for new service indices, on the partial state of `checked`.
+fn accumulate<'a, 'p>(
+    spec: &ChainSpec,
+    c: &Components,
+    slot: TimeSlot,
+    entropy: Hash,
+    cache: &CodeCache,
+    checked: Checked<'a, 'p>,
+) -> Accumulated<'a, 'p> {
+    let Checked {
+        available,
+        rho_post,
+        reported,
+        reporters,
+        history_dagger,
+        mut post,
+        accounts,
+        provisions,
+    } = checked;
+    let partial = PartialState {
+        accounts,
+        staging_set: std::mem::take(&mut post.iota),
+        auth_queue: std::mem::take(&mut post.phi),
+        privileges: std::mem::take(&mut post.chi),
+    };
+    let env = Env { slot, entropy };
+    let acc = accumulate_block(
+        spec, env, c.tau, &c.omega, &c.xi, partial, &available, cache,
+    );
+    Accumulated {
+        available,
+        rho_post,
+        reported,
+        reporters,
+        history_dagger,
+        post,
+        provisions,
+        acc,
+    }
 }
 
 /// What the extrinsic's checks (steps 4–6 of [`import_block`]) produce.
