@@ -8,6 +8,10 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A segment $\mathbb{J} = \mathbb{B}_{\mathsf{W}_G}$ (GP (14.1)): the unit of export and import,
+/// 4,104 octets, boxed so that segments move cheaply.
+pub type Segment = Box<[u8; crate::constants::SEGMENT_SIZE]>;
+
 /// `RefineContext`: $\mathbb{C}$, the refinement context of a work-package (GP (11.4)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize, Deserialize)]
 pub struct RefineContext {

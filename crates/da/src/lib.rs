@@ -1,0 +1,1 @@
+//! Data availability: bundles and segments erasure-coded per GP appendix H, the DA store.

@@ -1,0 +1,1 @@
+//! Guaranteeing: work package to work report (GP section 14), guarantor signatures.

@@ -1,0 +1,1 @@
+//! Is-Authorized (Ψ_I) and Refine (Ψ_R), GP appendix B.
