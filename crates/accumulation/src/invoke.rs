@@ -16,7 +16,7 @@ use super::account::Accounts;
 use super::partial::PartialState;
 use marmalade_codec::{encode_natural, Encode};
 use marmalade_crypto::hash::blake2b_256;
-use marmalade_pvm::{invoke_standard, GasModel, StandardInit};
+use marmalade_pvm::invoke_standard;
 use marmalade_state::account::{decode_timeslots, encode_timeslots};
 use marmalade_state::key::{lookup_key, preimage_key, storage_key, StateKey};
 use marmalade_state::{ServiceAccount, ServiceItems};
@@ -26,13 +26,8 @@ use marmalade_types::{
     ValidatorsData, WorkExecResult,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 
-/// The PVM gas model of accumulation: each instruction charged as it executes, a faulting
-/// one included (see [`GasModel::PerInstruction`]). The `stf/accumulate` vectors never fault,
-/// so they do not tell this from polkavm's per-basic-block charging (`GasModel::BasicBlock`,
-/// which the PVM vectors follow); the GP and the reference node's traces decide.
-pub const GAS_MODEL: GasModel = GasModel::PerInstruction;
+pub use marmalade_host::{CodeCache, GAS_MODEL};
 
 /// The accumulate entry point's instruction counter (GP (B.9):
 /// $\Psi_M(\mathbf{c}, 5, \dots)$).
@@ -188,41 +183,6 @@ pub struct AccumulationOutcome {
     pub gas_used: Gas,
     /// $\mathbf{p}$: the preimages provided, as `(service, blob)` pairs.
     pub provisions: Vec<(ServiceId, Vec<u8>)>,
-}
-
-/// Decoded service code by code hash, shared by all accumulations of a block, so a service
-/// accumulated in several rounds (or several services with the same code) decode it once.
-#[derive(Debug, Default)]
-pub struct CodeCache(Mutex<HashMap<Hash, Option<Arc<StandardInit>>>>);
-
-impl CodeCache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Forgets every decoded program (bounds the cache's memory; it has no eviction).
-    pub fn clear(&self) {
-        if let Ok(mut m) = self.0.lock() {
-            m.clear();
-        }
-    }
-
-    /// The decoded program for code `code` with hash `hash`; `None` if it is not a valid
-    /// standard program (then $\Psi_M$ panics at once, using no gas).
-    pub fn get(&self, hash: &Hash, code: &[u8]) -> Option<Arc<StandardInit>> {
-        if let Some(hit) = self.0.lock().ok().and_then(|m| m.get(hash).cloned()) {
-            return hit;
-        }
-        let init = StandardInit::new(code).ok().map(|mut init| {
-            init.program = init.program.with_gas_model(GAS_MODEL);
-            Arc::new(init)
-        });
-        if let Ok(mut m) = self.0.lock() {
-            m.insert(*hash, init.clone());
-        }
-        init
-    }
 }
 
 /// One undo record of the journal: how to restore the exceptional dimension's value.

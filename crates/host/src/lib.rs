@@ -11,6 +11,10 @@
 
 #![deny(unsafe_code)]
 
+mod code_cache;
+
+pub use code_cache::{CodeCache, GAS_MODEL};
+
 use marmalade_pvm::{HostOutcome, Instance};
 use marmalade_state::account::{storage_item_octets, threshold_balance, Footprint};
 use marmalade_types::constants::{
