@@ -1,0 +1,204 @@
+//! Blocks authored on a trace genesis import through block import; tampered ones do not.
+
+use super::*;
+use marmalade_accumulation::CodeCache;
+use marmalade_chain::{import_block, BlockError};
+use marmalade_codec::decode_all;
+use marmalade_conformance::trace::{Genesis, TraceStep};
+use marmalade_crypto::ed25519;
+use marmalade_crypto::hash::blake2b_256;
+use marmalade_state::State;
+use marmalade_types::{DisputesExtrinsic, StateRoot};
+use std::path::PathBuf;
+
+const TINY: ChainSpec = ChainSpec::TINY;
+
+fn trace_dir(set: &str) -> PathBuf {
+    marmalade_conformance::vectors_root().join(format!("jam-test-vectors/traces/{set}"))
+}
+
+fn load<T: marmalade_codec::Decode>(path: PathBuf) -> T {
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "trace vector {} missing ({e}): unpack the vectors",
+            path.display()
+        )
+    });
+    decode_all(&bytes, TINY.seq_lens()).expect("trace vector decodes")
+}
+
+/// A trace set's genesis: its header hash, state and state root.
+fn genesis(set: &str) -> (HeaderHash, State, StateRoot) {
+    let g: Genesis = load(trace_dir(set).join("genesis.bin"));
+    let state = g.state.to_state(&TINY).expect("genesis state decodes");
+    (g.header.hash(), state, g.state.computed_root())
+}
+
+fn empty_extrinsic() -> Extrinsic {
+    Extrinsic {
+        tickets: Vec::new(),
+        preimages: Vec::new(),
+        guarantees: Vec::new(),
+        assurances: Vec::new(),
+        disputes: DisputesExtrinsic::default(),
+    }
+}
+
+fn dev_set() -> Vec<ValidatorKeys> {
+    (0..TINY.validators as u32).map(dev_keys).collect()
+}
+
+fn import(state: &State, root: &StateRoot, block: &Block) -> Result<(), BlockError> {
+    import_block(&TINY, state, root, block, None, &CodeCache::new()).map(|_| ())
+}
+
+/// The trace genesis validators are the JIP-5 development keys: $\kappa$, $\gamma_P$ and
+/// $\lambda$ hold `dev_keys(i)` at index `i`.
+#[test]
+fn trace_genesis_validators_are_dev_keys() {
+    for set in ["fallback", "storage"] {
+        let (_, state, _) = genesis(set);
+        let c = &state.components;
+        for (i, keys) in dev_set().iter().enumerate() {
+            for set in [&c.kappa, &c.gamma_p, &c.lambda] {
+                assert_eq!(set[i].bandersnatch, keys.bandersnatch_public(), "{i}");
+                assert_eq!(set[i].ed25519, keys.ed25519_public(), "{i}");
+            }
+        }
+    }
+}
+
+/// The slot authors [`slot_author`] finds among the dev keys are the trace's: within the
+/// first epoch the fallback series $\gamma_S$ is the genesis's, so the trace blocks' author
+/// indices are known answers.
+#[test]
+fn slot_authors_match_the_trace() {
+    let (_, state, _) = genesis("fallback");
+    let keys = dev_set();
+    for n in 1..=5u32 {
+        let step: TraceStep = load(trace_dir("fallback").join(format!("{n:08}.bin")));
+        let h = &step.block.header;
+        assert!(h.slot < TINY.epoch_length, "first-epoch block");
+        assert_eq!(
+            slot_author(&TINY, &state, h.slot, &keys),
+            Some(usize::from(h.author_index)),
+            "slot {}",
+            h.slot
+        );
+    }
+}
+
+/// A block sealed on the genesis imports; the same block tampered with does not.
+#[test]
+fn sealed_block_imports_and_tampered_does_not() {
+    let (parent, state, root) = genesis("fallback");
+    let keys = dev_set();
+    let slot = 1;
+    let who = slot_author(&TINY, &state, slot, &keys).expect("slot 1 has an author");
+    let author = Author::new(keys[who].clone());
+    let block = author
+        .seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic())
+        .expect("sealed");
+    assert_eq!(usize::from(block.header.author_index), who);
+    assert_eq!(import(&state, &root, &block), Ok(()));
+
+    // The trace's own first block, at the same slot with the same (empty) extrinsic: the
+    // header up to the seal is the same bytes, the entropy source included (the IETF VRF
+    // signature without aux data is deterministic). The seals differ only in the proof's
+    // nonce (the trace's signer derives it otherwise); both verify.
+    let step: TraceStep = load(trace_dir("fallback").join("00000001.bin"));
+    assert_eq!(
+        step.block.header.encode_unsigned(),
+        block.header.encode_unsigned()
+    );
+    assert_eq!(import(&state, &root, &step.block), Ok(()));
+
+    // Another validator may not seal this slot.
+    let other = Author::new(keys[(who + 1) % keys.len()].clone());
+    assert!(matches!(
+        other.seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic()),
+        Err(AuthoringError::NotSlotAuthor(1))
+    ));
+
+    // A flipped seal byte; an entropy source that is another valid signature; a header
+    // field changed after sealing; the author index of another validator.
+    let mut bad = block.clone();
+    bad.header.seal[5] ^= 1;
+    assert!(import(&state, &root, &bad).is_err());
+    let mut bad = block.clone();
+    bad.header.entropy_source =
+        bandersnatch::ietf_sign(&author.keys.bandersnatch, b"other input", &[]);
+    assert!(import(&state, &root, &bad).is_err());
+    let mut bad = block.clone();
+    bad.header.offenders_mark.push([1; 32]);
+    assert_eq!(
+        import(&state, &root, &bad),
+        Err(BlockError::BadOffendersMark)
+    );
+    let mut bad = block.clone();
+    bad.header.author_index = ((who + 1) % keys.len()) as ValidatorIndex;
+    assert_eq!(
+        import(&state, &root, &bad),
+        Err(BlockError::UnexpectedAuthor)
+    );
+    // The extrinsic changed under a sealed header (its hash re-made, so the seal breaks).
+    let mut bad = block.clone();
+    bad.extrinsic.preimages.push(marmalade_types::Preimage {
+        requester: 0,
+        blob: vec![1, 2, 3],
+    });
+    bad.header.extrinsic_hash = extrinsic_hash(&bad.extrinsic);
+    assert!(import(&state, &root, &bad).is_err());
+
+    // A wrong parent is refused before sealing.
+    assert!(matches!(
+        author.seal_block(&TINY, &state, &root, &[9; 32], slot, empty_extrinsic()),
+        Err(AuthoringError::ParentMismatch { .. })
+    ));
+}
+
+/// A block that skips to the next epoch carries the epoch marker and is sealed under the new
+/// fallback series $F(\eta'_2, \kappa')$ (GP (6.24), (6.26), (6.27)); it imports.
+#[test]
+fn epoch_change_block_imports() {
+    let (parent, state, root) = genesis("fallback");
+    let keys = dev_set();
+    let slot = TINY.epoch_length + 2;
+    let who = slot_author(&TINY, &state, slot, &keys).expect("an author");
+    let block = Author::new(keys[who].clone())
+        .seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic())
+        .expect("sealed");
+    let mark = block.header.epoch_mark.as_ref().expect("epoch marker");
+    assert_eq!(mark.entropy, state.components.eta[0]);
+    assert_eq!(import(&state, &root, &block), Ok(()));
+    let mut bad = block.clone();
+    bad.header.epoch_mark = None;
+    assert_eq!(import(&state, &root, &bad), Err(BlockError::BadEpochMark));
+}
+
+/// The assurance signature is Ed25519 over `$jam_available` ⌢ H(E(H_P, a_f)) (GP (11.13)),
+/// here built from the GP's definition rather than the STF's helper.
+#[test]
+fn assurance_signature() {
+    let keys = dev_keys(2);
+    let parent = [7; 32];
+    let f = bitfield(&TINY, &[1]).unwrap();
+    assert_eq!(f, vec![0b10]);
+    let a = assurance(&TINY, &parent, &f, 2, &keys.ed25519).unwrap();
+    let mut msg = b"jam_available".to_vec();
+    msg.extend_from_slice(&blake2b_256(&[&parent[..], &f[..]].concat()));
+    assert!(ed25519::verify(&keys.ed25519_public(), &msg, &a.signature));
+    assert_eq!((a.anchor, a.validator_index), (parent, 2));
+    assert!(matches!(
+        assurance(&TINY, &parent, &[0, 0], 2, &keys.ed25519),
+        Err(AuthoringError::BadBitfield { .. })
+    ));
+    assert!(matches!(
+        assurance(&TINY, &parent, &f, 6, &keys.ed25519),
+        Err(AuthoringError::BadValidatorIndex(6))
+    ));
+    assert!(matches!(
+        bitfield(&TINY, &[2]),
+        Err(AuthoringError::BadCoreIndex(2))
+    ));
+}
