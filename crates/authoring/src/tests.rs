@@ -202,3 +202,57 @@ fn assurance_signature() {
         Err(AuthoringError::BadCoreIndex(2))
     ));
 }
+
+/// Under tickets (GP (6.15)) the slot's author is whoever holds its ticket: the seal's VRF
+/// output must be the ticket identifier. A genesis whose $\gamma_S$ is a ticket series made
+/// by dev keys is sealed by the ticket holders, and the blocks import.
+#[test]
+fn ticket_sealed_block_imports() {
+    let (parent, mut state, root) = genesis("fallback");
+    let keys = dev_set();
+    let eta3 = state.components.eta[3];
+    // Slot phase p's ticket is validator (p · 5 + 1) mod V's, entry index p mod N.
+    let holder = |p: usize| (p * 5 + 1) % keys.len();
+    let tickets = (0..TINY.epoch_len())
+        .map(|p| {
+            let attempt = (p % usize::from(TINY.tickets_per_validator)) as u8;
+            marmalade_types::TicketBody {
+                id: keys[holder(p)]
+                    .bandersnatch
+                    .vrf_output(&bandersnatch::ticket_seal_input(&eta3, attempt)),
+                attempt,
+            }
+        })
+        .collect();
+    state.components.gamma_s = TicketsOrKeys::Tickets(tickets);
+    for slot in [1, 2, 7] {
+        let who = slot_author(&TINY, &state, slot, &keys).expect("a ticket holder");
+        assert_eq!(who, holder(slot as usize));
+        let block = Author::new(keys[who].clone())
+            .seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic())
+            .expect("sealed");
+        assert_eq!(import(&state, &root, &block), Ok(()), "slot {slot}");
+        // Not the holder: refused by the author, and by import if forced.
+        let other = Author::new(keys[(who + 1) % keys.len()].clone());
+        assert!(matches!(
+            other.seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic()),
+            Err(AuthoringError::NotSlotAuthor(_))
+        ));
+        // Forced: the other key signs the ticket's seal input under the holder's index.
+        let attempt = (slot as usize % usize::from(TINY.tickets_per_validator)) as u8;
+        let input = bandersnatch::ticket_seal_input(&eta3, attempt);
+        let secret = &other.keys.bandersnatch;
+        let mut forged = block.clone();
+        forged.header.entropy_source = bandersnatch::ietf_sign(
+            secret,
+            &bandersnatch::entropy_input(&secret.vrf_output(&input)),
+            &[],
+        );
+        forged.header.seal =
+            bandersnatch::ietf_sign(secret, &input, &forged.header.encode_unsigned());
+        assert_eq!(
+            import(&state, &root, &forged),
+            Err(BlockError::SealNotTicket)
+        );
+    }
+}
