@@ -26,8 +26,7 @@ use marmalade_da::Bundle;
 use marmalade_guarantor::{build_report, CodeCache, NoSegmentRoots};
 use marmalade_state::{preimage_key, ServiceItems, State, StateReader};
 use marmalade_types::{
-    ChainSpec, ExtrinsicSpec, Hash, ServiceId, WorkExecResult, WorkItem, WorkPackage,
-    WorkReport,
+    ChainSpec, ExtrinsicSpec, Hash, ServiceId, WorkExecResult, WorkItem, WorkPackage, WorkReport,
 };
 use std::path::{Path, PathBuf};
 
@@ -60,7 +59,9 @@ fn find_authorizer(genesis: &State) -> (ServiceId, Hash) {
     let pooled: Vec<Hash> = genesis.components.alpha.iter().flatten().copied().collect();
     for s in genesis.service_ids() {
         for key in genesis.service_item_keys(s) {
-            let Some(v) = genesis.item(&key) else { continue };
+            let Some(v) = genesis.item(&key) else {
+                continue;
+            };
             let h = blake2b_256(v);
             if preimage_key(s, &h) == key && pooled.contains(&blake2b_256_concat(&[&h, &[]])) {
                 return (s, h);
@@ -142,7 +143,10 @@ fn trace_reports_are_reproduced() {
     for set in SETS {
         let dir = root.join(set);
         let genesis: Genesis = read(&dir.join("genesis.bin"));
-        let genesis = genesis.state.to_state(&SPEC).expect("genesis state decodes");
+        let genesis = genesis
+            .state
+            .to_state(&SPEC)
+            .expect("genesis state decodes");
         let auth = find_authorizer(&genesis);
         let mut steps: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -200,5 +204,9 @@ fn trace_reports_are_reproduced() {
             }
         }
     }
-    assert_eq!((reports, digests), (338, 746), "reports and digests reproduced");
+    assert_eq!(
+        (reports, digests),
+        (338, 746),
+        "reports and digests reproduced"
+    );
 }
