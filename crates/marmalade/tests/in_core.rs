@@ -13,27 +13,34 @@
 //! `0x05 n ++ (0x20 ++ h_i)…` deletes the items with keys $h_i$ (blocks 8 and 10 of the trace
 //! remove items so named).
 //!
-//! The report comes from [`stand_in_report`]: a report of the `storage` trace with its
-//! context re-anchored on this chain and its one digest's output replaced. It stands where
-//! the guarantor's report (refine of a package for the same service) will go.
+//! The report is the guarantor's: the work-package (one item for the bootstrap service, the
+//! genesis's null authorizer) is refined on the head's state and made a report by
+//! `marmalade_guarantor::build_report` (Ψ_I, Ψ_R and Ξ, GP (B.1), (B.5), (14.12)), signed by
+//! the core's assigned guarantors.
 
 use marmalade_authoring::{assurance, bitfield, dev_keys, slot_author, Author, ValidatorKeys};
 use marmalade_chain::Chain;
-use marmalade_conformance::trace::{Genesis, TraceStep};
-use marmalade_crypto::hash::blake2b_256;
-use marmalade_state::{ServiceItems, State, StateReader};
-use marmalade_stf::reports::{guarantee_message, guarantors::GuarantorAssignments};
+use marmalade_conformance::trace::Genesis;
+use marmalade_crypto::hash::{blake2b_256, blake2b_256_concat};
+use marmalade_guarantor::{
+    build_report, guarantee, package_hash, sign_report, Bundle, CodeCache, NoSegmentRoots,
+};
+use marmalade_state::{preimage_key, ServiceItems, State, StateReader};
+use marmalade_stf::reports::guarantors::GuarantorAssignments;
 use marmalade_stf::safrole;
 use marmalade_types::{
-    decode_all, ChainSpec, CoreIndex, DisputesExtrinsic, Extrinsic, HeaderHash, ReportGuarantee,
-    TimeSlot, ValidatorIndex, ValidatorSignature, WorkExecResult, WorkReport,
+    decode_all, ChainSpec, CoreIndex, DisputesExtrinsic, Extrinsic, Hash, HeaderHash,
+    RefineContext, ReportGuarantee, ServiceId, TimeSlot, ValidatorIndex, WorkExecResult, WorkItem,
+    WorkPackage, WorkReport,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
 
 const SPEC: ChainSpec = ChainSpec::TINY;
 /// The bootstrap service's index in the trace genesis.
-const SERVICE: u32 = 0;
+const SERVICE: ServiceId = 0;
+/// The accumulate gas of each item (the `storage` trace's reports use this much).
+const ACCUMULATE_GAS: u64 = 5_000_000;
 
 fn trace_dir() -> PathBuf {
     marmalade_conformance::vectors_root().join("jam-test-vectors/traces/storage")
@@ -66,6 +73,8 @@ struct Harness {
     keys: Vec<ValidatorKeys>,
     head: HeaderHash,
     head_slot: TimeSlot,
+    /// Decoded service code for refine.
+    cache: CodeCache,
 }
 
 impl Harness {
@@ -82,6 +91,7 @@ impl Harness {
             keys,
             head: g.header.hash(),
             head_slot: g.header.slot,
+            cache: CodeCache::new(),
         }
     }
 
@@ -115,7 +125,7 @@ impl Harness {
     /// the report's core is assigned to in that slot's rotation, $\mathbf{M} = (P(\eta'_2,
     /// \tau'), \Phi(\kappa'))$ (GP (11.19)–(11.21)), credentials ordered by validator index
     /// (GP (11.25)), each over $\mathsf{X}_G \frown \mathcal{H}(\mathcal{E}(\mathbf{r}))$
-    /// (GP (11.26)).
+    /// (GP (11.26)), by the guarantor's `sign_report` and `guarantee`.
     fn guarantee(&self, report: WorkReport, slot: TimeSlot) -> ReportGuarantee {
         let state = self.state();
         let c = state.components();
@@ -128,21 +138,16 @@ impl Harness {
         )
         .expect("safrole posterior");
         let m = GuarantorAssignments::current(&SPEC, &saf.eta, slot, saf.kappa, &c.psi.offenders);
-        let message = guarantee_message(&report);
-        let signatures: Vec<ValidatorSignature> = (0..SPEC.validators)
+        let signatures: Vec<_> = (0..SPEC.validators)
             .filter(|&v| m.get(v).map(|(core, _)| core) == Some(report.core_index))
-            .take(3)
-            .map(|v| ValidatorSignature {
-                validator_index: v as ValidatorIndex,
-                signature: self.keys[v].ed25519.sign(&message),
+            .map(|v| {
+                let signature = sign_report(&report, &self.keys[v].ed25519);
+                (v as ValidatorIndex, signature)
             })
             .collect();
-        assert!(signatures.len() >= 2, "a core has at least two guarantors");
-        ReportGuarantee {
-            report,
-            slot,
-            signatures,
-        }
+        // GP (11.25): two or three credentials; tiny has V/C = 3 guarantors per core.
+        assert_eq!(signatures.len(), 3);
+        guarantee(report, slot, signatures).expect("a guarantee")
     }
 
     /// The assurances of every validator that `cores`' reports are available, anchored on
@@ -165,45 +170,78 @@ impl Harness {
     }
 }
 
-/// A stand-in for the guarantor's report: the `storage` trace's report of block 2 (a report
-/// of the bootstrap service), anchored on the head (its context's anchor and lookup anchor,
-/// GP (11.33)–(11.35)), on `core`, with one digest whose refine output is `0x01 ++ payload`
-/// (what the bootstrap service's refine makes of `payload`). The package hash is made unique
-/// per payload (GP (11.38) refuses a package twice).
-fn stand_in_report(h: &Harness, core: CoreIndex, payload: &[u8]) -> WorkReport {
-    let step: TraceStep = load("00000002.bin");
-    let mut report = step
-        .block
-        .extrinsic
-        .guarantees
-        .first()
-        .expect("block 2 of the storage trace carries a guarantee")
-        .report
-        .clone();
+/// The authorization code host and code hash: a service preimage $c$ whose authorizer with
+/// the empty configuration, $\mathcal{H}(\mathcal{H}(c) \frown [])$ (GP (14.10)), is in
+/// `core`'s pool $\alpha$ (the genesis's null authorizer).
+fn null_authorizer(state: &State, core: CoreIndex) -> (ServiceId, Hash) {
+    let pool = &state.components.alpha[usize::from(core)];
+    for s in state.service_ids() {
+        for key in state.service_item_keys(s) {
+            let Some(v) = state.item(&key) else { continue };
+            let h = blake2b_256(v);
+            if preimage_key(s, &h) == key && pool.contains(&blake2b_256_concat(&[&h, &[]])) {
+                return (s, h);
+            }
+        }
+    }
+    panic!("no authorizer code with an empty configuration in core {core}'s pool");
+}
+
+/// The work-report of a package with one item, `payload` for the bootstrap service, on
+/// `core`: refined on the head's state by the guarantor (`build_report`), its context
+/// anchored on the head (anchor and lookup anchor, GP (11.33)–(11.35)). The service's refine
+/// outputs `0x01 ++ payload`.
+fn refined_report(h: &Harness, core: CoreIndex, payload: &[u8]) -> WorkReport {
     let state = h.state();
     let c = state.components();
     let last = c.beta.history.last().expect("recent history");
     assert_eq!(last.header_hash, h.head);
-    report.context.anchor = h.head;
-    // β† sets the parent's state root (GP (7.5)): the head's posterior root.
-    report.context.state_root = h.chain.state_root(&h.head).unwrap().unwrap();
-    report.context.beefy_root = last.beefy_root;
-    report.context.lookup_anchor = h.head;
-    report.context.lookup_anchor_slot = h.head_slot;
-    report.context.prerequisites.clear();
-    report.core_index = core;
-    // GP (11.29): the authorizer is in the core's pool.
-    assert!(c.alpha[usize::from(core)].contains(&report.authorizer_hash));
-    report.package_spec.hash = blake2b_256(&[b"stand-in package".as_slice(), payload].concat());
+    let context = RefineContext {
+        anchor: h.head,
+        // β† sets the parent's state root (GP (7.5)): the head's posterior root.
+        state_root: h.chain.state_root(&h.head).unwrap().unwrap(),
+        beefy_root: last.beefy_root,
+        lookup_anchor: h.head,
+        lookup_anchor_slot: h.head_slot,
+        prerequisites: Vec::new(),
+    };
+    let (auth_code_host, auth_code_hash) = null_authorizer(&state, core);
     let info = state
         .service_info(SERVICE)
         .expect("bootstrap service exists");
-    let mut digest = report.results[0].clone();
-    digest.service_id = SERVICE;
-    digest.code_hash = info.code_hash;
-    digest.payload_hash = blake2b_256(payload);
-    digest.result = WorkExecResult::Ok([&[1u8][..], payload].concat());
-    report.results = vec![digest];
+    let bundle = Bundle {
+        package: WorkPackage {
+            auth_code_host,
+            auth_code_hash,
+            context,
+            authorization: Vec::new(),
+            authorizer_config: Vec::new(),
+            items: vec![WorkItem {
+                service: SERVICE,
+                code_hash: info.code_hash,
+                refine_gas_limit: SPEC.refine_gas / 2,
+                accumulate_gas_limit: ACCUMULATE_GAS,
+                export_count: 0,
+                payload: payload.to_vec(),
+                import_segments: Vec::new(),
+                extrinsic: Vec::new(),
+            }],
+        },
+        extrinsics: Vec::new(),
+        imports: Vec::new(),
+        justifications: Vec::new(),
+    };
+    let work = build_report(&SPEC, &*state, core, &bundle, &NoSegmentRoots, &h.cache)
+        .expect("the package is refined into a report");
+    let report = work.report;
+    assert_eq!(report.core_index, core);
+    assert_eq!(report.package_spec.hash, package_hash(&bundle.package));
+    assert_eq!(report.results.len(), 1);
+    assert_eq!(
+        report.results[0].result,
+        WorkExecResult::Ok([&[1u8][..], payload].concat()),
+        "the bootstrap service's refine outputs 0x01 ++ payload"
+    );
     report
 }
 
@@ -226,49 +264,68 @@ fn delete_payload(hashes: &[[u8; 32]]) -> Vec<u8> {
     p
 }
 
-/// Guarantees `report` in a block at the next slot and assures it in the block after, where
-/// it is accumulated.
-fn guarantee_and_assure(h: &mut Harness, report: WorkReport) {
+/// Guarantees `report` in a block at the next slot: the report is then pending availability
+/// on its core ($\rho'$, GP (11.43)).
+fn guarantee_block(h: &mut Harness, report: WorkReport) {
     let core = usize::from(report.core_index);
     let slot = h.head_slot + 1;
     let g = h.guarantee(report, slot);
     let mut xt = empty_extrinsic();
     xt.guarantees.push(g);
     h.extend(slot, xt);
-    let c = h.state();
     assert!(
-        c.components().rho[core].is_some(),
+        h.state().components().rho[core].is_some(),
         "the report is pending availability on its core"
-    );
-    let mut xt = empty_extrinsic();
-    xt.assurances = h.assurances(&[core]);
-    h.extend(h.head_slot + 1, xt);
-    assert!(
-        h.state().components().rho[core].is_none(),
-        "the assured report left ρ"
     );
 }
 
+/// A block at the next slot with the assurances of validators `assurers` for `core`.
+fn assure_block(h: &mut Harness, core: usize, assurers: &[usize]) {
+    let mut xt = empty_extrinsic();
+    xt.assurances = h
+        .assurances(&[core])
+        .into_iter()
+        .filter(|a| assurers.contains(&usize::from(a.validator_index)))
+        .collect();
+    h.extend(h.head_slot + 1, xt);
+}
+
 #[test]
-fn stand_in_report_is_accumulated() {
+fn refined_report_is_accumulated() {
     let mut h = Harness::new();
     let key = blake2b_256(b"in-core end to end");
     assert_eq!(h.storage(&key), None);
 
-    // Write: guaranteed at slot 1, assured and accumulated at slot 2.
-    let report = stand_in_report(&h, 0, &write_payload(&[key]));
+    // Write: guaranteed at slot 1; assured by all six validators and accumulated at slot 2.
+    let report = refined_report(&h, 0, &write_payload(&[key]));
     let package = report.package_spec.hash;
-    guarantee_and_assure(&mut h, report);
+    guarantee_block(&mut h, report);
+    assert_eq!(
+        h.storage(&key),
+        None,
+        "nothing accumulated before availability"
+    );
+    assure_block(&mut h, 0, &[0, 1, 2, 3, 4, 5]);
+    assert!(h.state().components().rho[0].is_none(), "the report left ρ");
     assert_eq!(h.storage(&key), Some(key.to_vec()));
     let state = h.state();
-    let xi = &state.components().xi;
     assert!(
-        xi.last().is_some_and(|last| last.contains(&package)),
+        state
+            .components()
+            .xi
+            .last()
+            .is_some_and(|last| last.contains(&package)),
         "the package is in the accumulated history ξ"
     );
 
-    // Delete, on the other core: the item is gone.
-    let report = stand_in_report(&h, 1, &delete_payload(&[key]));
-    guarantee_and_assure(&mut h, report);
+    // Delete, on the other core. Four assurances of six are not more than 2V/3 (GP (11.16)):
+    // the report stays pending and the item stays; a fifth makes it available.
+    let report = refined_report(&h, 1, &delete_payload(&[key]));
+    guarantee_block(&mut h, report);
+    assure_block(&mut h, 1, &[0, 1, 2, 3]);
+    assert!(h.state().components().rho[1].is_some(), "still pending");
+    assert_eq!(h.storage(&key), Some(key.to_vec()));
+    assure_block(&mut h, 1, &[0, 1, 2, 3, 5]);
+    assert!(h.state().components().rho[1].is_none(), "the report left ρ");
     assert_eq!(h.storage(&key), None);
 }
