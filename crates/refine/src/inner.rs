@@ -197,8 +197,9 @@ pub fn pages(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
 /// gas and registers it ends with back there.
 ///
 /// The inner Ψ reports pc 0 after a halt or panic (GP (A.1)) and $i' + 1 +
-/// \text{skip}(i')$ after a host call; a negative gas after running out is written as 0
-/// ($\mathcal{E}_8$ encodes only naturals; the gas left is none).
+/// \text{skip}(i')$ after a host call. Ψ's $g' \in \mathbb{Z}_G$ is negative after running
+/// out of gas; $\mathcal{E}_8(g')$ is then its two's complement (the signed gas of the
+/// service SDKs and of typeberry).
 pub fn invoke(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     let r = m.regs();
     let (n, o) = (r[7], r[8]);
@@ -227,7 +228,7 @@ pub fn invoke(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     let exit = run(&g.program, &mut g.machine, &mut NoTrace);
     let used = gas_in - g.machine.gas;
     let gas_out = if g.machine.gas < 0 {
-        0
+        g.machine.gas as u64
     } else {
         gas - used as u64
     };

@@ -848,7 +848,8 @@ fn invoke_exit_kinds() {
         let want_r8 = if second == FAULT { r8 } else { SCRATCH as u64 };
         assert_eq!(w[7], want_r8, "mode {mode}");
         match second {
-            OOG => assert_eq!(w[8], 0, "gas runs out: written as 0"),
+            // ϱ' = 0 − 1 at the instruction that runs out, as E_8 of its two's complement
+            OOG => assert_eq!(w[8], u64::MAX, "gas runs out: −1"),
             _ => assert!(w[8] < 997 && w[8] > 990, "mode {mode}: gas {}", w[8]),
         }
         assert_eq!((w[9], w[10] & 0xff), (code::OK, 0x2a));
@@ -862,7 +863,7 @@ fn invoke_exit_kinds() {
     // Out of gas at once: OOG, the pc stays at 0.
     let w = run_inner(0, 0);
     assert_eq!(w[2], OOG);
-    assert_eq!(w[4], 0);
+    assert_eq!(w[4] as i64, -1);
 }
 
 #[test]
@@ -925,23 +926,7 @@ fn invoke_halt_with_registers_written_back() {
 /// `0x01 ⌢ payload`), and the gas used must be the digests' `gas_used`.
 #[test]
 fn bootstrap_service_refines() {
-    use marmalade_codec::{Decode, Reader};
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../.jam-vectors/jam-test-vectors/traces/storage/genesis.bin"
-    );
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("vector {path} missing: {e}"));
-    let mut r = Reader::new(&bytes, SPEC.seq_lens());
-    marmalade_types::Header::decode(&mut r).expect("genesis header");
-    r.take(32).expect("state root");
-    let n = r.seq_len().expect("key/value count");
-    let mut kvs = Vec::new();
-    for _ in 0..n {
-        let k: [u8; 31] = r.take_array().expect("key");
-        let len = r.seq_len().expect("value length");
-        kvs.push((k, r.take(len).expect("value").to_vec()));
-    }
-    let state = State::from_key_values(&SPEC, kvs).expect("genesis state");
+    let state = genesis();
     let info = state.accounts.get(&0).expect("service 0");
     // (payload, its hash, gas used) of the two service-0 digests of storage/00000009.
     let digests = [
@@ -996,6 +981,54 @@ fn bootstrap_service_refines() {
         assert!(out.exports.is_empty());
         assert_eq!(out.gas_used, gas, "the digest's refine gas");
     }
+}
+
+/// The genesis state of the `storage` traces (a `Genesis`: header, then the raw state's root
+/// and key/values).
+fn genesis() -> State {
+    use marmalade_codec::{Decode, Reader};
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../.jam-vectors/jam-test-vectors/traces/storage/genesis.bin"
+    );
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("vector {path} missing: {e}"));
+    let mut r = Reader::new(&bytes, SPEC.seq_lens());
+    marmalade_types::Header::decode(&mut r).expect("genesis header");
+    r.take(32).expect("state root");
+    let n = r.seq_len().expect("key/value count");
+    let mut kvs = Vec::new();
+    for _ in 0..n {
+        let k: [u8; 31] = r.take_array().expect("key");
+        let len = r.seq_len().expect("value length");
+        kvs.push((k, r.take(len).expect("value").to_vec()));
+    }
+    assert_eq!(r.remaining(), 0, "trailing bytes in genesis.bin");
+    State::from_key_values(&SPEC, kvs).expect("genesis state")
+}
+
+/// The `storage` traces' null authorizer (service 0's preimage whose hash with the empty
+/// configuration is the reports' `authorizer_hash` 0x2357…09f8): the report of
+/// `storage/00000009` on core 1 has `auth_output` empty and `auth_gas_used` 3.
+#[test]
+fn null_authorizer_authorizes() {
+    let state = genesis();
+    let code_hash: Hash = hex("f8d86b97d65319a078e5840f1614c296a5254217794dcc910e72ca174e3c2e86")
+        .try_into()
+        .unwrap();
+    let authorizer = blake2b_256(&code_hash);
+    assert_eq!(
+        authorizer.to_vec(),
+        hex("2357426f2313559a271d6782dc00197b379f79cbe3c6a1e72f61f7b592c509f8")
+    );
+    let mut package = WorkPackage {
+        auth_code_host: 0,
+        auth_code_hash: code_hash,
+        ..Default::default()
+    };
+    package.context.lookup_anchor_slot = 8;
+    let out = is_authorized(&SPEC, &state, &package, 1, &CodeCache::new());
+    assert_eq!(out.result, WorkExecResult::Ok(vec![]));
+    assert_eq!(out.gas_used, 3);
 }
 
 fn hex(s: &str) -> Vec<u8> {
