@@ -9,9 +9,10 @@ use marmalade_crypto::hash::Hash;
 use marmalade_types::constants::SEGMENT_SIZE;
 use marmalade_types::work::Segment;
 use marmalade_types::ChainSpec;
+use rayon::prelude::*;
 
 use crate::availability::erasure_params;
-use crate::segments::{import_justification, proof_page_index, PAGE_SIZE};
+use crate::segments::{proof_page_index, verify_import, ProofPage, PAGE_SIZE};
 use crate::DaError;
 
 /// `R` (GP (H.5)): the bundle of `length` octets (the specifier's `l`) from at least `K`
@@ -37,17 +38,35 @@ pub fn reconstruct_bundle<T: AsRef<[u8]>>(
 /// A batch of segments (exports or proof pages) from at least `K` validators: `shards` pairs a
 /// shard index with that validator's shard of every segment of the batch, in the same order
 /// (a CE 139 response). One codec call for the whole batch.
-pub fn reconstruct_segments<T: AsRef<[u8]>, L: AsRef<[T]>>(
+pub fn reconstruct_segments<T: AsRef<[u8]> + Sync, L: AsRef<[T]> + Sync>(
     spec: &ChainSpec,
     shards: &[(u16, L)],
 ) -> Result<Vec<Segment>, DaError> {
     let params = erasure_params(spec)?;
-    let lists: Vec<(usize, &[T])> = shards
-        .iter()
-        .map(|(i, l)| (usize::from(*i), l.as_ref()))
-        .collect();
-    let segs = marmalade_erasure::reconstruct_segments(params, SEGMENT_SIZE, &lists)?;
-    segs.into_iter()
+    let n = shards.first().map_or(0, |(_, l)| l.as_ref().len());
+    if shards.iter().any(|(_, l)| l.as_ref().len() != n) {
+        return Err(DaError::Shape("shard lists differ in length"));
+    }
+    // Word positions are independent: split the batch by segment across the rayon pool, one
+    // codec call per part (each pays the decoder's fixed cost of about half a millisecond, so
+    // parts are kept to at least 64 segments).
+    let parts = rayon::current_num_threads().min(n / 64).max(1);
+    let per = n.div_ceil(parts).max(1);
+    let ranges: Vec<std::ops::Range<usize>> =
+        (0..n).step_by(per).map(|a| a..(a + per).min(n)).collect();
+    let rebuilt: Vec<Vec<Vec<u8>>> = ranges
+        .into_par_iter()
+        .map(|r| {
+            let lists: Vec<(usize, &[T])> = shards
+                .iter()
+                .map(|(i, l)| (usize::from(*i), &l.as_ref()[r.clone()]))
+                .collect();
+            marmalade_erasure::reconstruct_segments(params, SEGMENT_SIZE, &lists)
+        })
+        .collect::<Result<_, _>>()?;
+    rebuilt
+        .into_iter()
+        .flatten()
         .map(|s| {
             <Box<[u8; SEGMENT_SIZE]>>::try_from(s.into_boxed_slice())
                 .map_err(|_| DaError::Shape("reconstructed segment size"))
@@ -80,7 +99,7 @@ pub fn segment_request(indices: &[u16], exports_count: u16) -> Result<Vec<u16>, 
 /// and their proof pages in one batch, checks each page against the root, derives each
 /// segment's `J_0` (GP (14.15)) and checks the segment with it. Returns the segments and their
 /// justifications, as a bundle carries them (GP (14.16)).
-pub fn reconstruct_imports<T: AsRef<[u8]>, L: AsRef<[T]>>(
+pub fn reconstruct_imports<T: AsRef<[u8]> + Sync, L: AsRef<[T]> + Sync>(
     spec: &ChainSpec,
     root: &Hash,
     exports_count: u16,
@@ -96,22 +115,31 @@ pub fn reconstruct_imports<T: AsRef<[u8]>, L: AsRef<[T]>>(
     }
     let segs = reconstruct_segments(spec, shards)?;
     let count = usize::from(exports_count);
-    let page_at = |p: usize| {
-        request[indices.len()..]
-            .iter()
-            .position(|&q| usize::from(q) == count + p)
-            .map(|k| &segs[indices.len() + k])
-    };
+    // Each page decoded and checked against the root once, however many imports it justifies.
+    let pages: Vec<(usize, ProofPage)> = request[indices.len()..]
+        .iter()
+        .zip(&segs[indices.len()..])
+        .map(|(&q, seg)| {
+            let p = usize::from(q) - count;
+            let page = ProofPage::decode(&seg[..], p, count)?;
+            if !page.verify(root, p, count) {
+                return Err(DaError::ProofPageRoot { page: p });
+            }
+            Ok((p, page))
+        })
+        .collect::<Result<_, DaError>>()?;
     indices
         .iter()
         .zip(&segs)
         .map(|(&n, seg)| {
             let n = usize::from(n);
-            let page = page_at(n / PAGE_SIZE).ok_or(DaError::ProofPage {
-                page: n / PAGE_SIZE,
-            })?;
-            let j = import_justification(root, &page[..], n, count)?;
-            if !crate::segments::verify_import(root, &seg[..], n, &j) {
+            let p = n / PAGE_SIZE;
+            let j = pages
+                .iter()
+                .find(|(q, _)| *q == p)
+                .and_then(|(_, page)| page.justification(n, count))
+                .ok_or(DaError::ProofPage { page: p })?;
+            if !verify_import(root, &seg[..], n, &j) {
                 return Err(DaError::SegmentRoot { index: n });
             }
             Ok((seg.clone(), j))
