@@ -110,11 +110,14 @@ pub fn is_authorized(
         result,
         gas_used: 0,
     };
-    let preimage = state.historical_lookup(
-        package.auth_code_host,
-        package.context.lookup_anchor_slot,
-        &package.auth_code_hash,
-    );
+    let host = package.auth_code_host;
+    let preimage = state.service_info(host).and_then(|_| {
+        state.historical_lookup(
+            host,
+            package.context.lookup_anchor_slot,
+            &package.auth_code_hash,
+        )
+    });
     let Some((_, code)) = preimage.and_then(split_code) else {
         return fail(WorkExecResult::BadCode);
     };
@@ -227,6 +230,9 @@ pub fn refine(
 ///
 /// As GP (14.12) orders these, an item that fails (`∞`, `☇`, `BAD`, `BIG`) with $w_e > 0$
 /// reports `⊚`: [`refine`] exports nothing on failure.
+///
+/// The zero segments cost $w_e \cdot \mathsf{W}_G$ octets: the caller refines only packages
+/// within the limits of GP (14.8) ($\sum w_e \le \mathsf{W}_X$).
 pub fn refine_item(
     spec: &ChainSpec,
     state: &dyn StateReader,
