@@ -21,13 +21,18 @@ pub mod store;
 mod wb;
 
 pub use availability::{
-    availability, erasure_params, verify_bundle_shard, verify_segment_shard, verify_shards,
-    Availability, JustificationStep, ShardSeq, ValidatorShards,
+    availability, bundle_shard_justification, erasure_params, segment_shard_justification,
+    verify_bundle_shard, verify_segment_shard, verify_shards, Availability, JustificationStep,
+    ShardSeq, ValidatorShards,
 };
 pub use bundle::{decode_bundle, encode_bundle, Bundle};
 pub use error::DaError;
-pub use reconstruct::{reconstruct_bundle, reconstruct_imports, reconstruct_segments};
+pub use reconstruct::{
+    reconstruct_bundle, reconstruct_imports, reconstruct_segments, segment_request,
+};
 pub use segments::{
     import_justification, paged_proofs, proof_page_index, segments_root, verify_import, ProofPage,
 };
-pub use store::{DaStore, MemoryDaStore, SEGMENT_RETENTION_EPOCHS};
+pub use store::{
+    audit_cutoff, segment_cutoff, DaStore, Justified, MemoryDaStore, SEGMENT_RETENTION_EPOCHS,
+};

@@ -93,17 +93,23 @@ fn build<T: AsRef<[u8]>>(leaves: &[T], lo: usize, hi: usize, inner: &mut Vec<Inn
             let mid = lo + n.div_ceil(2);
             let left = build(leaves, lo, mid, inner);
             let right = build(leaves, mid, hi, inner);
-            let bytes = |r: NodeRef, inner: &Vec<Inner>| -> Vec<u8> {
-                match r {
-                    NodeRef::Leaf(i) => leaves[i].as_ref().to_vec(),
-                    NodeRef::Inner(i) => inner[i].hash.to_vec(),
-                    NodeRef::Empty => vec![0; 32],
-                }
-            };
-            let hash = node_hash(&bytes(left, inner), &bytes(right, inner));
+            let hash = node_hash(
+                bytes_of(leaves, inner, left),
+                bytes_of(leaves, inner, right),
+            );
             inner.push(Inner { hash, left, right });
             NodeRef::Inner(inner.len() - 1)
         }
+    }
+}
+
+/// The octets a parent hashes for a child: the item itself or the subtree's hash.
+fn bytes_of<'a, T: AsRef<[u8]>>(leaves: &'a [T], inner: &'a [Inner], r: NodeRef) -> &'a [u8] {
+    const ZERO: Hash = [0; 32];
+    match r {
+        NodeRef::Leaf(i) => leaves[i].as_ref(),
+        NodeRef::Inner(i) => &inner[i].hash,
+        NodeRef::Empty => &ZERO,
     }
 }
 
