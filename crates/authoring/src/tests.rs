@@ -256,3 +256,69 @@ fn ticket_sealed_block_imports() {
         );
     }
 }
+
+/// The `fallback` and `safrole` traces re-authored: at each of their slots, with their
+/// tickets extrinsic, the dev key [`slot_author`] picks is the trace's author and the block
+/// it seals has the trace header's every field but the parent, the parent state root and the
+/// seal (those follow from the seal's proof nonce, which the trace's signer derives
+/// otherwise): the same entropy source (so the same $\eta$ throughout), epoch and
+/// winning-tickets markers; sealed under fallback keys and, from the first epoch with
+/// enacted tickets, by ticket holders (GP (6.15)–(6.17), (6.24), (6.27)–(6.28)). Every block
+/// imports through [`marmalade_chain::Chain`], and its posterior $\eta'$, $\kappa'$,
+/// $\gamma'_S$ and $\gamma'_A$ are the trace's.
+#[test]
+fn authored_chains_follow_the_traces() {
+    for set in ["fallback", "safrole"] {
+        let g: Genesis = load(trace_dir(set).join("genesis.bin"));
+        let mut chain = marmalade_chain::Chain::new(TINY, TINY.max_lookup_anchor_age as usize);
+        let mut root = chain
+            .initialize(&g.header, g.state.key_values(), None)
+            .expect("genesis");
+        let mut head = g.header.hash();
+        let keys = dev_set();
+        let mut ticket_sealed = 0;
+        for n in 1..=100u32 {
+            let step: TraceStep = load(trace_dir(set).join(format!("{n:08}.bin")));
+            let want = &step.block.header;
+            let state = chain.state(&head).unwrap().expect("head state");
+            let who = slot_author(&TINY, &*state, want.slot, &keys)
+                .unwrap_or_else(|| panic!("{set} {n}: no author"));
+            assert_eq!(who, usize::from(want.author_index), "{set} {n}: author");
+            let mut xt = empty_extrinsic();
+            xt.tickets = step.block.extrinsic.tickets.clone();
+            assert_eq!(extrinsic_hash(&xt), want.extrinsic_hash, "{set} {n}");
+            let block = Author::new(keys[who].clone())
+                .seal_block(&TINY, &*state, &root, &head, want.slot, xt)
+                .unwrap_or_else(|e| panic!("{set} {n}: {e}"));
+            let got = &block.header;
+            assert_eq!(got.entropy_source, want.entropy_source, "{set} {n}");
+            assert_eq!(got.epoch_mark, want.epoch_mark, "{set} {n}");
+            assert_eq!(got.tickets_mark, want.tickets_mark, "{set} {n}");
+            assert_eq!(got.offenders_mark, want.offenders_mark, "{set} {n}");
+            assert_eq!(got.author_index, want.author_index, "{set} {n}");
+            root = chain
+                .import(&block)
+                .unwrap_or_else(|e| panic!("{set} {n}: import: {e}"));
+            head = got.hash();
+            // The same η', κ' and γ'_S as the trace's posterior state; γ'_S sealed it.
+            let post = chain.state(&head).unwrap().expect("posterior");
+            let trace_post = step.post_state.to_state(&TINY).expect("post state");
+            let (ours, theirs) = (&post.components, &trace_post.components);
+            assert_eq!(ours.eta, theirs.eta, "{set} {n}: η'");
+            assert_eq!(ours.kappa, theirs.kappa, "{set} {n}: κ'");
+            assert_eq!(ours.gamma_s, theirs.gamma_s, "{set} {n}: γ'_S");
+            assert_eq!(ours.gamma_a, theirs.gamma_a, "{set} {n}: γ'_A");
+            if matches!(ours.gamma_s, TicketsOrKeys::Tickets(_)) {
+                ticket_sealed += 1;
+            }
+        }
+        if set == "safrole" {
+            assert!(
+                ticket_sealed > 0,
+                "the safrole trace has ticket-sealed slots"
+            );
+        } else {
+            assert_eq!(ticket_sealed, 0);
+        }
+    }
+}
