@@ -4,8 +4,10 @@
 //! Ψ_I offers `gas` and `fetch`; Ψ_R adds `historical_lookup`, `export` and the inner-machine
 //! calls. Every other call, the other shared ones (`lookup`, `read`, `write`, `info`) and
 //! JIP-1 `log` included, costs 10 and returns `WHAT` (running out of gas if fewer than 10
-//! remain). Every call charges its 10 first (GP B.6 and the refine functions' preamble,
-//! GP (B.17)–(B.18): with $\varrho < g$ the call runs out of gas and changes nothing).
+//! remain). Every call charges its 10 first (the preambles of the general and the refine
+//! functions, GP (B.15)–(B.18): with $\varrho < g$ the call runs out of gas and changes
+//! nothing). The bootstrap service of the traces refines with exactly the vectors' gas under
+//! these charges (JIP-1 `log` at 10, although the traces' README says 0).
 
 use crate::fetch::FetchData;
 use crate::inner::{self, Guests};

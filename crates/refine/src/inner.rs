@@ -13,7 +13,7 @@ use marmalade_pvm::{
 };
 use std::collections::BTreeMap;
 
-/// Result codes of an inner invocation (GP B.1, "Inner PVM invocations").
+/// Result codes of an inner invocation (GP appendix B, "Host-Call Result Constants").
 pub mod inner_code {
     /// `HALT`: completed and halted normally.
     pub const HALT: u64 = 0;

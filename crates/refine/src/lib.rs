@@ -232,7 +232,7 @@ pub fn refine(
 /// reports `⊚`: [`refine`] exports nothing on failure.
 ///
 /// The zero segments cost $w_e \cdot \mathsf{W}_G$ octets: the caller refines only packages
-/// within the limits of GP (14.8) ($\sum w_e \le \mathsf{W}_X$).
+/// within the limits of GP (14.4) ($\sum w_e \le \mathsf{W}_X$).
 pub fn refine_item(
     spec: &ChainSpec,
     state: &dyn StateReader,

@@ -274,7 +274,7 @@ fn is_authorized_host_calls() {
 
 #[test]
 fn host_call_out_of_gas() {
-    // With fewer than 10 gas left a host call runs out of gas (GP B.6).
+    // With fewer than 10 gas left a host call runs out of gas (GP (B.17)–(B.18)).
     let mut a = Asm::new();
     a.ecalli(99).halt();
     let mut env = Env::new(&a.build());
