@@ -24,7 +24,7 @@ pub use marmalade_da::{Availability, Bundle};
 pub use report::{
     authorizer_hash, check_data, check_package, check_services, compute_report, import_root,
     item_to_digest, resolve_import, segment_root_lookups, Computed, ImportRoot, NoSegmentRoots,
-    PackageData, SegmentRootLookup, PACKAGE_HASH_TAG,
+    PackageData, RecentlyReported, SegmentRootLookup, PACKAGE_HASH_TAG,
 };
 pub use sign::{guarantee, report_hash, sign_report};
 pub use work::{build_report, build_report_with, package_hash, GuaranteedWork};

@@ -11,7 +11,7 @@ use marmalade_types::constants::{
     MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE, MAX_WORK_ITEMS, SEGMENT_FOOTPRINT, SEGMENT_SIZE,
 };
 use marmalade_types::{
-    AuthorizerHash, ChainSpec, CoreIndex, Gas, Hash, ImportSpec, RefineLoad, Segment,
+    AuthorizerHash, BlockInfo, ChainSpec, CoreIndex, Gas, Hash, ImportSpec, RefineLoad, Segment,
     SegmentRootLookupItem, WorkDigest, WorkExecResult, WorkItem, WorkPackage, WorkPackageHash,
     WorkReport,
 };
@@ -47,6 +47,22 @@ impl SegmentRootLookup for BTreeMap<WorkPackageHash, Hash> {
 impl SegmentRootLookup for HashMap<WorkPackageHash, Hash> {
     fn segments_root(&self, package: &WorkPackageHash) -> Option<Hash> {
         self.get(package).copied()
+    }
+}
+
+/// The packages recent history records as reported, with their segments roots
+/// ($\beta_H$'s $\mathbf{p}$, GP (7.8)): what a node knows of recent exports from the state
+/// alone. The on-chain check of a report's lookups (GP (11.41)) accepts these.
+#[derive(Debug, Clone, Copy)]
+pub struct RecentlyReported<'a>(pub &'a [BlockInfo]);
+
+impl SegmentRootLookup for RecentlyReported<'_> {
+    fn segments_root(&self, package: &WorkPackageHash) -> Option<Hash> {
+        self.0
+            .iter()
+            .flat_map(|b| &b.reported)
+            .find(|p| p.hash == *package)
+            .map(|p| p.exports_root)
     }
 }
 

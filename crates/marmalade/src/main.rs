@@ -24,6 +24,8 @@ enum Command {
     /// PVM tools: disassembler and tracer.
     #[command(subcommand)]
     Pvm(cmd::pvm::Command),
+    /// Guarantee a work-package bundle on a state: print the work-report as JSON and its hash.
+    Refine(cmd::refine::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Pvm(command) => cmd::pvm::run(command),
         Command::Import(args) => cmd::import::run(args),
         Command::FuzzTarget(args) => cmd::fuzz_target::run(args),
+        Command::Refine(args) => cmd::refine::run(args),
     };
     match result {
         Ok(code) => code,

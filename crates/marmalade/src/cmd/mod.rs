@@ -4,3 +4,4 @@ pub mod conformance;
 pub mod fuzz_target;
 pub mod import;
 pub mod pvm;
+pub mod refine;
