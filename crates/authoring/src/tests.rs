@@ -322,3 +322,56 @@ fn authored_chains_follow_the_traces() {
         }
     }
 }
+
+/// A block with a disputes extrinsic carries the offenders marker disputes produce: the
+/// culprits' keys in extrinsic order (GP (10.20)). Here a verdict of five invalid judgments
+/// on a report (a bad verdict, GP (10.12)) with its two culprits (GP (10.14)).
+#[test]
+fn disputes_block_carries_offenders_mark() {
+    use marmalade_types::{Culprit, Judgement, Verdict};
+    let (parent, state, root) = genesis("fallback");
+    let keys = dev_set();
+    let target = [7; 32];
+    let signed = |ctx: &[u8], v: usize| keys[v].ed25519.sign(&[ctx, &target[..]].concat());
+    let votes = (0..TINY.validators_super_majority())
+        .map(|v| Judgement {
+            vote: false,
+            index: v as ValidatorIndex,
+            signature: signed(b"jam_invalid", v),
+        })
+        .collect();
+    let mut culprits: Vec<Culprit> = [2, 4]
+        .into_iter()
+        .map(|v| Culprit {
+            target,
+            key: keys[v].ed25519_public(),
+            signature: signed(b"jam_guarantee", v),
+        })
+        .collect();
+    culprits.sort_by_key(|c| c.key);
+    let mut xt = empty_extrinsic();
+    xt.disputes = DisputesExtrinsic {
+        verdicts: vec![Verdict {
+            target,
+            age: TINY.epoch_of(state.components.tau),
+            votes,
+        }],
+        culprits: culprits.clone(),
+        faults: Vec::new(),
+    };
+    let slot = 1;
+    let who = slot_author(&TINY, &state, slot, &keys).expect("an author");
+    let block = Author::new(keys[who].clone())
+        .seal_block(&TINY, &state, &root, &parent, slot, xt.clone())
+        .expect("sealed");
+    let mark: Vec<_> = culprits.iter().map(|c| c.key).collect();
+    assert_eq!(block.header.offenders_mark, mark);
+    assert_eq!(import(&state, &root, &block), Ok(()));
+
+    // An invalid disputes extrinsic is refused by the author: a bad verdict with one culprit.
+    xt.disputes.culprits.truncate(1);
+    assert!(matches!(
+        Author::new(keys[who].clone()).seal_block(&TINY, &state, &root, &parent, slot, xt),
+        Err(AuthoringError::Disputes(disputes::Error::NotEnoughCulprits))
+    ));
+}
