@@ -1037,3 +1037,98 @@ fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
         .collect()
 }
+
+// ---------------------------------------------------------------- totality
+
+/// Every refine host call with registers drawn from boundary values (addresses at the edges
+/// of mapped memory and of the address space, counts and indices around their limits)
+/// returns an outcome without panicking the host, and leaves at most one new inner machine.
+#[test]
+fn refine_host_calls_are_total() {
+    use crate::fetch::{FetchData, RefineData};
+    use crate::host::RefineHost;
+    use marmalade_pvm::{Access, HostCalls, HostOutcome, Machine};
+    let mut a = Asm::new();
+    a.halt();
+    let env = Env::new(&a.build());
+    let inner = inner_program();
+    let values: [u64; 16] = [
+        0,
+        1,
+        4,
+        16,
+        0x1_0000,
+        0x2_0000,
+        0x2_0ff0,
+        0x2_fff8,
+        (1 << 20) - 1,
+        1 << 20,
+        (1 << 32) - 1,
+        1 << 32,
+        1 << 63,
+        u64::MAX - 1,
+        u64::MAX,
+        inner.len() as u64,
+    ];
+    let imports = [vec![segment(1)]];
+    let extrinsics = [vec![vec![1, 2]]];
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for round in 0..4000 {
+        let mut host = RefineHost {
+            fetch: FetchData::new(
+                &SPEC,
+                &env.package,
+                Some(RefineData {
+                    auth_trace: b"t",
+                    item: 0,
+                    imports: &imports,
+                    extrinsics: &extrinsics,
+                }),
+            ),
+            state: &env.state,
+            service: S,
+            anchor_slot: ANCHOR,
+            export_offset: (next() % 4000) as usize,
+            guests: Default::default(),
+            exports: Vec::new(),
+        };
+        let mut m = Machine::new(1000);
+        m.memory
+            .set_access(0x1_0000, 0x1000, Some(Access::ReadOnly), true);
+        m.memory
+            .set_access(0x2_0000, 0x1_0000, Some(Access::ReadWrite), true);
+        m.memory.write(0x2_0000, &inner).unwrap();
+        // one inner machine (index 0), with a writable page at 0x20000
+        m.regs[7..10].copy_from_slice(&[0x2_0000, inner.len() as u64, 0]);
+        assert_eq!(host.host_call(id::MACHINE, &mut m), HostOutcome::Continue);
+        m.regs[7..11].copy_from_slice(&[0, 32, 1, 2]);
+        assert_eq!(host.host_call(id::PAGES, &mut m), HostOutcome::Continue);
+        for _ in 0..8 {
+            let call = next() % 16;
+            for r in 7..13 {
+                m.regs[r] = if next() % 4 == 0 {
+                    next()
+                } else {
+                    values[(next() % 16) as usize]
+                };
+            }
+            // a gas structure that runs the inner program briefly
+            let _ = m
+                .memory
+                .write(0x2_0000 + 0x800, &(next() % 64).to_le_bytes());
+            let before = host.guests.len();
+            let out = host.host_call(call, &mut m);
+            assert!(host.guests.len() <= before + 1, "round {round} call {call}");
+            if out != HostOutcome::Continue {
+                break;
+            }
+            m.gas = 1000;
+        }
+    }
+}
