@@ -28,7 +28,8 @@ pub use availability::{
 pub use bundle::{decode_bundle, encode_bundle, Bundle};
 pub use error::DaError;
 pub use reconstruct::{
-    reconstruct_bundle, reconstruct_imports, reconstruct_segments, segment_request,
+    reconstruct_bundle, reconstruct_bundle_justified, reconstruct_imports, reconstruct_segments,
+    segment_request,
 };
 pub use segments::{
     import_justification, paged_proofs, proof_page_index, segments_root, verify_import, ProofPage,

@@ -7,11 +7,11 @@
 
 use marmalade_crypto::hash::Hash;
 use marmalade_types::constants::SEGMENT_SIZE;
-use marmalade_types::work::Segment;
+use marmalade_types::work::{AvailabilitySpec, Segment};
 use marmalade_types::ChainSpec;
 use rayon::prelude::*;
 
-use crate::availability::erasure_params;
+use crate::availability::{erasure_params, verify_bundle_shard, JustificationStep};
 use crate::segments::{proof_page_index, verify_import, ProofPage, PAGE_SIZE};
 use crate::DaError;
 
@@ -33,6 +33,30 @@ pub fn reconstruct_bundle<T: AsRef<[u8]>>(
         &chunks,
         length as usize,
     )?)
+}
+
+/// The bundle from CE 138 responses: each `(shard index, bundle shard, justification)` is checked
+/// against the specifier's erasure root ([`crate::verify_bundle_shard`]) and those that fail are
+/// left out; the bundle is rebuilt from the rest (at least `K` needed) and its length checked.
+/// Returns the bundle and the indices of the shards that failed.
+pub fn reconstruct_bundle_justified<T: AsRef<[u8]>>(
+    spec: &ChainSpec,
+    availability: &AvailabilitySpec,
+    shards: &[(u16, T, Vec<JustificationStep>)],
+) -> Result<(Vec<u8>, Vec<u16>), DaError> {
+    let (good, bad): (Vec<_>, Vec<_>) = shards.iter().partition(|(i, s, j)| {
+        verify_bundle_shard(
+            &availability.erasure_root,
+            usize::from(*i),
+            spec.validators,
+            s.as_ref(),
+            j,
+        )
+        .is_ok()
+    });
+    let good: Vec<(u16, &[u8])> = good.iter().map(|(i, s, _)| (*i, s.as_ref())).collect();
+    let bundle = reconstruct_bundle(spec, availability.length, &good)?;
+    Ok((bundle, bad.iter().map(|(i, _, _)| *i).collect()))
 }
 
 /// A batch of segments (exports or proof pages) from at least `K` validators: `shards` pairs a

@@ -101,6 +101,19 @@ fn bundle_round_trips(spec: ChainSpec, sizes: &[(usize, usize)]) {
             let rebuilt = reconstruct_bundle(&spec, a.spec.length, &shards).unwrap();
             assert!(rebuilt == bundle, "bundle of {len} octets not rebuilt");
         }
+        // Bad shard sets are errors: a repeated index, an index past V, a shard of the wrong
+        // size.
+        let mut dup: Vec<(u16, &[u8])> = (0..k)
+            .map(|i| (i as u16, &a.shards[i].bundle_shard[..]))
+            .collect();
+        dup.push(dup[0]);
+        assert!(reconstruct_bundle(&spec, a.spec.length, &dup).is_err());
+        dup.pop();
+        dup[0].0 = spec.validators as u16;
+        assert!(reconstruct_bundle(&spec, a.spec.length, &dup).is_err());
+        dup[0] = (0, &a.shards[0].bundle_shard[1..]);
+        assert!(reconstruct_bundle(&spec, a.spec.length, &dup).is_err());
+        assert!(reconstruct_bundle(&spec, a.spec.length + 1_000_000, &dup).is_err());
         // One fewer than K shards is an error.
         let few: Vec<(u16, &[u8])> = (0..k - 1)
             .map(|i| (i as u16, &a.shards[i].bundle_shard[..]))
@@ -172,6 +185,21 @@ fn justifications_verify_and_tampering_fails() {
         let mut t = s.clone();
         t.justification.pop();
         assert!(verify_shards(&root, 3, v, &t).is_err());
+
+        // CE 138 responses with a tampered shard: it is left out, the bundle still rebuilt.
+        let k = k_of(&spec);
+        let mut resp: Vec<(u16, Vec<u8>, Vec<JustificationStep>)> = (0..=k)
+            .map(|i| {
+                let s = &a.shards[i];
+                let j = bundle_shard_justification(&s.justification, s.segment_shards.root());
+                (i as u16, s.bundle_shard.clone(), j)
+            })
+            .collect();
+        resp[1].1[0] ^= 1;
+        let (rebuilt, bad) = reconstruct_bundle_justified(&spec, &a.spec, &resp).unwrap();
+        assert_eq!((rebuilt, bad), (bundle.clone(), vec![1]));
+        resp[2].1[0] ^= 1;
+        assert!(reconstruct_bundle_justified(&spec, &a.spec, &resp).is_err());
 
         // CE 138 and CE 140 justifications, and their JAMNP-S encoding.
         let j138 = bundle_shard_justification(&s.justification, s.segment_shards.root());
