@@ -3,12 +3,12 @@
 //! not from running the implementation.
 
 use super::*;
-use crate::testing::{service_code, Asm};
+use crate::testing::{install_code, provide_preimage as add_preimage, service_code, Asm};
 use marmalade_host::code;
 use marmalade_pvm::HALT_ADDRESS;
 use marmalade_state::{ServiceItems, State};
 use marmalade_types::constants::MAX_PACKAGE_EXPORTS;
-use marmalade_types::{Hash, ServiceId, ServiceInfo, WorkItem};
+use marmalade_types::{Hash, ServiceId, WorkItem};
 
 const SPEC: ChainSpec = ChainSpec::TINY;
 /// The refined service.
@@ -83,16 +83,6 @@ fn words(r: &WorkExecResult) -> Vec<u64> {
         .collect()
 }
 
-/// A state where service `s` holds `preimage` (its hash returned), requested and available
-/// from slot `from`.
-fn add_preimage(st: &mut State, s: ServiceId, preimage: &[u8], from: u32) -> Hash {
-    let h = blake2b_256(preimage);
-    st.accounts.entry(s).or_default();
-    st.set_preimage(s, &h, Some(preimage.to_vec()));
-    st.set_lookup(s, &h, preimage.len() as u32, Some(&[from]));
-    h
-}
-
 /// The test environment: a state with service [`S`] running `program` (a standard program)
 /// and a one-item package refining it.
 struct Env {
@@ -107,14 +97,8 @@ struct Env {
 impl Env {
     fn new(program: &[u8]) -> Env {
         let mut state = State::empty(&SPEC);
-        let code_hash = add_preimage(&mut state, S, &service_code(b"test", program), 0);
-        state.accounts.insert(
-            S,
-            ServiceInfo {
-                code_hash,
-                ..Default::default()
-            },
-        );
+        let code_hash = install_code(&mut state, S, &service_code(b"test", program), 0);
+        assert_eq!(state.accounts[&S].code_hash, code_hash);
         let mut package = WorkPackage {
             auth_code_host: S,
             authorization: b"token".to_vec(),

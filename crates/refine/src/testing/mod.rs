@@ -1,7 +1,9 @@
 //! A tiny PVM assembler for tests (cargo feature `testing`): builds standard program blobs
 //! (GP (A.38): read-only and read-write data, heap pages, stack, and the `deblob` code of
 //! GP (A.2) with its opcode bitmask and jump table) from a Rust builder, and wraps them as
-//! service code preimages ($\mathcal{E}(\updownarrow\mathbf{m}, \mathbf{c})$, GP (9.4)).
+//! service code preimages ($\mathcal{E}(\updownarrow\mathbf{m}, \mathbf{c})$, GP (9.4),
+//! [`service_code`]) that [`install_code`] puts into a [`State`] (with the lookup entry
+//! that makes them available to historical lookups from a given slot).
 //!
 //! Every instruction is emitted with fixed-width operands (immediates and offsets of 4
 //! octets, `load_imm_64`'s of 8), so a label's offset can be patched once it is bound.
@@ -40,8 +42,11 @@
 //! ```
 
 use marmalade_codec::encode_natural;
+use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::blob::{zone_align, PAGE_SIZE, ZONE_SIZE};
 use marmalade_pvm::{Opcode, ProgramCode, StandardProgram, HALT_ADDRESS};
+use marmalade_state::State;
+use marmalade_types::{Hash, ServiceId, TimeSlot};
 
 /// Where the read-only data is mapped: $\mathsf{Z}_Z$ (GP (A.42)).
 pub const RO_BASE: u32 = ZONE_SIZE;
@@ -437,6 +442,28 @@ pub fn service_code(metadata: &[u8], program: &[u8]) -> Vec<u8> {
     out.extend_from_slice(metadata);
     out.extend_from_slice(program);
     out
+}
+
+/// Gives service `s` of `state` the preimage `blob`, requested and available from slot `from`
+/// on (so the historical lookup $\Lambda$ finds it at any $t \ge$ `from`, GP (9.7)); creates
+/// the account (all fields zero) if absent. Returns the preimage's hash.
+pub fn provide_preimage(state: &mut State, s: ServiceId, blob: &[u8], from: TimeSlot) -> Hash {
+    let h = blake2b_256(blob);
+    state.accounts.entry(s).or_default();
+    state.set_preimage(s, &h, Some(blob.to_vec()));
+    // a blob of 2^32 octets or more has no lookup entry; none is that large here
+    state.set_lookup(s, &h, blob.len() as u32, Some(&[from]));
+    h
+}
+
+/// Installs `code` (a service code preimage, e.g. [`Asm::service_code`]) as service `s`'s
+/// code, available from slot `from`: [`provide_preimage`] and the account's code hash.
+pub fn install_code(state: &mut State, s: ServiceId, code: &[u8], from: TimeSlot) -> Hash {
+    let h = provide_preimage(state, s, code, from);
+    if let Some(info) = state.accounts.get_mut(&s) {
+        info.code_hash = h;
+    }
+    h
 }
 
 #[cfg(test)]
