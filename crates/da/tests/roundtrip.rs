@@ -460,3 +460,41 @@ fn exports_root_of_trace_reports() {
     }
     assert!(specs > 0, "no guarantees found in {}", dir.display());
 }
+
+/// A bundle around the codec vectors' work-package: `E(p)` is the vector's bytes, and the bundle
+/// decodes back to the package with its extrinsics, imports and justifications.
+#[test]
+fn bundle_of_the_codec_vector_package() {
+    for (dir, spec) in [("tiny", ChainSpec::TINY), ("full", ChainSpec::FULL)] {
+        let path = vectors().join("codec").join(dir).join("work_package.bin");
+        let bytes = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("codec vector missing at {}: {e}", path.display()));
+        let package: marmalade_types::work::WorkPackage =
+            marmalade_types::decode_all(&bytes, spec.seq_lens()).unwrap();
+        let mut rng = Rng(11);
+        let extrinsics: Vec<Vec<u8>> = package
+            .items
+            .iter()
+            .flat_map(|w| &w.extrinsic)
+            .map(|x| rng.bytes(x.len as usize))
+            .collect();
+        let n: usize = package.items.iter().map(|w| w.import_segments.len()).sum();
+        assert!(
+            n > 0 && !extrinsics.is_empty(),
+            "the vector has imports and extrinsics"
+        );
+        let imports = segments(&mut rng, n);
+        let justifications: Vec<Vec<[u8; 32]>> = (0..n).map(|i| vec![[i as u8; 32]; i]).collect();
+        let b = encode_bundle(&package, &extrinsics, &imports, &justifications);
+        assert_eq!(&b[..bytes.len()], &bytes[..]);
+        let d = decode_bundle(&b, &spec).unwrap();
+        assert_eq!(d.package, package);
+        assert_eq!(d.extrinsics, extrinsics);
+        assert!(d.imports == imports);
+        assert_eq!(d.justifications, justifications);
+        // The vector's extrinsic hashes are not those of our random blobs.
+        assert!(d.verify_extrinsics().is_err());
+        // Missing one imported segment's worth of octets is an error.
+        assert!(decode_bundle(&b[..b.len() - SEGMENT_SIZE], &spec).is_err());
+    }
+}
