@@ -4,12 +4,15 @@
 //! offenders marker, GP (10.20); Safrole for $\eta'$, $\kappa'$, $\gamma'_S$ and the epoch and
 //! winning-tickets markers, GP (6.27)–(6.28)), then signs the entropy source and the seal the
 //! way GP (6.15)–(6.17) checks them. [`slot_author`] tells which of a set of keys may seal a
-//! slot; [`assurance`] signs an availability assurance (GP (11.10)–(11.13)). The keys of
-//! JIP-5 (development keys included) are in [`keys`].
+//! slot; [`assurance`] signs an availability assurance (GP (11.10)–(11.13)); [`tickets`]
+//! makes a validator's Safrole tickets and picks those a block carries (GP (6.29)–(6.35)).
+//! The keys of JIP-5 (development keys included) are in [`keys`].
 
 pub mod keys;
+pub mod tickets;
 
 pub use keys::{dev_keys, trivial_seed, ValidatorKeys};
+pub use tickets::{make_tickets, select_tickets, Ticket};
 
 use marmalade_chain::extrinsic_hash;
 use marmalade_crypto::bandersnatch;
@@ -45,6 +48,13 @@ pub enum AuthoringError {
     /// key nor the holder of its ticket (GP (6.15)–(6.16)).
     #[error("these keys may not seal slot {0}")]
     NotSlotAuthor(TimeSlot),
+    /// These keys are not in the posterior pending set $\gamma'_P$, whose ring tickets are
+    /// proven in (GP (6.29)).
+    #[error("these keys are not in the pending validator set")]
+    NotInPendingSet,
+    /// The ring prover could not be built for $\gamma'_P$.
+    #[error("ring: {0}")]
+    Ring(bandersnatch::BandersnatchError),
     /// A validator index beyond $\mathsf{V}$.
     #[error("validator index {0} out of range")]
     BadValidatorIndex(ValidatorIndex),
@@ -113,7 +123,7 @@ fn seal_role(
 /// offenders being `offenders`. The entropy-source output only feeds $\eta'_0$, which
 /// nothing the author signs depends on ($\gamma'_S$, $\kappa'$ and $\eta'_3$ do not, GP
 /// (6.22)–(6.24)), so a placeholder stands for it.
-fn safrole_posterior<'a>(
+pub(crate) fn safrole_posterior<'a>(
     spec: &ChainSpec,
     c: &'a marmalade_state::Components,
     offenders: &'a [marmalade_types::Ed25519Public],

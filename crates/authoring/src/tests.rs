@@ -8,7 +8,7 @@ use marmalade_conformance::trace::{Genesis, TraceStep};
 use marmalade_crypto::ed25519;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_state::State;
-use marmalade_types::{DisputesExtrinsic, StateRoot};
+use marmalade_types::{DisputesExtrinsic, StateRoot, TicketId};
 use std::path::PathBuf;
 
 const TINY: ChainSpec = ChainSpec::TINY;
@@ -374,4 +374,72 @@ fn disputes_block_carries_offenders_mark() {
         Author::new(keys[who].clone()).seal_block(&TINY, &state, &root, &parent, slot, xt),
         Err(AuthoringError::Disputes(disputes::Error::NotEnoughCulprits))
     ));
+}
+
+/// Every dev key makes its $\mathsf{N}$ tickets on the genesis; the block at slot 1 carries
+/// the $\mathsf{K}$ lowest, which import and enter $\gamma'_A$ (GP (6.29)–(6.35)).
+#[test]
+fn tickets_are_made_selected_and_imported() {
+    let (parent, state, root) = genesis("fallback");
+    let keys = dev_set();
+    let slot = 1;
+    let all: Vec<Ticket> = keys
+        .iter()
+        .flat_map(|k| make_tickets(&TINY, &state, slot, k).expect("in γ_P"))
+        .collect();
+    assert_eq!(
+        all.len(),
+        keys.len() * usize::from(TINY.tickets_per_validator)
+    );
+    let chosen = select_tickets(&TINY, &state, slot, &all);
+    assert_eq!(chosen.len(), TINY.max_tickets_per_extrinsic);
+    let mut ids: Vec<_> = all.iter().map(|t| t.id).collect();
+    ids.sort();
+    let who = slot_author(&TINY, &state, slot, &keys).expect("an author");
+    let mut xt = empty_extrinsic();
+    xt.tickets = chosen;
+    let block = Author::new(keys[who].clone())
+        .seal_block(&TINY, &state, &root, &parent, slot, xt)
+        .expect("sealed");
+    let changes = import_block(&TINY, &state, &root, &block, None, &CodeCache::new())
+        .expect("the block with tickets imports");
+    let post = changes.components.expect("components change");
+    let kept: Vec<_> = post.gamma_a.iter().map(|t| t.id).collect();
+    assert_eq!(kept, ids[..TINY.max_tickets_per_extrinsic]);
+
+    // In the epoch's tail no ticket may be carried (GP (6.30)).
+    assert!(select_tickets(&TINY, &state, TINY.ticket_submission_end, &all).is_empty());
+    // Keys outside γ'_P make none.
+    assert!(matches!(
+        make_tickets(&TINY, &state, slot, &dev_keys(99)),
+        Err(AuthoringError::NotInPendingSet)
+    ));
+}
+
+/// The tickets of the `safrole` trace's blocks are dev-key tickets: each identifier (the
+/// proof's output, which does not depend on the proof's randomness) is the VRF output some
+/// dev key has for $\mathsf{X}_T \frown \eta'_2 \frown e$ on the block's pre-state, which
+/// is what [`make_tickets`] makes.
+#[test]
+fn trace_tickets_are_dev_key_tickets() {
+    let keys = dev_set();
+    let mut seen = 0;
+    for n in [12u32, 13, 15] {
+        let step: TraceStep = load(trace_dir("safrole").join(format!("{n:08}.bin")));
+        let pre = step.pre_state.to_state(&TINY).expect("pre state");
+        let slot = step.block.header.slot;
+        let eta2 = safrole_posterior(&TINY, &pre.components, &[], slot, &[])
+            .expect("posterior")
+            .eta[2];
+        for t in &step.block.extrinsic.tickets {
+            let id: TicketId = bandersnatch::ring_vrf_output(&t.signature).expect("a ring proof");
+            let input = bandersnatch::ticket_seal_input(&eta2, t.attempt);
+            assert!(
+                keys.iter().any(|k| k.bandersnatch.vrf_output(&input) == id),
+                "block {n}: a ticket no dev key makes"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 5, "tickets in blocks 12, 13 and 15");
 }
