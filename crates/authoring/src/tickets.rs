@@ -87,7 +87,7 @@ pub fn select_tickets(
             let below = base.partition_point(|x| x.id < t.id);
             below + rank < epoch_len
         })
-        .map(|(_, t)| t.envelope.clone())
+        .map(|(_, t)| t.envelope)
         .take(spec.max_tickets_per_extrinsic)
         .collect()
 }
