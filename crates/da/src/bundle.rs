@@ -14,9 +14,10 @@
 use marmalade_codec::{decode_seq, encode_seq, Decode, Encode, Reader};
 use marmalade_crypto::hash::{blake2b_256, Hash};
 use marmalade_types::constants::SEGMENT_SIZE;
-use marmalade_types::work::{Segment, WorkPackage};
+use marmalade_types::work::{ImportSpec, Segment, WorkPackage};
 use marmalade_types::ChainSpec;
 
+use crate::segments::verify_import;
 use crate::DaError;
 
 /// A decoded bundle.
@@ -50,6 +51,31 @@ impl Bundle {
         for (index, (r, d)) in refs.zip(&self.extrinsics).enumerate() {
             if blake2b_256(d) != r.hash || d.len() as u64 != u64::from(r.len) {
                 return Err(DaError::ExtrinsicHash { index });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Bundle {
+    /// Checks every imported segment against its `J_0` and the segments root its import reference
+    /// names (GP (14.15), `I` and `J`: `M(s̄) = L(r)`). `root_of` resolves a reference's root: the
+    /// root itself, or for a work-package hash (bit 15 of the encoded index set, GP (C.35)) the
+    /// segments root of the report's lookup dictionary (GP (14.14)); `None` is an error.
+    pub fn verify_imports(
+        &self,
+        root_of: impl Fn(&ImportSpec) -> Option<Hash>,
+    ) -> Result<(), DaError> {
+        let refs = self.package.items.iter().flat_map(|w| &w.import_segments);
+        for (k, ((r, seg), j)) in refs
+            .zip(&self.imports)
+            .zip(&self.justifications)
+            .enumerate()
+        {
+            let root = root_of(r).ok_or(DaError::UnknownRoot { import: k })?;
+            let n = usize::from(r.index & 0x7fff);
+            if !verify_import(&root, &seg[..], n, j) {
+                return Err(DaError::SegmentRoot { index: n });
             }
         }
         Ok(())

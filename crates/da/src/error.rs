@@ -39,6 +39,12 @@ pub enum DaError {
         /// The segment index in the exporting package.
         index: usize,
     },
+    /// An import reference whose segments root is not known.
+    #[error("no segments root known for import {import}")]
+    UnknownRoot {
+        /// Position in the bundle's imports `i#`.
+        import: usize,
+    },
     /// A segment index not below the export count.
     #[error("segment index {index} out of range ({count} exported)")]
     SegmentIndex {

@@ -498,3 +498,65 @@ fn bundle_of_the_codec_vector_package() {
         assert!(decode_bundle(&b[..b.len() - SEGMENT_SIZE], &spec).is_err());
     }
 }
+
+/// A bundle's imports checked against the segments roots their references name, by root or by
+/// work-package hash (bit 15 of the index) through a lookup.
+#[test]
+fn bundle_imports_verify_against_their_roots() {
+    use marmalade_types::work::{ImportSpec, WorkItem, WorkPackage};
+    let mut rng = Rng(21);
+    let a = segments(&mut rng, 70);
+    let b = segments(&mut rng, 5);
+    let (root_a, root_b) = (segments_root(&a), segments_root(&b));
+    let wp_b = [0xbb; 32];
+    let refs = vec![
+        ImportSpec {
+            tree_root: root_a,
+            index: 3,
+        },
+        ImportSpec {
+            tree_root: root_a,
+            index: 69,
+        },
+        ImportSpec {
+            tree_root: wp_b,
+            index: 2 | 0x8000,
+        },
+    ];
+    let package = WorkPackage {
+        items: vec![WorkItem {
+            import_segments: refs,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let imports = vec![a[3].clone(), a[69].clone(), b[2].clone()];
+    let justifications = vec![
+        justification(&a, 3).unwrap(),
+        justification(&a, 69).unwrap(),
+        justification(&b, 2).unwrap(),
+    ];
+    let bytes = encode_bundle(&package, &[], &imports, &justifications);
+    let bundle = decode_bundle(&bytes, &ChainSpec::TINY).unwrap();
+    let lookup = |r: &ImportSpec| {
+        if r.index & 0x8000 == 0 {
+            Some(r.tree_root)
+        } else {
+            (r.tree_root == wp_b).then_some(root_b)
+        }
+    };
+    bundle.verify_imports(lookup).unwrap();
+    assert_eq!(
+        bundle.verify_imports(|r| (r.index & 0x8000 == 0).then_some(r.tree_root)),
+        Err(DaError::UnknownRoot { import: 2 })
+    );
+    let mut bad = bundle.clone();
+    bad.imports[1][0] ^= 1;
+    assert_eq!(
+        bad.verify_imports(lookup),
+        Err(DaError::SegmentRoot { index: 69 })
+    );
+    let mut bad = bundle.clone();
+    bad.justifications.swap(0, 1);
+    assert!(bad.verify_imports(lookup).is_err());
+}
