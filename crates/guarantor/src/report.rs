@@ -328,8 +328,8 @@ fn zero_segments(n: u16) -> Vec<Segment> {
 /// $\Xi(\mathbf{p}, c)$ (GP (14.12)) but the availability specification: checks the package
 /// (limits, bundle data, services, the authorizer's place in $\alpha[c]$), resolves the
 /// segment-root lookups, runs $\Psi_I$ and then $\Psi_R$ for each item in order through
-/// $I(\mathbf{p}, j)$, which replaces the output of an item by $\circledcirc$ when it would
-/// take the report's variable-size data beyond $\mathsf{W}_R$, by $\circleddash$ when it
+/// $I(\mathbf{p}, j)$, which replaces the output of an item by $\circleddash$ when it would
+/// take the report's variable-size data beyond $\mathsf{W}_R$, by $\circledcirc$ when it
 /// exports other than its export count, and its exports by zero segments whenever its result
 /// is not a blob.
 pub fn compute_report(

@@ -194,13 +194,13 @@ fn oversize_bad_exports_and_errors_zero_the_exports() {
         WorkExecResult::Ok(trace),
         vec![
             WorkExecResult::Ok(fill.clone()),
-            // One octet more: ⊚ (oversize), even though its exports are right.
+            // One octet more: ⊖ (oversize), even though its exports are right.
             WorkExecResult::Ok(vec![7]),
             // Empty outputs still fit.
             WorkExecResult::Ok(vec![]),
-            // Two exports for a count of one: ⊖.
+            // Two exports for a count of one: ⊚ (bad exports).
             WorkExecResult::Ok(vec![]),
-            // A panic exports nothing (GP (B.5)), so with a count of one it is ⊖ too.
+            // A panic exports nothing (GP (B.5)), so with a count of one it is ⊚ too.
             WorkExecResult::Panic,
             WorkExecResult::OutOfGas,
         ],
