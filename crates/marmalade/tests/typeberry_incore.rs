@@ -839,6 +839,11 @@ fn explain_output(it: &Item, mm: &[u8], tb: &[u8]) -> Option<&'static str> {
     found
 }
 
+/// What a path missing on one side compares as: unlike `null` (an error result's value).
+fn absent() -> Value {
+    Value::from("<absent>")
+}
+
 /// `path → value` for every leaf of a JSON value.
 fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
     match v {
@@ -1188,8 +1193,8 @@ fn marmalade_and_typeberry_agree_on_in_core_reports() {
             .collect::<std::collections::BTreeSet<_>>()
         {
             let (tv, mv) = (
-                t.get(path).cloned().unwrap_or(Value::Null),
-                m.get(path).cloned().unwrap_or(Value::Null),
+                t.get(path).cloned().unwrap_or_else(absent),
+                m.get(path).cloned().unwrap_or_else(absent),
             );
             if tv == mv {
                 continue;
