@@ -16,15 +16,20 @@
 //! the package hash, bundle length and erasure root, which depend on the original package's
 //! exact bytes (token, extrinsic contents, refine gas limits) that the report does not carry.
 //!
+//! Each guarantee's recorded credentials are also checked against the report hash and
+//! message this crate signs ([`report_hash`], GP (11.26)).
+//!
 //! The vectors are read from `$JAM_VECTORS`, else `.jam-vectors` at the workspace root;
 //! missing vectors fail this test.
 
 use marmalade_codec::{decode_all, Decode};
 use marmalade_conformance::trace::{Genesis, TraceStep};
+use marmalade_crypto::ed25519;
 use marmalade_crypto::hash::{blake2b_256, blake2b_256_concat};
 use marmalade_da::Bundle;
-use marmalade_guarantor::{build_report, CodeCache, NoSegmentRoots};
+use marmalade_guarantor::{build_report, report_hash, CodeCache, NoSegmentRoots};
 use marmalade_state::{preimage_key, ServiceItems, State, StateReader};
+use marmalade_types::constants::context;
 use marmalade_types::{
     ChainSpec, ExtrinsicSpec, Hash, ServiceId, WorkExecResult, WorkItem, WorkPackage, WorkReport,
 };
@@ -198,6 +203,19 @@ fn trace_reports_are_reproduced() {
                 assert_eq!(r.results.len(), want.results.len(), "{name}");
                 for (j, (d, w)) in r.results.iter().zip(&want.results).enumerate() {
                     assert_eq!(d, w, "{name}: digest {j}");
+                }
+                // The recorded credentials sign X_G ⌢ H(E(r)) (GP (11.26)): our hash and
+                // message are the vectors' (keys of κ, or λ for a guarantee of the previous
+                // rotation across an epoch change).
+                let msg = [context::GUARANTEE, &report_hash(want)[..]].concat();
+                let c = &pre.components;
+                for sig in &g.signatures {
+                    let v = usize::from(sig.validator_index);
+                    let ok = [&c.kappa, &c.lambda].iter().any(|k| {
+                        k.get(v)
+                            .is_some_and(|k| ed25519::verify(&k.ed25519, &msg, &sig.signature))
+                    });
+                    assert!(ok, "{name}: credential of validator {v}");
                 }
                 reports += 1;
                 digests += r.results.len();
