@@ -133,7 +133,7 @@ pub enum GuaranteeError {
         /// The service's $g$.
         min: u64,
     },
-    /// The package's authorizer $\mathcal{H}(u \frown \mathbf{f})$ is not in $\alpha[c]$
+    /// The package's authorizer $\mathcal{H}(u \frown \mathbf{f})$ is not in $\alpha\[c\]$
     /// (GP (11.29)).
     #[error("authorizer 0x{} not in the pool of core {core}", hex(.authorizer))]
     NotInPool {

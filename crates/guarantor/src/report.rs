@@ -326,7 +326,7 @@ fn zero_segments(n: u16) -> Vec<Segment> {
 }
 
 /// $\Xi(\mathbf{p}, c)$ (GP (14.12)) but the availability specification: checks the package
-/// (limits, bundle data, services, the authorizer's place in $\alpha[c]$), resolves the
+/// (limits, bundle data, services, the authorizer's place in $\alpha\[c\]$), resolves the
 /// segment-root lookups, runs $\Psi_I$ and then $\Psi_R$ for each item in order through
 /// $I(\mathbf{p}, j)$, which replaces the output of an item by $\circleddash$ when it would
 /// take the report's variable-size data beyond $\mathsf{W}_R$, by $\circledcirc$ when it
