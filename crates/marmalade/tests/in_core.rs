@@ -16,14 +16,17 @@
 //! The report is the guarantor's: the work-package (one item for the bootstrap service, the
 //! genesis's null authorizer) is refined on the head's state and made a report by
 //! `marmalade_guarantor::build_report` (Ψ_I, Ψ_R and Ξ, GP (B.1), (B.5), (14.12)), signed by
-//! the core's assigned guarantors.
+//! the core's assigned guarantors; each assurer first checks its shards of the package
+//! against the report's erasure root.
 
 use marmalade_authoring::{assurance, bitfield, dev_keys, slot_author, Author, ValidatorKeys};
 use marmalade_chain::Chain;
 use marmalade_conformance::trace::Genesis;
 use marmalade_crypto::hash::{blake2b_256, blake2b_256_concat};
+use marmalade_da::verify_shards;
 use marmalade_guarantor::{
-    build_report, guarantee, package_hash, sign_report, Bundle, CodeCache, NoSegmentRoots,
+    build_report, guarantee, package_hash, sign_report, Bundle, CodeCache, GuaranteedWork,
+    NoSegmentRoots,
 };
 use marmalade_state::{preimage_key, ServiceItems, State, StateReader};
 use marmalade_stf::reports::guarantors::GuarantorAssignments;
@@ -190,8 +193,9 @@ fn null_authorizer(state: &State, core: CoreIndex) -> (ServiceId, Hash) {
 /// The work-report of a package with one item, `payload` for the bootstrap service, on
 /// `core`: refined on the head's state by the guarantor (`build_report`), its context
 /// anchored on the head (anchor and lookup anchor, GP (11.33)–(11.35)). The service's refine
-/// outputs `0x01 ++ payload`.
-fn refined_report(h: &Harness, core: CoreIndex, payload: &[u8]) -> WorkReport {
+/// outputs `0x01 ++ payload`. With the report come the shards each validator is sent
+/// (GP (14.16)–(14.17)).
+fn refined_work(h: &Harness, core: CoreIndex, payload: &[u8]) -> GuaranteedWork {
     let state = h.state();
     let c = state.components();
     let last = c.beta.history.last().expect("recent history");
@@ -233,7 +237,7 @@ fn refined_report(h: &Harness, core: CoreIndex, payload: &[u8]) -> WorkReport {
     };
     let work = build_report(&SPEC, &*state, core, &bundle, &NoSegmentRoots, &h.cache)
         .expect("the package is refined into a report");
-    let report = work.report;
+    let report = &work.report;
     assert_eq!(report.core_index, core);
     assert_eq!(report.package_spec.hash, package_hash(&bundle.package));
     assert_eq!(report.results.len(), 1);
@@ -242,7 +246,8 @@ fn refined_report(h: &Harness, core: CoreIndex, payload: &[u8]) -> WorkReport {
         WorkExecResult::Ok([&[1u8][..], payload].concat()),
         "the bootstrap service's refine outputs 0x01 ++ payload"
     );
-    report
+    assert_eq!(work.availability.shards.len(), SPEC.validators);
+    work
 }
 
 /// `0x16 0x00 n ++ h_1 … h_n`: write each hash under itself.
@@ -279,8 +284,16 @@ fn guarantee_block(h: &mut Harness, report: WorkReport) {
     );
 }
 
-/// A block at the next slot with the assurances of validators `assurers` for `core`.
-fn assure_block(h: &mut Harness, core: usize, assurers: &[usize]) {
+/// A block at the next slot with the assurances of validators `assurers` for the core of
+/// `work`: each assures only once its shards check against the report's erasure root (what
+/// it receives over CE 137; the assurance is a claim to hold them, GP (11.10)).
+fn assure_block(h: &mut Harness, work: &GuaranteedWork, assurers: &[usize]) {
+    let core = usize::from(work.report.core_index);
+    let root = work.report.package_spec.erasure_root;
+    for &v in assurers {
+        verify_shards(&root, v, SPEC.validators, &work.availability.shards[v])
+            .unwrap_or_else(|e| panic!("validator {v}'s shards: {e}"));
+    }
     let mut xt = empty_extrinsic();
     xt.assurances = h
         .assurances(&[core])
@@ -297,15 +310,15 @@ fn refined_report_is_accumulated() {
     assert_eq!(h.storage(&key), None);
 
     // Write: guaranteed at slot 1; assured by all six validators and accumulated at slot 2.
-    let report = refined_report(&h, 0, &write_payload(&[key]));
-    let package = report.package_spec.hash;
-    guarantee_block(&mut h, report);
+    let work = refined_work(&h, 0, &write_payload(&[key]));
+    let package = work.report.package_spec.hash;
+    guarantee_block(&mut h, work.report.clone());
     assert_eq!(
         h.storage(&key),
         None,
         "nothing accumulated before availability"
     );
-    assure_block(&mut h, 0, &[0, 1, 2, 3, 4, 5]);
+    assure_block(&mut h, &work, &[0, 1, 2, 3, 4, 5]);
     assert!(h.state().components().rho[0].is_none(), "the report left ρ");
     assert_eq!(h.storage(&key), Some(key.to_vec()));
     let state = h.state();
@@ -320,12 +333,22 @@ fn refined_report_is_accumulated() {
 
     // Delete, on the other core. Four assurances of six are not more than 2V/3 (GP (11.16)):
     // the report stays pending and the item stays; a fifth makes it available.
-    let report = refined_report(&h, 1, &delete_payload(&[key]));
-    guarantee_block(&mut h, report);
-    assure_block(&mut h, 1, &[0, 1, 2, 3]);
+    let work = refined_work(&h, 1, &delete_payload(&[key]));
+    guarantee_block(&mut h, work.report.clone());
+    // A shard that is not the one sent does not check: its holder would not assure.
+    let mut wrong = work.availability.shards[4].clone();
+    wrong.bundle_shard[0] ^= 1;
+    assert!(verify_shards(
+        &work.report.package_spec.erasure_root,
+        4,
+        SPEC.validators,
+        &wrong
+    )
+    .is_err());
+    assure_block(&mut h, &work, &[0, 1, 2, 3]);
     assert!(h.state().components().rho[1].is_some(), "still pending");
     assert_eq!(h.storage(&key), Some(key.to_vec()));
-    assure_block(&mut h, 1, &[0, 1, 2, 3, 5]);
+    assure_block(&mut h, &work, &[0, 1, 2, 3, 5]);
     assert!(h.state().components().rho[1].is_none(), "the report left ρ");
     assert_eq!(h.storage(&key), None);
 }
