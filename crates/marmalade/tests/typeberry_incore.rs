@@ -1145,6 +1145,24 @@ fn marmalade_and_typeberry_agree_on_in_core_reports() {
                 built.bundle.len()
             ),
         );
+        // GP (14.12)/(14.14): l maps exactly the packages imported by hash to their roots.
+        let want_l: Vec<Value> = built
+            .lookups
+            .iter()
+            .map(|(h, r)| {
+                serde_json::json!({
+                    "work_package_hash": format!("0x{}", hex::encode(h)),
+                    "segment_tree_root": format!("0x{}", hex::encode(r)),
+                })
+            })
+            .collect();
+        check(
+            mm_report["segment_root_lookup"] == Value::from(want_l.clone()),
+            format!(
+                "Marmalade's segment_root_lookup {} is not {want_l:?} (GP (14.12))",
+                mm_report["segment_root_lookup"]
+            ),
+        );
         let all_ok =
             |r: &Value| (0..c.items.len()).all(|i| r["results"][i]["result"].get("ok").is_some());
         if all_ok(&mm_report) {
