@@ -19,7 +19,7 @@ pub mod sign;
 pub mod work;
 
 pub use error::GuaranteeError;
-pub use invoke::{CodeCache, Invocations, Pvm, RefineCall, Refined};
+pub use invoke::{CodeCache, Invocations, IsAuthorizedOutcome, Pvm, RefineInput, RefineOutcome};
 pub use marmalade_da::{Availability, Bundle};
 pub use report::{
     authorizer_hash, check_data, check_package, check_services, compute_report, import_root,

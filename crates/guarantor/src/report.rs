@@ -3,7 +3,7 @@
 //! (GP (14.13)) and the package limits (GP (14.2), (14.4), (14.5), (14.8)).
 
 use crate::error::GuaranteeError;
-use crate::invoke::{Invocations, RefineCall};
+use crate::invoke::{Invocations, RefineInput, RefineOutcome};
 use marmalade_crypto::hash::{blake2b_256, blake2b_256_concat};
 use marmalade_state::StateReader;
 use marmalade_types::constants::{
@@ -321,8 +321,30 @@ pub struct Computed {
     pub exports: Vec<Segment>,
 }
 
-fn zero_segments(n: u16) -> Vec<Segment> {
-    (0..n).map(|_| Box::new([0u8; SEGMENT_SIZE])).collect()
+/// $I(\mathbf{p}, j)$ of GP (14.12) given $\Psi_R$'s `refined` $(r, \mathbf{e}, u)$ for item `w`
+/// and $z$, the octets of the authorizer trace and of the earlier items' blob outputs:
+/// - `⊖` when $|r| + z > \mathsf{W}_R$ ($|r|$ = 0 for an error, which never exceeds);
+/// - else `⊚` when $|\mathbf{e}| \ne w_e$: as printed, before the error case, so an item that
+///   fails (Ψ_R then exports nothing, GP (B.5)) with $w_e > 0$ reports `⊚`;
+/// - and in every case but a blob, $w_e$ zero segments in place of the exports.
+///
+/// Private: the zero segments cost $w_e \cdot \mathsf{W}_G$ octets, which only the package
+/// limits [`check_package`] enforces justify ($\sum w_e \le \mathsf{W}_X$, GP (14.4)).
+fn item_result(w: &WorkItem, refined: RefineOutcome, z: usize) -> (WorkExecResult, Vec<Segment>) {
+    let count = usize::from(w.export_count);
+    let result = match refined.result {
+        WorkExecResult::Ok(r) if r.len().saturating_add(z) > MAX_REPORT_VAR_SIZE => {
+            WorkExecResult::OutputOversize
+        }
+        _ if refined.exports.len() != count => WorkExecResult::BadExports,
+        result => result,
+    };
+    if result.is_ok() {
+        (result, refined.exports)
+    } else {
+        let zeros = (0..count).map(|_| Box::new([0u8; SEGMENT_SIZE])).collect();
+        (result, zeros)
+    }
 }
 
 /// $\Xi(\mathbf{p}, c)$ (GP (14.12)) but the availability specification: checks the package
@@ -363,8 +385,9 @@ pub fn compute_report(
     check_services(state, package)?;
 
     // (o, g) = Ψ_I(p, c); Ξ is ⊥ unless o ∈ B[:W_R].
-    let (auth, auth_gas_used) = invocations.is_authorized(spec, state, package, core);
-    let auth_trace = match auth {
+    let auth = invocations.is_authorized(spec, state, package, core);
+    let auth_gas_used = auth.gas_used;
+    let auth_trace = match auth.result {
         WorkExecResult::Ok(o) if o.len() <= MAX_REPORT_VAR_SIZE => o,
         WorkExecResult::Ok(o) => return Err(GuaranteeError::TraceTooLarge(o.len())),
         e => return Err(GuaranteeError::Unauthorized(e)),
@@ -379,7 +402,7 @@ pub fn compute_report(
         let refined = invocations.refine(
             spec,
             state,
-            &RefineCall {
+            &RefineInput {
                 core,
                 item: j,
                 package,
@@ -389,23 +412,12 @@ pub fn compute_report(
                 export_offset,
             },
         );
-        let (result, item_exports) = match refined.result {
-            WorkExecResult::Ok(r) if r.len() + z > MAX_REPORT_VAR_SIZE => (
-                WorkExecResult::OutputOversize,
-                zero_segments(w.export_count),
-            ),
-            // Before the error case, as printed: an item that panics (Ψ_R then exports
-            // nothing, GP (B.5)) with a nonzero export count is reported as ⊚.
-            _ if refined.exports.len() != usize::from(w.export_count) => {
-                (WorkExecResult::BadExports, zero_segments(w.export_count))
-            }
-            WorkExecResult::Ok(r) => {
-                z += r.len();
-                (WorkExecResult::Ok(r), refined.exports)
-            }
-            e => (e, zero_segments(w.export_count)),
-        };
-        results.push(item_to_digest(w, result, refined.gas_used));
+        let gas_used = refined.gas_used;
+        let (result, item_exports) = item_result(w, refined, z);
+        if let WorkExecResult::Ok(r) = &result {
+            z += r.len();
+        }
+        results.push(item_to_digest(w, result, gas_used));
         exports.extend(item_exports);
         export_offset += usize::from(w.export_count);
     }

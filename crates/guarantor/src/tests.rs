@@ -6,7 +6,7 @@ use marmalade_crypto::hash::blake2b_256;
 use marmalade_state::{State, StateReader};
 use marmalade_types::constants::{MAX_REPORT_VAR_SIZE, SEGMENT_SIZE};
 use marmalade_types::{
-    ChainSpec, CoreIndex, ExtrinsicSpec, Gas, ImportSpec, Segment, ServiceInfo, WorkExecResult,
+    ChainSpec, CoreIndex, ExtrinsicSpec, ImportSpec, Segment, ServiceInfo, WorkExecResult,
     WorkItem, WorkPackage,
 };
 use std::collections::BTreeMap;
@@ -42,14 +42,17 @@ impl Invocations for Script {
         _: &dyn StateReader,
         _: &WorkPackage,
         _: CoreIndex,
-    ) -> (WorkExecResult, Gas) {
-        (self.auth.clone(), 3)
+    ) -> IsAuthorizedOutcome {
+        IsAuthorizedOutcome {
+            result: self.auth.clone(),
+            gas_used: 3,
+        }
     }
 
-    fn refine(&self, _: &ChainSpec, _: &dyn StateReader, call: &RefineCall<'_>) -> Refined {
-        self.offsets.lock().unwrap().push(call.export_offset);
-        let j = call.item;
-        Refined {
+    fn refine(&self, _: &ChainSpec, _: &dyn StateReader, input: &RefineInput<'_>) -> RefineOutcome {
+        self.offsets.lock().unwrap().push(input.export_offset);
+        let j = input.item;
+        RefineOutcome {
             result: self.outputs[j].clone(),
             exports: (0..self.exports[j])
                 .map(|_| Box::new([j as u8 + 1; SEGMENT_SIZE]) as Segment)

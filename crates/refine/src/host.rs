@@ -74,16 +74,27 @@ impl GeneralHost for IsAuthorizedHost<'_> {
     no_accounts!();
 }
 
+/// The dispatch both invocations share: charge the call's 10 (out of gas with fewer left),
+/// then `gas` and `fetch`; every other call goes to `other`.
+fn dispatch<H: GeneralHost>(
+    host: &mut H,
+    call: u64,
+    m: &mut dyn Instance,
+    other: impl FnOnce(&mut H, &mut dyn Instance) -> HostOutcome,
+) -> HostOutcome {
+    if !charge(m, HOST_CALL_GAS) {
+        return HostOutcome::OutOfGas;
+    }
+    match call {
+        id::GAS => marmalade_host::gas(m),
+        id::FETCH => marmalade_host::fetch(host, m),
+        _ => other(host, m),
+    }
+}
+
 impl HostCalls for IsAuthorizedHost<'_> {
     fn host_call(&mut self, call: u64, m: &mut dyn Instance) -> HostOutcome {
-        if !charge(m, HOST_CALL_GAS) {
-            return HostOutcome::OutOfGas;
-        }
-        match call {
-            id::GAS => marmalade_host::gas(m),
-            id::FETCH => marmalade_host::fetch(self, m),
-            _ => marmalade_host::what(m),
-        }
+        dispatch(self, call, m, |_, m| marmalade_host::what(m))
     }
 }
 
@@ -155,21 +166,16 @@ impl RefineHost<'_> {
 
 impl HostCalls for RefineHost<'_> {
     fn host_call(&mut self, call: u64, m: &mut dyn Instance) -> HostOutcome {
-        if !charge(m, HOST_CALL_GAS) {
-            return HostOutcome::OutOfGas;
-        }
-        match call {
-            id::GAS => marmalade_host::gas(m),
-            id::FETCH => marmalade_host::fetch(self, m),
-            id::HISTORICAL_LOOKUP => self.historical_lookup(m),
-            id::EXPORT => self.export(m),
-            id::MACHINE => inner::machine(&mut self.guests, m),
-            id::PEEK => inner::peek(&mut self.guests, m),
-            id::POKE => inner::poke(&mut self.guests, m),
-            id::PAGES => inner::pages(&mut self.guests, m),
-            id::INVOKE => inner::invoke(&mut self.guests, m),
-            id::EXPUNGE => inner::expunge(&mut self.guests, m),
+        dispatch(self, call, m, |h, m| match call {
+            id::HISTORICAL_LOOKUP => h.historical_lookup(m),
+            id::EXPORT => h.export(m),
+            id::MACHINE => inner::machine(&mut h.guests, m),
+            id::PEEK => inner::peek(&mut h.guests, m),
+            id::POKE => inner::poke(&mut h.guests, m),
+            id::PAGES => inner::pages(&mut h.guests, m),
+            id::INVOKE => inner::invoke(&mut h.guests, m),
+            id::EXPUNGE => inner::expunge(&mut h.guests, m),
             _ => marmalade_host::what(m),
-        }
+        })
     }
 }

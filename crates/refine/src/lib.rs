@@ -1,13 +1,11 @@
 //! The in-core invocations of GP 0.7.2 appendix B: Is-Authorized $\Psi_I$ (GP (B.1)) and
 //! Refine $\Psi_R$ (GP (B.5)) with their host calls (GP (B.2), (B.6)), the inner PVM
-//! machines of `machine`/`peek`/`poke`/`pages`/`invoke`/`expunge`, and the per-item
-//! result rule of the work-report computation ($I$ of GP (14.12)).
+//! machines of `machine`/`peek`/`poke`/`pages`/`invoke`/`expunge`. The per-item result rule
+//! of the work-report computation ($I$ of GP (14.12)) is the guarantor's, over [`refine`].
 //!
 //! - [`is_authorized`]: $\Psi_I(p, c)$ → the authorizer trace or an error, and the gas used.
 //! - [`refine`]: $\Psi_R(c, i, p, \mathbf{r}, \overline{\mathbf{i}}, \varsigma)$ → the output or
 //!   an error, the exports (none on error) and the gas used.
-//! - [`refine_item`]: $I(p, j)$ of GP (14.12): [`refine`] with the output-size (`⊖`) and
-//!   export-count (`⊚`) checks, exports replaced by zero segments when it is not a success.
 //!
 //! Both invocations run service code through the shared decoded-code [`CodeCache`] (the one
 //! Ψ_A uses) and read the state only through [`StateReader`] (historical lookups, GP (9.7)).
@@ -34,9 +32,7 @@ use marmalade_crypto::hash::blake2b_256;
 use marmalade_pvm::{invoke_standard, ExitReason, MarshallingResult};
 use marmalade_state::account::split_code;
 use marmalade_state::StateReader;
-use marmalade_types::constants::{
-    MAX_AUTH_CODE_SIZE, MAX_REPORT_VAR_SIZE, MAX_SERVICE_CODE_SIZE, SEGMENT_SIZE,
-};
+use marmalade_types::constants::{MAX_AUTH_CODE_SIZE, MAX_SERVICE_CODE_SIZE};
 use marmalade_types::{ChainSpec, CoreIndex, Gas, Segment, WorkExecResult, WorkPackage};
 
 /// The entry point of both in-core invocations: $\Psi_M(\dots, 0, \dots)$ (GP (B.1), (B.5)).
@@ -70,13 +66,12 @@ pub struct RefineInput<'a> {
     pub export_offset: usize,
 }
 
-/// The result of $\Psi_R$ (GP (B.5)) or of $I$ (GP (14.12)).
+/// The result of $\Psi_R$ (GP (B.5)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefineOutcome {
     /// The refinement output (`Ok`), or the error.
     pub result: WorkExecResult,
-    /// $\mathbf{e}$: the exported segments. From [`refine`]: none unless `result` is `Ok`;
-    /// from [`refine_item`]: $w_e$ zero segments unless `result` is `Ok`.
+    /// $\mathbf{e}$: the exported segments; none unless `result` is `Ok`.
     pub exports: Vec<Segment>,
     /// $u$: the gas used (0 for `BAD` and `BIG`).
     pub gas_used: Gas,
@@ -219,50 +214,5 @@ pub fn refine(
         result,
         exports,
         gas_used: r.gas_used,
-    }
-}
-
-/// $I(p, j)$ of GP (14.12): [`refine`], then
-/// - `⊖` when $|r| + z > \mathsf{W}_R$, with $z$ = `|auth_trace|` + `earlier_outputs` (the
-///   octets of the earlier items' successful outputs) and $|r|$ = 0 for an error;
-/// - else `⊚` when $|\mathbf{e}| \ne w_e$;
-/// - and in every case but success, $w_e$ zero segments in place of the exports.
-///
-/// As GP (14.12) orders these, an item that fails (`∞`, `☇`, `BAD`, `BIG`) with $w_e > 0$
-/// reports `⊚`: [`refine`] exports nothing on failure.
-///
-/// The zero segments cost $w_e \cdot \mathsf{W}_G$ octets: the caller refines only packages
-/// within the limits of GP (14.4) ($\sum w_e \le \mathsf{W}_X$).
-pub fn refine_item(
-    spec: &ChainSpec,
-    state: &dyn StateReader,
-    input: &RefineInput<'_>,
-    earlier_outputs: usize,
-    cache: &CodeCache,
-) -> RefineOutcome {
-    let out = refine(spec, state, input, cache);
-    let count = input
-        .package
-        .items
-        .get(input.item)
-        .map_or(0, |w| w.export_count as usize);
-    let zeros = || -> Vec<Segment> { (0..count).map(|_| Box::new([0; SEGMENT_SIZE])).collect() };
-    let r_len = match &out.result {
-        WorkExecResult::Ok(o) => o.len(),
-        _ => 0,
-    };
-    let z = input.auth_trace.len().saturating_add(earlier_outputs);
-    let result = if r_len.saturating_add(z) > MAX_REPORT_VAR_SIZE {
-        WorkExecResult::OutputOversize
-    } else if out.exports.len() != count {
-        WorkExecResult::BadExports
-    } else {
-        out.result
-    };
-    let exports = if result.is_ok() { out.exports } else { zeros() };
-    RefineOutcome {
-        result,
-        exports,
-        gas_used: out.gas_used,
     }
 }

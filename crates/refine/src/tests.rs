@@ -7,7 +7,7 @@ use crate::testing::{install_code, provide_preimage as add_preimage, service_cod
 use marmalade_host::code;
 use marmalade_pvm::HALT_ADDRESS;
 use marmalade_state::{ServiceItems, State};
-use marmalade_types::constants::MAX_PACKAGE_EXPORTS;
+use marmalade_types::constants::{MAX_PACKAGE_EXPORTS, SEGMENT_SIZE};
 use marmalade_types::{Hash, ServiceId, WorkItem};
 
 const SPEC: ChainSpec = ChainSpec::TINY;
@@ -139,16 +139,6 @@ impl Env {
 
     fn refine(&self) -> RefineOutcome {
         refine(&SPEC, &self.state, &self.input(0), &CodeCache::new())
-    }
-
-    fn item(&self, earlier: usize) -> RefineOutcome {
-        refine_item(
-            &SPEC,
-            &self.state,
-            &self.input(0),
-            earlier,
-            &CodeCache::new(),
-        )
     }
 
     fn authorize(&self) -> IsAuthorizedOutcome {
@@ -397,48 +387,6 @@ fn export_full_and_panic() {
     let mut p = P::new();
     p.call(id::EXPORT, &[(7, UNMAPPED), (8, 1)]);
     assert_eq!(Env::new(&p.build()).refine().result, WorkExecResult::Panic);
-}
-
-// ---------------------------------------------------------------- I(p, j)
-
-#[test]
-fn refine_item_checks_exports_and_size() {
-    let mut p = P::new();
-    p.call(id::EXPORT, &[(7, 0), (8, 0)]);
-    let prog = p.build();
-    // Declared 1, exported 1: success.
-    let mut env = Env::new(&prog);
-    env.package.items[0].export_count = 1;
-    let o = env.item(0);
-    assert_eq!(words(&o.result), vec![0]);
-    assert_eq!(o.exports.len(), 1);
-    // Declared 2, exported 1: ⊚ and two zero segments.
-    env.package.items[0].export_count = 2;
-    let o = env.item(0);
-    assert_eq!(o.result, WorkExecResult::BadExports);
-    assert_eq!(o.exports.len(), 2);
-    assert!(o.exports.iter().all(|s| s.iter().all(|&b| b == 0)));
-    assert!(o.gas_used > 0);
-    // |r| + |trace| + earlier outputs > W_R: ⊖, before the export check.
-    let o = env.item(MAX_REPORT_VAR_SIZE - env.auth_trace.len() - 8 + 1);
-    assert_eq!(o.result, WorkExecResult::OutputOversize);
-    assert_eq!(o.exports.len(), 2);
-    env.package.items[0].export_count = 1;
-    let o = env.item(MAX_REPORT_VAR_SIZE - env.auth_trace.len() - 8);
-    assert!(o.result.is_ok());
-    // A failure with exports declared is ⊚ (Ψ_R exports nothing on failure), zero segments.
-    let mut a = Asm::new();
-    a.trap();
-    let mut env = Env::new(&a.build());
-    env.package.items[0].export_count = 1;
-    let o = env.item(0);
-    assert_eq!(o.result, WorkExecResult::BadExports);
-    assert_eq!(o.exports.len(), 1);
-    // ... and keeps its error with none declared.
-    env.package.items[0].export_count = 0;
-    let o = env.item(0);
-    assert_eq!(o.result, WorkExecResult::Panic);
-    assert!(o.exports.is_empty());
 }
 
 // ---------------------------------------------------------------- gas, WHAT, OOG
