@@ -58,7 +58,7 @@ enum Code {
     /// The current code of [`svc::LATE_CODE_SERVICE`] (available only from slot 10).
     Late,
     /// The current code hash of [`svc::NO_CODE_SERVICE`] (no preimage).
-    NoCode,
+    Unprovided,
     /// Another available code preimage of the service (not its current code hash).
     Alt,
     /// A hash with no preimage.
@@ -383,7 +383,7 @@ fn cases() -> Vec<Case> {
         case(
             "code-preimage-missing",
             "the service's current code hash has no preimage (BAD)",
-            vec![Item { service: svc::NO_CODE_SERVICE, code: Code::NoCode, ..item(vec![]) }],
+            vec![Item { service: svc::NO_CODE_SERVICE, code: Code::Unprovided, ..item(vec![]) }],
         ),
         case(
             "mixed-items",
@@ -512,7 +512,7 @@ fn build(c: &Case, context: &RefineContext, done: &HashMap<&str, Exported>) -> B
                     Code::Current => code_hash,
                     Code::Alt => blake2b_256(&svc::alt_refine_code()),
                     Code::Late => blake2b_256(&svc::late_refine_code()),
-                    Code::NoCode => svc::NO_CODE_HASH,
+                    Code::Unprovided => svc::NO_CODE_HASH,
                     Code::Missing => [0x5a; 32],
                 },
                 refine_gas_limit: it.gas,
@@ -1140,7 +1140,7 @@ fn marmalade_and_typeberry_agree_on_in_core_reports() {
             );
         }
         check(
-            mm_report["package_spec"]["length"] == Value::from(built.bundle.len()),
+            mm_report["package_spec"]["length"] == built.bundle.len(),
             format!(
                 "Marmalade's bundle length {} is not |b| = {} (GP (14.17))",
                 mm_report["package_spec"]["length"],

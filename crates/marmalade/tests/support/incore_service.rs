@@ -459,14 +459,14 @@ pub fn genesis_state(spec: &ChainSpec, auth_config: &[u8]) -> State {
         last_accumulation_slot: 0,
         parent_service: 0,
     };
-    state.accounts.insert(SERVICE, info.clone());
+    state.accounts.insert(SERVICE, info);
     let late = late_refine_code();
     let late_hash = blake2b_256(&late);
     state.accounts.insert(
         LATE_CODE_SERVICE,
         ServiceInfo {
             code_hash: late_hash,
-            ..info.clone()
+            ..info
         },
     );
     state.set_preimage(LATE_CODE_SERVICE, &late_hash, Some(late.clone()));
