@@ -20,13 +20,12 @@
 
 use marmalade_crypto::hash::{blake2b_256, Hash};
 use marmalade_erasure::ErasureParams;
-use marmalade_merkle::binary::MerkleNode;
+use marmalade_merkle::binary::{root_from_trace_wb, trace_len, MerkleNode, WbTree};
 use marmalade_types::work::{AvailabilitySpec, Segment};
 use marmalade_types::{ChainSpec, WorkPackageHash};
 use rayon::prelude::*;
 
 use crate::segments::SegmentsTree;
-use crate::wb::{self, WbTree};
 use crate::DaError;
 
 /// The erasure code of a chain: `K = W_G / (2·W_P)` data chunks of `N = V` (GP appendix H; 342
@@ -283,8 +282,8 @@ pub fn availability(
         .zip(&s_club)
         .map(|(b, s)| leaf(b, s))
         .collect();
-    let top = WbTree::new(&leaves);
-    let erasure_root = top.root(&leaves);
+    let top = WbTree::new(&leaves, blake2b_256);
+    let erasure_root = top.root();
     let shards = seg_shards
         .into_iter()
         .enumerate()
@@ -355,13 +354,37 @@ pub fn verify_shards(
     validators: usize,
     shards: &ValidatorShards,
 ) -> Result<(), DaError> {
+    check_leaf(
+        erasure_root,
+        &shards.leaf(),
+        index,
+        validators,
+        &shards.justification,
+    )
+}
+
+/// `M_B` of `count` items from item `index` and its justification steps (top to bottom).
+fn root_from_steps(
+    leaf: &[u8],
+    index: usize,
+    count: usize,
+    steps: &[JustificationStep],
+) -> Option<Hash> {
+    let path: Vec<Vec<u8>> = steps.iter().map(JustificationStep::bytes).collect();
+    root_from_trace_wb(leaf, index, count, &path, blake2b_256)
+}
+
+/// Checks that the erasure-root leaf `leaf` of validator `index` folds up through `path` (the
+/// CE 137 justification) to the erasure root.
+fn check_leaf(
+    erasure_root: &Hash,
+    leaf: &[u8; 64],
+    index: usize,
+    validators: usize,
+    path: &[JustificationStep],
+) -> Result<(), DaError> {
     check_index(index, validators)?;
-    let path: Vec<Vec<u8>> = shards
-        .justification
-        .iter()
-        .map(JustificationStep::bytes)
-        .collect();
-    match wb::root_from_trace(&shards.leaf(), index, validators, &path) {
+    match root_from_steps(leaf, index, validators, path) {
         Some(r) if r == *erasure_root => Ok(()),
         _ => Err(DaError::Justification {
             index,
@@ -419,16 +442,8 @@ pub fn verify_bundle_shard(
     let Some((JustificationStep::Hash(seg_root), top)) = justification.split_last() else {
         return Err(fail);
     };
-    let path: Vec<Vec<u8>> = top.iter().map(JustificationStep::bytes).collect();
-    match wb::root_from_trace(
-        &leaf(&blake2b_256(bundle_shard), seg_root),
-        index,
-        validators,
-        &path,
-    ) {
-        Some(r) if r == *erasure_root => Ok(()),
-        _ => Err(fail),
-    }
+    let leaf = leaf(&blake2b_256(bundle_shard), seg_root);
+    check_leaf(erasure_root, &leaf, index, validators, top)
 }
 
 /// Checks segment shard `segment` (of the `exports_count + ⌈exports_count/64⌉` segments and
@@ -456,7 +471,7 @@ pub fn verify_segment_shard(
     }
     // The segment-shard trace is as deep as the well-balanced tree over m items; the bundle
     // shard's hash comes just above it.
-    let seg_depth = wb_depth(m, segment);
+    let seg_depth = trace_len(segment, m);
     if justification.len() < seg_depth + 1 {
         return Err(fail);
     }
@@ -464,29 +479,14 @@ pub fn verify_segment_shard(
     let (JustificationStep::Hash(bundle_hash), seg_path) = (&rest[0], &rest[1..]) else {
         return Err(fail);
     };
-    let seg_path: Vec<Vec<u8>> = seg_path.iter().map(JustificationStep::bytes).collect();
-    let Some(seg_root) = wb::root_from_trace(shard, segment, m, &seg_path) else {
+    let Some(seg_root) = root_from_steps(shard, segment, m, seg_path) else {
         return Err(fail);
     };
-    let top: Vec<Vec<u8>> = top.iter().map(JustificationStep::bytes).collect();
-    match wb::root_from_trace(&leaf(bundle_hash, &seg_root), index, validators, &top) {
-        Some(r) if r == *erasure_root => Ok(()),
-        _ => Err(fail),
-    }
-}
-
-/// The length of `T(v, i)` for `|v| = count`.
-fn wb_depth(count: usize, index: usize) -> usize {
-    let (mut len, mut i, mut d) = (count, index, 0);
-    while len > 1 {
-        let half = len.div_ceil(2);
-        if i < half {
-            len = half;
-        } else {
-            i -= half;
-            len -= half;
-        }
-        d += 1;
-    }
-    d
+    check_leaf(
+        erasure_root,
+        &leaf(bundle_hash, &seg_root),
+        index,
+        validators,
+        top,
+    )
 }

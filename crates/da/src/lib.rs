@@ -18,7 +18,6 @@ mod error;
 pub mod reconstruct;
 pub mod segments;
 pub mod store;
-mod wb;
 
 pub use availability::{
     availability, bundle_shard_justification, erasure_params, segment_shard_justification,

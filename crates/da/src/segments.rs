@@ -24,7 +24,7 @@ const ZERO_HASH: Hash = [0; 32];
 
 /// `H("node" ⌢ l ⌢ r)` (GP (E.1)).
 #[inline]
-pub(crate) fn node_hash(l: &[u8], r: &[u8]) -> Hash {
+fn node_hash(l: &[u8], r: &[u8]) -> Hash {
     blake2b_256_concat(&[b"node", l, r])
 }
 
@@ -39,6 +39,20 @@ pub fn depth(count: usize) -> usize {
     count.max(1).next_power_of_two().trailing_zeros() as usize
 }
 
+/// The levels of the constant-depth tree (GP (E.4)) over `leaves`, a power of two of hashes:
+/// `leaves` first, each next level `H("node" ⌢ l ⌢ r)` of pairs, the root alone last.
+fn levels_over(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
+    let mut levels = vec![leaves];
+    while let Some(last) = levels.last().filter(|l| l.len() > 1) {
+        let next = last
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
+        levels.push(next);
+    }
+    levels
+}
+
 /// The constant-depth tree over the exports, every level kept: `levels[0] = C(s)` (GP (E.7)),
 /// the last level the root alone. Leaves are hashed on the rayon pool (12 MiB of segments).
 pub(crate) struct SegmentsTree {
@@ -51,16 +65,8 @@ impl SegmentsTree {
         let n = segments.len().max(1).next_power_of_two();
         let mut leaves: Vec<Hash> = segments.par_iter().map(|s| leaf_hash(&s[..])).collect();
         leaves.resize(n, ZERO_HASH);
-        let mut levels = vec![leaves];
-        while let Some(last) = levels.last().filter(|l| l.len() > 1) {
-            let next = last
-                .chunks_exact(2)
-                .map(|p| node_hash(&p[0], &p[1]))
-                .collect();
-            levels.push(next);
-        }
         SegmentsTree {
-            levels,
+            levels: levels_over(leaves),
             count: segments.len(),
         }
     }
@@ -184,15 +190,7 @@ impl ProofPage {
         let size = 1usize << depth(exports_count).min(PAGE_LOG2 as usize);
         let mut level = self.leaves.clone();
         level.resize(size, ZERO_HASH);
-        let mut levels = vec![level];
-        while let Some(last) = levels.last().filter(|l| l.len() > 1) {
-            let next = last
-                .chunks_exact(2)
-                .map(|p| node_hash(&p[0], &p[1]))
-                .collect();
-            levels.push(next);
-        }
-        levels
+        levels_over(level)
     }
 
     /// Whether this is page `page` of the exports committed to by `root`.

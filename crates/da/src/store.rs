@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 
 use marmalade_crypto::hash::{blake2b_256, Hash};
+use marmalade_merkle::binary::WbTree;
 use marmalade_types::{ChainSpec, ErasureRoot, TimeSlot};
 
 use crate::availability::{verify_shards, JustificationStep, ShardSeq, ValidatorShards};
-use crate::wb::WbTree;
 use crate::DaError;
 
 /// Segment shards are kept 672 complete epochs (28 days) after the report (GP section 14.3).
@@ -142,8 +142,8 @@ impl DaStore for MemoryDaStore {
     ) -> Result<(), DaError> {
         verify_shards(&erasure_root, usize::from(index), self.validators, &shards)?;
         let slices = shards.segment_shards.to_slices();
-        let tree = WbTree::new(&slices);
-        let segments_root = tree.root(&slices);
+        let tree = WbTree::new(&slices, blake2b_256);
+        let segments_root = tree.root();
         let entry = Entry {
             bundle_hash: blake2b_256(&shards.bundle_shard),
             bundle_shard: Some(shards.bundle_shard),

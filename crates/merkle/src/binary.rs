@@ -112,6 +112,65 @@ pub fn merkle_root_wb<T: AsRef<[u8]>>(leaves: &[T], hash: impl Fn(&[u8]) -> Hash
     }
 }
 
+/// The way down `N` (GP (E.1)) to item `index` of `count`: the trace length `|T(v, index)|`
+/// (GP (E.2)) and, in bit `k`, whether the path goes right at depth `k` (item `index` is in
+/// the second half `v[⌈|v|/2⌉..]` there). `None` for an index out of range.
+fn wb_path(index: usize, count: usize) -> Option<(usize, u128)> {
+    if index >= count {
+        return None;
+    }
+    // A usize count halves at most 64 times: the bits fit a u128.
+    let (mut len, mut i, mut depth, mut right) = (count, index, 0, 0u128);
+    while len > 1 {
+        let half = len.div_ceil(2);
+        if i < half {
+            len = half;
+        } else {
+            right |= 1 << depth;
+            i -= half;
+            len -= half;
+        }
+        depth += 1;
+    }
+    Some((depth, right))
+}
+
+/// `|T(v, index, H)|` (GP (E.2)) for `|v| = count`: the depth of item `index` in the
+/// well-balanced tree; 0 for an index out of range.
+pub fn trace_len(index: usize, count: usize) -> usize {
+    wb_path(index, count).map_or(0, |(d, _)| d)
+}
+
+/// `M_B` (GP (E.3)) of `count` items of which `leaf` is item `index`, from its trace
+/// `T(v, index, H)` (GP (E.2), top to bottom): `H(leaf)` for a single item, else `N(v)` folded
+/// up through the trace. `None` if the index or the trace's length does not fit `count`.
+pub fn root_from_trace_wb<P: AsRef<[u8]>>(
+    leaf: &[u8],
+    index: usize,
+    count: usize,
+    proof: &[P],
+    hash: impl Fn(&[u8]) -> Hash,
+) -> Option<Hash> {
+    let (depth, right) = wb_path(index, count)?;
+    if depth != proof.len() {
+        return None;
+    }
+    if depth == 0 {
+        return Some(hash(leaf));
+    }
+    // The first fold takes the item's own octets, every later one a hash.
+    let mut acc: Option<Hash> = None;
+    for (k, sibling) in proof.iter().enumerate().rev() {
+        let own: &[u8] = acc.as_ref().map_or(leaf, |h| h);
+        acc = Some(if right >> k & 1 == 1 {
+            hash3(NODE_PREFIX, sibling.as_ref(), own, &hash)
+        } else {
+            hash3(NODE_PREFIX, own, sibling.as_ref(), &hash)
+        });
+    }
+    acc
+}
+
 /// Checks that `leaf` is item `index` of `count` items under the well-balanced root `root`,
 /// given the trace `T(v, index, H)` as `proof`.
 pub fn verify_wb<P: AsRef<[u8]>>(
@@ -122,40 +181,131 @@ pub fn verify_wb<P: AsRef<[u8]>>(
     proof: &[P],
     hash: impl Fn(&[u8]) -> Hash,
 ) -> bool {
-    if index >= count {
-        return false;
-    }
-    if count == 1 {
-        return proof.is_empty() && hash(leaf) == *root;
-    }
-    // Walk down to learn the side at each level, then fold up.
-    let mut sides = Vec::new();
-    let (mut len, mut i) = (count, index);
-    while len > 1 {
-        let half = len.div_ceil(2);
-        if i < half {
-            sides.push(false);
-            len = half;
-        } else {
-            sides.push(true);
-            i -= half;
-            len -= half;
+    root_from_trace_wb(leaf, index, count, proof, hash) == Some(*root)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WbRef {
+    Empty,
+    Leaf(usize),
+    Inner(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WbInner {
+    hash: Hash,
+    left: WbRef,
+    right: WbRef,
+}
+
+/// The well-balanced tree `N` (GP (E.1)) over `n` items with every interior node kept, so that
+/// each trace `T` (GP (E.2)) costs `O(log n)` rather than re-hashing the tree. The items stay
+/// with the caller; [`WbTree::trace`] takes them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WbTree {
+    inner: Vec<WbInner>,
+    top: WbRef,
+    count: usize,
+    root: Hash,
+}
+
+impl WbTree {
+    /// Builds the tree over `leaves`.
+    pub fn new<T: AsRef<[u8]>>(leaves: &[T], hash: impl Fn(&[u8]) -> Hash) -> Self {
+        let mut inner = Vec::with_capacity(leaves.len());
+        let top = wb_build(leaves, 0, leaves.len(), &mut inner, &hash);
+        let root = match top {
+            WbRef::Empty => ZERO_HASH,
+            WbRef::Leaf(i) => hash(leaves[i].as_ref()),
+            WbRef::Inner(i) => inner[i].hash,
+        };
+        WbTree {
+            inner,
+            top,
+            count: leaves.len(),
+            root,
         }
     }
-    if sides.len() != proof.len() {
-        return false;
+
+    /// `M_B(v, H)` (GP (E.3)).
+    pub fn root(&self) -> Hash {
+        self.root
     }
-    let mut acc: Vec<u8> = leaf.to_vec();
-    for (right, sibling) in sides.iter().zip(proof).rev() {
-        let h = if *right {
-            hash3(NODE_PREFIX, sibling.as_ref(), &acc, &hash)
-        } else {
-            hash3(NODE_PREFIX, &acc, sibling.as_ref(), &hash)
+
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the tree has no items.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// `T(v, i, H)` (GP (E.2)), top to bottom, where `leaves` are the items the tree was built
+    /// over; empty for an index out of range or items of another number.
+    pub fn trace<'a, T: AsRef<[u8]>>(
+        &'a self,
+        leaves: &'a [T],
+        index: usize,
+    ) -> Vec<MerkleNode<'a>> {
+        let Some((depth, right)) =
+            wb_path(index, self.count).filter(|_| leaves.len() == self.count)
+        else {
+            return Vec::new();
         };
-        acc.clear();
-        acc.extend_from_slice(&h);
+        let mut out = Vec::with_capacity(depth);
+        let mut node = self.top;
+        for k in 0..depth {
+            let WbRef::Inner(id) = node else { break };
+            let n = &self.inner[id];
+            let (other, next) = if right >> k & 1 == 1 {
+                (n.left, n.right)
+            } else {
+                (n.right, n.left)
+            };
+            out.push(match other {
+                WbRef::Empty => MerkleNode::Hash(ZERO_HASH),
+                WbRef::Leaf(i) => MerkleNode::Item(leaves[i].as_ref()),
+                WbRef::Inner(i) => MerkleNode::Hash(self.inner[i].hash),
+            });
+            node = next;
+        }
+        out
     }
-    acc == root[..]
+}
+
+/// The octets a parent hashes for a child: the item itself or the subtree's hash.
+fn wb_bytes<'a, T: AsRef<[u8]>>(leaves: &'a [T], inner: &'a [WbInner], r: WbRef) -> &'a [u8] {
+    match r {
+        WbRef::Leaf(i) => leaves[i].as_ref(),
+        WbRef::Inner(i) => &inner[i].hash,
+        WbRef::Empty => &ZERO_HASH,
+    }
+}
+
+/// Builds `N(leaves[lo..hi])`, pushing its interior nodes children first.
+fn wb_build<T: AsRef<[u8]>>(
+    leaves: &[T],
+    lo: usize,
+    hi: usize,
+    inner: &mut Vec<WbInner>,
+    hash: &impl Fn(&[u8]) -> Hash,
+) -> WbRef {
+    match hi - lo {
+        0 => WbRef::Empty,
+        1 => WbRef::Leaf(lo),
+        n => {
+            let mid = lo + n.div_ceil(2);
+            let left = wb_build(leaves, lo, mid, inner, hash);
+            let right = wb_build(leaves, mid, hi, inner, hash);
+            let l = wb_bytes(leaves, inner, left);
+            let r = wb_bytes(leaves, inner, right);
+            let hash = hash3(NODE_PREFIX, l, r, hash);
+            inner.push(WbInner { hash, left, right });
+            WbRef::Inner(inner.len() - 1)
+        }
+    }
 }
 
 /// `⌈log2(max(1, n))⌉`: the depth of the constant-depth tree over `n` items.
@@ -403,6 +553,36 @@ mod tests {
     }
 
     #[test]
+    fn wb_tree_agrees_with_n_and_t() {
+        for n in [0usize, 1, 2, 3, 5, 6, 7, 64, 100, 1023] {
+            let v = items(n);
+            let t = WbTree::new(&v, blake2b_256);
+            assert_eq!(t.root(), merkle_root_wb(&v, blake2b_256), "n = {n}");
+            assert_eq!(t.len(), n);
+            for i in (0..n).step_by(n / 7 + 1) {
+                let tr = t.trace(&v, i);
+                assert_eq!(tr, trace(&v, i, blake2b_256), "n = {n}, i = {i}");
+                assert_eq!(
+                    root_from_trace_wb(
+                        &v[i],
+                        i,
+                        n,
+                        &tr.iter().map(|x| x.to_vec()).collect::<Vec<_>>(),
+                        blake2b_256
+                    ),
+                    Some(t.root())
+                );
+            }
+            assert!(t.trace(&v, n).is_empty());
+            assert!(t.trace(&v[..n / 2], 0).is_empty() || n == 0);
+            assert_eq!(
+                root_from_trace_wb::<Vec<u8>>(b"x", n, n, &[], blake2b_256),
+                None
+            );
+        }
+    }
+
+    #[test]
     fn paged() {
         let v = items(70);
         let tree = CdTree::new(&v, blake2b_256);
@@ -441,6 +621,10 @@ mod tests {
             let wb = merkle_root_wb(&v, h);
             let t: Vec<Vec<u8>> = trace(&v, i, h).iter().map(|x| x.to_vec()).collect();
             prop_assert!(verify_wb(&wb, &v[i], i, n, &t, h));
+            prop_assert_eq!(t.len(), trace_len(i, n));
+            let tree = WbTree::new(&v, h);
+            prop_assert_eq!(tree.root(), wb);
+            prop_assert_eq!(tree.trace(&v, i), trace(&v, i, h));
             prop_assert!(!verify_wb(&wb, b"other", i, n, &t, h));
             if n > 1 {
                 prop_assert!(!verify_wb(&wb, &v[i], (i + 1) % n, n, &t, h) || v[i] == v[(i + 1) % n]);
