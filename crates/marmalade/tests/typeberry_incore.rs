@@ -1340,3 +1340,28 @@ fn marmalade_and_typeberry_agree_on_in_core_reports() {
         failures.join("\n")
     );
 }
+
+/// The output comparison accepts a departure only with the values it predicts.
+#[test]
+fn output_departures_need_their_values() {
+    let it = item(vec![Cmd::Gas, Cmd::Inner(0)]);
+    let mut mm = vec![0u8; 48];
+    mm[..8].copy_from_slice(&1000u64.to_le_bytes());
+    let mut tb = mm.clone();
+    assert_eq!(
+        explain_output(&it, &mm, &tb),
+        None,
+        "no difference, no departure"
+    );
+    // The expunge word of the inner block: 0 (GP (A.1)) against typeberry's 16.
+    tb[8 + 32..8 + 40].copy_from_slice(&16u64.to_le_bytes());
+    assert_eq!(explain_output(&it, &mm, &tb), Some("inner-halt-pc"));
+    tb[8 + 32..8 + 40].copy_from_slice(&17u64.to_le_bytes());
+    assert_eq!(explain_output(&it, &mm, &tb), None, "another pc");
+    tb[8 + 32..8 + 40].copy_from_slice(&16u64.to_le_bytes());
+    tb[0] ^= 1;
+    assert_eq!(explain_output(&it, &mm, &tb), None, "a gas difference");
+    tb[0] ^= 1;
+    tb.push(0);
+    assert_eq!(explain_output(&it, &mm, &tb), None, "another length");
+}
