@@ -7,8 +7,8 @@
 //       [--spec tiny|full] [--typeberry DIR]
 //
 // STATE: the state both the anchor and the lookup anchor refer to, one of
-//   - JSON `RawState` ({"state_root", "keyvals": [{"key", "value"}]}) or a trace `Genesis`
-//     ({"header", "state": RawState}) — the trace vectors' schema;
+//   - JSON `RawState` ({"state_root", "keyvals": [{"key", "value"}]}), a trace `Genesis`
+//     ({"header", "state": RawState}) or a trace step (its `post_state`) — the trace schema;
 //   - binary `RawState` (32-octet root, then the key/value sequence), or a trace `genesis.bin`
 //     (a header, then RawState) when the file name ends in `genesis.bin`.
 // BUNDLE: the JAM-encoded work-package bundle, E(p, X^#, I^#, J^#) (GP (14.16)): the package, the
@@ -75,10 +75,10 @@ function loadEntries(path) {
   const raw = readFileSync(path);
   if (path.endsWith(".json")) {
     const j = JSON.parse(raw.toString("utf8"));
-    const rawState = j.keyvals !== undefined ? j : j.state;
-    if (rawState?.keyvals === undefined) throw new Error(`${path}: neither a RawState nor a Genesis`);
+    const keyvals = j.keyvals ?? j.state?.keyvals ?? j.post_state?.keyvals;
+    if (keyvals === undefined) throw new Error(`${path}: no keyvals (top level, state or post_state)`);
     return StateEntries.fromEntriesUnsafe(
-      rawState.keyvals.map(({ key, value }) => [Bytes.parseBytes(key, 31).asOpaque(), BytesBlob.parseBlob(value)]),
+      keyvals.map(({ key, value }) => [Bytes.parseBytes(key, 31).asOpaque(), BytesBlob.parseBlob(value)]),
     );
   }
   const d = Decoder.fromBlob(new Uint8Array(raw), spec);
@@ -88,7 +88,16 @@ function loadEntries(path) {
   d.finish();
   return entries;
 }
-const entries = loadEntries(args.state);
+function fail(msg) {
+  process.stderr.write(`error: ${msg}\n`);
+  process.exit(1);
+}
+let entries;
+try {
+  entries = loadEntries(args.state);
+} catch (e) {
+  fail(`state ${args.state}: ${e?.message ?? e}`);
+}
 const state = SerializedState.fromStateEntries(spec, blake2b, entries);
 const stateRoot = entries.getRootHash(blake2b);
 // InCore asks for the anchor's and the lookup anchor's states by header hash; both are this one
@@ -99,15 +108,22 @@ const states = {
 };
 
 // ---- bundle (GP (14.16)) ----------------------------------------------------------------------
-const bundle = new Uint8Array(readFileSync(args.bundle));
-const d = Decoder.fromBlob(bundle, spec);
-const pkg = WorkPackage.Codec.decode(d);
-const pkgLen = d.bytesRead();
-const pkgHash = blake2b.hashBytes(BytesBlob.blobFrom(bundle.subarray(0, pkgLen))).asOpaque();
-const extrinsics = pkg.items.map((item) => item.extrinsic.map((x) => d.bytes(x.len)));
-const imports = pkg.items.map((item) =>
-  item.importSegments.map((spec_) => ({ index: spec_.index, data: d.bytes(SEGMENT_SIZE) })),
-);
+let pkg;
+let pkgHash;
+let extrinsics;
+let imports;
+try {
+  const bundle = new Uint8Array(readFileSync(args.bundle));
+  const d = Decoder.fromBlob(bundle, spec);
+  pkg = WorkPackage.Codec.decode(d);
+  pkgHash = blake2b.hashBytes(BytesBlob.blobFrom(bundle.subarray(0, d.bytesRead()))).asOpaque();
+  extrinsics = pkg.items.map((item) => item.extrinsic.map((x) => d.bytes(x.len)));
+  imports = pkg.items.map((item) =>
+    item.importSegments.map((s) => ({ index: s.index, data: d.bytes(SEGMENT_SIZE) })),
+  );
+} catch (e) {
+  fail(`bundle ${args.bundle}: ${e?.message ?? e}`);
+}
 // The justifications follow; InCore does not check them.
 
 // ---- run --------------------------------------------------------------------------------------
