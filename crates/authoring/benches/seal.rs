@@ -9,32 +9,18 @@
 //! else `.jam-vectors` at the workspace root).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use marmalade_authoring::{dev_keys, make_tickets, slot_author, Author, ValidatorKeys};
-use marmalade_conformance::trace::Genesis;
-use marmalade_types::{decode_all, ChainSpec, DisputesExtrinsic, Extrinsic};
+use marmalade_authoring::{dev_key_set, make_tickets, slot_author, Author};
+use marmalade_conformance::trace::load_genesis;
+use marmalade_types::{ChainSpec, Extrinsic};
 
 const SPEC: ChainSpec = ChainSpec::TINY;
 
-fn empty() -> Extrinsic {
-    Extrinsic {
-        tickets: Vec::new(),
-        preimages: Vec::new(),
-        guarantees: Vec::new(),
-        assurances: Vec::new(),
-        disputes: DisputesExtrinsic::default(),
-    }
-}
-
 fn bench(c: &mut Criterion) {
-    let path =
-        marmalade_conformance::vectors_root().join("jam-test-vectors/traces/fallback/genesis.bin");
-    let bytes = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{} missing ({e}): unpack the vectors", path.display()));
-    let g: Genesis = decode_all(&bytes, SPEC.seq_lens()).expect("genesis decodes");
+    let g = load_genesis("fallback");
     let state = g.state.to_state(&SPEC).expect("genesis state");
     let root = g.state.computed_root();
     let parent = g.header.hash();
-    let keys: Vec<ValidatorKeys> = (0..SPEC.validators as u32).map(dev_keys).collect();
+    let keys = dev_key_set(SPEC.validators);
 
     for (name, slot) in [
         ("seal_block", 1),
@@ -45,7 +31,7 @@ fn bench(c: &mut Criterion) {
         c.bench_function(name, |b| {
             b.iter(|| {
                 author
-                    .seal_block(&SPEC, &state, &root, &parent, slot, empty())
+                    .seal_block(&SPEC, &state, &root, &parent, slot, Extrinsic::default())
                     .expect("sealed")
             })
         });

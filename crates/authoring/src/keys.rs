@@ -60,6 +60,13 @@ pub fn dev_keys(i: u32) -> ValidatorKeys {
     ValidatorKeys::from_seed(&trivial_seed(i))
 }
 
+/// The development keys of validators `0..n` ([`dev_keys`]): a dev chain's validator set of `n`
+/// (the trace vectors' tiny genesis has `n` = 6).
+pub fn dev_key_set(n: usize) -> Vec<ValidatorKeys> {
+    // Validator indices are 16-bit (GP (5.1)'s `N_V`): the cast never truncates a real set.
+    (0..n).map(|i| dev_keys(i as u32)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@
 pub mod keys;
 pub mod tickets;
 
-pub use keys::{dev_keys, trivial_seed, ValidatorKeys};
+pub use keys::{dev_key_set, dev_keys, trivial_seed, ValidatorKeys};
 pub use tickets::{make_tickets, select_tickets, Ticket};
 
 use marmalade_chain::extrinsic_hash;

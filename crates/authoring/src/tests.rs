@@ -3,49 +3,23 @@
 use super::*;
 use marmalade_accumulation::CodeCache;
 use marmalade_chain::{import_block, BlockError};
-use marmalade_codec::decode_all;
-use marmalade_conformance::trace::{Genesis, TraceStep};
+use marmalade_conformance::trace::{load_genesis, load_step};
 use marmalade_crypto::ed25519;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_state::State;
 use marmalade_types::{DisputesExtrinsic, StateRoot, TicketId};
-use std::path::PathBuf;
 
 const TINY: ChainSpec = ChainSpec::TINY;
 
-fn trace_dir(set: &str) -> PathBuf {
-    marmalade_conformance::vectors_root().join(format!("jam-test-vectors/traces/{set}"))
-}
-
-fn load<T: marmalade_codec::Decode>(path: PathBuf) -> T {
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "trace vector {} missing ({e}): unpack the vectors",
-            path.display()
-        )
-    });
-    decode_all(&bytes, TINY.seq_lens()).expect("trace vector decodes")
-}
-
 /// A trace set's genesis: its header hash, state and state root.
 fn genesis(set: &str) -> (HeaderHash, State, StateRoot) {
-    let g: Genesis = load(trace_dir(set).join("genesis.bin"));
+    let g = load_genesis(set);
     let state = g.state.to_state(&TINY).expect("genesis state decodes");
     (g.header.hash(), state, g.state.computed_root())
 }
 
-fn empty_extrinsic() -> Extrinsic {
-    Extrinsic {
-        tickets: Vec::new(),
-        preimages: Vec::new(),
-        guarantees: Vec::new(),
-        assurances: Vec::new(),
-        disputes: DisputesExtrinsic::default(),
-    }
-}
-
 fn dev_set() -> Vec<ValidatorKeys> {
-    (0..TINY.validators as u32).map(dev_keys).collect()
+    dev_key_set(TINY.validators)
 }
 
 fn import(state: &State, root: &StateRoot, block: &Block) -> Result<(), BlockError> {
@@ -76,7 +50,7 @@ fn slot_authors_match_the_trace() {
     let (_, state, _) = genesis("fallback");
     let keys = dev_set();
     for n in 1..=5u32 {
-        let step: TraceStep = load(trace_dir("fallback").join(format!("{n:08}.bin")));
+        let step = load_step("fallback", n);
         let h = &step.block.header;
         assert!(h.slot < TINY.epoch_length, "first-epoch block");
         assert_eq!(
@@ -97,7 +71,7 @@ fn sealed_block_imports_and_tampered_does_not() {
     let who = slot_author(&TINY, &state, slot, &keys).expect("slot 1 has an author");
     let author = Author::new(keys[who].clone());
     let block = author
-        .seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic())
+        .seal_block(&TINY, &state, &root, &parent, slot, Extrinsic::default())
         .expect("sealed");
     assert_eq!(usize::from(block.header.author_index), who);
     assert_eq!(import(&state, &root, &block), Ok(()));
@@ -106,7 +80,7 @@ fn sealed_block_imports_and_tampered_does_not() {
     // header up to the seal is the same bytes, the entropy source included (the IETF VRF
     // signature without aux data is deterministic). The seals differ only in the proof's
     // nonce (the trace's signer derives it otherwise); both verify.
-    let step: TraceStep = load(trace_dir("fallback").join("00000001.bin"));
+    let step = load_step("fallback", 1);
     assert_eq!(
         step.block.header.encode_unsigned(),
         block.header.encode_unsigned()
@@ -116,7 +90,7 @@ fn sealed_block_imports_and_tampered_does_not() {
     // Another validator may not seal this slot.
     let other = Author::new(keys[(who + 1) % keys.len()].clone());
     assert!(matches!(
-        other.seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic()),
+        other.seal_block(&TINY, &state, &root, &parent, slot, Extrinsic::default()),
         Err(AuthoringError::NotSlotAuthor(1))
     ));
 
@@ -152,7 +126,7 @@ fn sealed_block_imports_and_tampered_does_not() {
 
     // A wrong parent is refused before sealing.
     assert!(matches!(
-        author.seal_block(&TINY, &state, &root, &[9; 32], slot, empty_extrinsic()),
+        author.seal_block(&TINY, &state, &root, &[9; 32], slot, Extrinsic::default()),
         Err(AuthoringError::ParentMismatch { .. })
     ));
 }
@@ -166,7 +140,7 @@ fn epoch_change_block_imports() {
     let slot = TINY.epoch_length + 2;
     let who = slot_author(&TINY, &state, slot, &keys).expect("an author");
     let block = Author::new(keys[who].clone())
-        .seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic())
+        .seal_block(&TINY, &state, &root, &parent, slot, Extrinsic::default())
         .expect("sealed");
     let mark = block.header.epoch_mark.as_ref().expect("epoch marker");
     assert_eq!(mark.entropy, state.components.eta[0]);
@@ -229,13 +203,13 @@ fn ticket_sealed_block_imports() {
         let who = slot_author(&TINY, &state, slot, &keys).expect("a ticket holder");
         assert_eq!(who, holder(slot as usize));
         let block = Author::new(keys[who].clone())
-            .seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic())
+            .seal_block(&TINY, &state, &root, &parent, slot, Extrinsic::default())
             .expect("sealed");
         assert_eq!(import(&state, &root, &block), Ok(()), "slot {slot}");
         // Not the holder: refused by the author, and by import if forced.
         let other = Author::new(keys[(who + 1) % keys.len()].clone());
         assert!(matches!(
-            other.seal_block(&TINY, &state, &root, &parent, slot, empty_extrinsic()),
+            other.seal_block(&TINY, &state, &root, &parent, slot, Extrinsic::default()),
             Err(AuthoringError::NotSlotAuthor(_))
         ));
         // Forced: the other key signs the ticket's seal input under the holder's index.
@@ -269,7 +243,7 @@ fn ticket_sealed_block_imports() {
 #[test]
 fn authored_chains_follow_the_traces() {
     for set in ["fallback", "safrole"] {
-        let g: Genesis = load(trace_dir(set).join("genesis.bin"));
+        let g = load_genesis(set);
         let mut chain = marmalade_chain::Chain::new(TINY, TINY.max_lookup_anchor_age as usize);
         let mut root = chain
             .initialize(&g.header, g.state.key_values(), None)
@@ -278,14 +252,16 @@ fn authored_chains_follow_the_traces() {
         let keys = dev_set();
         let mut ticket_sealed = 0;
         for n in 1..=100u32 {
-            let step: TraceStep = load(trace_dir(set).join(format!("{n:08}.bin")));
+            let step = load_step(set, n);
             let want = &step.block.header;
             let state = chain.state(&head).unwrap().expect("head state");
             let who = slot_author(&TINY, &*state, want.slot, &keys)
                 .unwrap_or_else(|| panic!("{set} {n}: no author"));
             assert_eq!(who, usize::from(want.author_index), "{set} {n}: author");
-            let mut xt = empty_extrinsic();
-            xt.tickets = step.block.extrinsic.tickets.clone();
+            let xt = Extrinsic {
+                tickets: step.block.extrinsic.tickets.clone(),
+                ..Default::default()
+            };
             assert_eq!(extrinsic_hash(&xt), want.extrinsic_hash, "{set} {n}");
             let block = Author::new(keys[who].clone())
                 .seal_block(&TINY, &*state, &root, &head, want.slot, xt)
@@ -349,15 +325,17 @@ fn disputes_block_carries_offenders_mark() {
         })
         .collect();
     culprits.sort_by_key(|c| c.key);
-    let mut xt = empty_extrinsic();
-    xt.disputes = DisputesExtrinsic {
-        verdicts: vec![Verdict {
-            target,
-            age: TINY.epoch_of(state.components.tau),
-            votes,
-        }],
-        culprits: culprits.clone(),
-        faults: Vec::new(),
+    let mut xt = Extrinsic {
+        disputes: DisputesExtrinsic {
+            verdicts: vec![Verdict {
+                target,
+                age: TINY.epoch_of(state.components.tau),
+                votes,
+            }],
+            culprits: culprits.clone(),
+            faults: Vec::new(),
+        },
+        ..Default::default()
     };
     let slot = 1;
     let who = slot_author(&TINY, &state, slot, &keys).expect("an author");
@@ -396,8 +374,10 @@ fn tickets_are_made_selected_and_imported() {
     let mut ids: Vec<_> = all.iter().map(|t| t.id).collect();
     ids.sort();
     let who = slot_author(&TINY, &state, slot, &keys).expect("an author");
-    let mut xt = empty_extrinsic();
-    xt.tickets = chosen;
+    let xt = Extrinsic {
+        tickets: chosen,
+        ..Default::default()
+    };
     let block = Author::new(keys[who].clone())
         .seal_block(&TINY, &state, &root, &parent, slot, xt)
         .expect("sealed");
@@ -425,7 +405,7 @@ fn trace_tickets_are_dev_key_tickets() {
     let keys = dev_set();
     let mut seen = 0;
     for n in [12u32, 13, 15] {
-        let step: TraceStep = load(trace_dir("safrole").join(format!("{n:08}.bin")));
+        let step = load_step("safrole", n);
         let pre = step.pre_state.to_state(&TINY).expect("pre state");
         let slot = step.block.header.slot;
         let eta2 = safrole_posterior(&TINY, &pre.components, &[], slot, &[])

@@ -19,24 +19,22 @@
 //! the core's assigned guarantors; each assurer first checks its shards of the package
 //! against the report's erasure root.
 
-use marmalade_authoring::{assurance, bitfield, dev_keys, slot_author, Author, ValidatorKeys};
+use marmalade_authoring::{assurance, bitfield, dev_key_set, slot_author, Author, ValidatorKeys};
 use marmalade_chain::Chain;
-use marmalade_conformance::trace::Genesis;
-use marmalade_crypto::hash::{blake2b_256, blake2b_256_concat};
+use marmalade_conformance::trace::{find_null_authorizer, load_genesis};
+use marmalade_crypto::hash::blake2b_256;
 use marmalade_da::verify_shards;
 use marmalade_guarantor::{
     build_report, guarantee, package_hash, sign_report, Bundle, CodeCache, GuaranteedWork,
     NoSegmentRoots,
 };
-use marmalade_state::{preimage_key, ServiceItems, State, StateReader};
+use marmalade_state::{ServiceItems, State, StateReader};
 use marmalade_stf::reports::guarantors::GuarantorAssignments;
 use marmalade_stf::safrole;
 use marmalade_types::{
-    decode_all, ChainSpec, CoreIndex, DisputesExtrinsic, Extrinsic, Hash, HeaderHash,
-    RefineContext, ReportGuarantee, ServiceId, TimeSlot, ValidatorIndex, WorkExecResult, WorkItem,
-    WorkPackage, WorkReport,
+    ChainSpec, CoreIndex, Extrinsic, Hash, HeaderHash, RefineContext, ReportGuarantee, ServiceId,
+    TimeSlot, ValidatorIndex, WorkExecResult, WorkItem, WorkPackage, WorkReport,
 };
-use std::path::PathBuf;
 use std::sync::Arc;
 
 const SPEC: ChainSpec = ChainSpec::TINY;
@@ -44,31 +42,6 @@ const SPEC: ChainSpec = ChainSpec::TINY;
 const SERVICE: ServiceId = 0;
 /// The accumulate gas of each item (the `storage` trace's reports use this much).
 const ACCUMULATE_GAS: u64 = 5_000_000;
-
-fn trace_dir() -> PathBuf {
-    marmalade_conformance::vectors_root().join("jam-test-vectors/traces/storage")
-}
-
-fn load<T: marmalade_types::Decode>(name: &str) -> T {
-    let path = trace_dir().join(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "trace vector {} missing ({e}): unpack the vectors",
-            path.display()
-        )
-    });
-    decode_all(&bytes, SPEC.seq_lens()).expect("trace vector decodes")
-}
-
-fn empty_extrinsic() -> Extrinsic {
-    Extrinsic {
-        tickets: Vec::new(),
-        preimages: Vec::new(),
-        guarantees: Vec::new(),
-        assurances: Vec::new(),
-        disputes: DisputesExtrinsic::default(),
-    }
-}
 
 /// A chain on the `storage` trace genesis, extended by blocks authored with the dev keys.
 struct Harness {
@@ -82,13 +55,13 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let g: Genesis = load("genesis.bin");
+        let g = load_genesis("storage");
         // GP (11.35): lookup anchors within L blocks, checked against the chain's ancestry.
         let mut chain = Chain::new(SPEC, SPEC.max_lookup_anchor_age as usize);
         chain
             .initialize(&g.header, g.state.key_values(), Some(&[]))
             .expect("genesis initializes");
-        let keys: Vec<ValidatorKeys> = (0..SPEC.validators as u32).map(dev_keys).collect();
+        let keys = dev_key_set(SPEC.validators);
         Harness {
             chain,
             keys,
@@ -177,17 +150,12 @@ impl Harness {
 /// the empty configuration, $\mathcal{H}(\mathcal{H}(c) \frown [])$ (GP (14.10)), is in
 /// `core`'s pool $\alpha$ (the genesis's null authorizer).
 fn null_authorizer(state: &State, core: CoreIndex) -> (ServiceId, Hash) {
-    let pool = &state.components.alpha[usize::from(core)];
-    for s in state.service_ids() {
-        for key in state.service_item_keys(s) {
-            let Some(v) = state.item(&key) else { continue };
-            let h = blake2b_256(v);
-            if preimage_key(s, &h) == key && pool.contains(&blake2b_256_concat(&[&h, &[]])) {
-                return (s, h);
-            }
-        }
-    }
-    panic!("no authorizer code with an empty configuration in core {core}'s pool");
+    state.components.alpha[usize::from(core)]
+        .iter()
+        .find_map(|a| find_null_authorizer(state, a))
+        .unwrap_or_else(|| {
+            panic!("no authorizer code with an empty configuration in core {core}'s pool")
+        })
 }
 
 /// The work-report of a package with one item, `payload` for the bootstrap service, on
@@ -275,8 +243,10 @@ fn guarantee_block(h: &mut Harness, report: WorkReport) {
     let core = usize::from(report.core_index);
     let slot = h.head_slot + 1;
     let g = h.guarantee(report, slot);
-    let mut xt = empty_extrinsic();
-    xt.guarantees.push(g);
+    let xt = Extrinsic {
+        guarantees: vec![g],
+        ..Default::default()
+    };
     h.extend(slot, xt);
     assert!(
         h.state().components().rho[core].is_some(),
@@ -294,12 +264,14 @@ fn assure_block(h: &mut Harness, work: &GuaranteedWork, assurers: &[usize]) {
         verify_shards(&root, v, SPEC.validators, &work.availability.shards[v])
             .unwrap_or_else(|e| panic!("validator {v}'s shards: {e}"));
     }
-    let mut xt = empty_extrinsic();
-    xt.assurances = h
-        .assurances(&[core])
-        .into_iter()
-        .filter(|a| assurers.contains(&usize::from(a.validator_index)))
-        .collect();
+    let xt = Extrinsic {
+        assurances: h
+            .assurances(&[core])
+            .into_iter()
+            .filter(|a| assurers.contains(&usize::from(a.validator_index)))
+            .collect(),
+        ..Default::default()
+    };
     h.extend(h.head_slot + 1, xt);
 }
 

@@ -1,31 +1,14 @@
 //! `marmalade refine`: a package rebuilt from a trace report, refined on the trace's genesis
 //! state, gives the recorded digests; bad inputs end with status 1 and one line naming them.
 
-use marmalade_codec::{decode_all, Encode};
-use marmalade_conformance::trace::{Genesis, TraceStep};
+use marmalade_codec::Encode;
+use marmalade_conformance::trace::{load_genesis, load_step, rebuild_package, trace_dir, Genesis};
 use marmalade_crypto::hash::blake2b_256;
-use marmalade_state::{preimage_key, ServiceItems, StateReader};
-use marmalade_types::{
-    ChainSpec, ExtrinsicSpec, WorkExecResult, WorkItem, WorkPackage, WorkReport,
-};
+use marmalade_types::{ChainSpec, WorkReport};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SPEC: ChainSpec = ChainSpec::TINY;
-
-fn storage_traces() -> PathBuf {
-    let r = match std::env::var_os("JAM_VECTORS") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.jam-vectors"),
-    }
-    .join("jam-test-vectors/traces/storage");
-    assert!(
-        r.is_dir(),
-        "trace vectors not found at {} (set JAM_VECTORS or unpack them into .jam-vectors)",
-        r.display()
-    );
-    r
-}
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("marmalade-refine-cli-{}", std::process::id()));
@@ -46,78 +29,25 @@ fn refine(state: &Path, bundle: &Path, core: &str) -> Output {
         .unwrap()
 }
 
-/// The first guaranteed report of the storage trace, and the bundle of a package rebuilt
-/// from it: the bootstrap service's output is `0x01 ⌢ payload`; extrinsic stand-ins of the
-/// recorded count and size; the genesis's null authorizer.
+/// The first guaranteed report of the storage trace, and the bundle of the package rebuilt
+/// from it (`rebuild_package`: the bootstrap service's output is `0x01 ⌢ payload`; extrinsic
+/// stand-ins of the recorded count and size; the genesis's null authorizer).
 fn trace_case(genesis: &Genesis) -> (WorkReport, Vec<u8>) {
-    let dir = storage_traces();
-    let step: TraceStep = decode_all(
-        &std::fs::read(dir.join("00000002.bin")).unwrap(),
-        SPEC.seq_lens(),
-    )
-    .unwrap();
+    let step = load_step("storage", 2);
     let report = step.block.extrinsic.guarantees[0].report.clone();
-    let state = genesis.state.to_state(&SPEC).unwrap();
-    let (host, auth_code_hash) = state
-        .service_ids()
-        .into_iter()
-        .flat_map(|s| state.service_item_keys(s).into_iter().map(move |k| (s, k)))
-        .find_map(|(s, k)| {
-            let h = blake2b_256(state.item(&k)?);
-            (preimage_key(s, &h) == k && blake2b_256(&h) == report.authorizer_hash)
-                .then_some((s, h))
-        })
-        .expect("the null authorizer in the genesis");
-    let mut extrinsics = vec![];
-    let items = report
-        .results
-        .iter()
-        .map(|d| {
-            let WorkExecResult::Ok(out) = &d.result else {
-                panic!("trace digest without output")
-            };
-            let l = d.refine_load;
-            let (n, z) = (l.extrinsic_count as usize, l.extrinsic_size as usize);
-            let xs: Vec<Vec<u8>> = (0..n)
-                .map(|k| vec![k as u8; z / n + usize::from(k < z % n)])
-                .collect();
-            let refs = xs
-                .iter()
-                .map(|x| ExtrinsicSpec {
-                    hash: blake2b_256(x),
-                    len: x.len() as u32,
-                })
-                .collect();
-            extrinsics.extend(xs);
-            WorkItem {
-                service: d.service_id,
-                code_hash: d.code_hash,
-                refine_gas_limit: 100_000_000,
-                accumulate_gas_limit: d.accumulate_gas,
-                export_count: l.exports,
-                payload: out[1..].to_vec(),
-                import_segments: vec![],
-                extrinsic: refs,
-            }
-        })
-        .collect();
-    let package = WorkPackage {
-        auth_code_host: host,
-        auth_code_hash,
-        context: report.context.clone(),
-        authorization: vec![],
-        authorizer_config: vec![],
-        items,
-    };
-    let bundle = marmalade_da::encode_bundle(&package, &extrinsics, &[], &[]);
+    let state = genesis
+        .state
+        .to_state(&SPEC)
+        .expect("genesis state decodes");
+    let rebuilt = rebuild_package(&state, &report).expect("a package from the trace report");
+    let bundle = marmalade_da::encode_bundle(&rebuilt.package, &rebuilt.extrinsics, &[], &[]);
     (report, bundle)
 }
 
 #[test]
 fn trace_bundle_is_refined_to_the_recorded_digests() {
-    let genesis_path = storage_traces().join("genesis.bin");
-    let genesis: Genesis =
-        decode_all(&std::fs::read(&genesis_path).unwrap(), SPEC.seq_lens()).unwrap();
+    let genesis_path = trace_dir("storage").join("genesis.bin");
+    let genesis = load_genesis("storage");
     let (want, bundle) = trace_case(&genesis);
     let bundle_path = temp_file("bundle.bin", &bundle);
     let core = want.core_index.to_string();
@@ -146,9 +76,8 @@ fn trace_bundle_is_refined_to_the_recorded_digests() {
 
 #[test]
 fn bad_inputs_exit_1_with_one_line() {
-    let genesis_path = storage_traces().join("genesis.bin");
-    let genesis: Genesis =
-        decode_all(&std::fs::read(&genesis_path).unwrap(), SPEC.seq_lens()).unwrap();
+    let genesis_path = trace_dir("storage").join("genesis.bin");
+    let genesis = load_genesis("storage");
     let (want, bundle) = trace_case(&genesis);
     let good_bundle = temp_file("good.bin", &bundle);
     let junk = temp_file("junk.bin", b"\xff\xff\xff");

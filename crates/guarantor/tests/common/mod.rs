@@ -1,7 +1,8 @@
 //! A small chain for guaranteeing tests and the bench: an authorizer that authorizes
-//! everything, a service whose refine exports segments, validators with known keys.
+//! everything, a service whose refine exports segments, validators with the dev keys.
 #![allow(dead_code)]
 
+use marmalade_authoring::dev_key_set;
 use marmalade_crypto::ed25519::SecretKey;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_da::Bundle;
@@ -63,7 +64,7 @@ pub fn exported(k: u64) -> marmalade_types::Segment {
 }
 
 /// A chain of `spec` with the authorizer in every core's pool, [`SERVICE`] running `code`
-/// and validators of known keys.
+/// and validators holding the dev keys (JIP-5, `marmalade_authoring::dev_keys`).
 pub struct Fixture {
     pub spec: ChainSpec,
     pub state: State,
@@ -95,12 +96,9 @@ impl Fixture {
                 },
             );
         }
-        let keys: Vec<SecretKey> = (0..spec.validators)
-            .map(|i| {
-                let mut seed = [0u8; 32];
-                seed[..4].copy_from_slice(&(i as u32).to_le_bytes());
-                SecretKey::from_seed(&seed)
-            })
+        let keys: Vec<SecretKey> = dev_key_set(spec.validators)
+            .into_iter()
+            .map(|k| k.ed25519)
             .collect();
         let validators: Vec<ValidatorData> = keys
             .iter()
