@@ -386,10 +386,15 @@ fn check_leaf(
     check_index(index, validators)?;
     match root_from_steps(leaf, index, validators, path) {
         Some(r) if r == *erasure_root => Ok(()),
-        _ => Err(DaError::Justification {
-            index,
-            root: *erasure_root,
-        }),
+        _ => Err(bad_justification(erasure_root, index)),
+    }
+}
+
+/// The error of validator `index`'s shard whose justification does not lead to `erasure_root`.
+fn bad_justification(erasure_root: &Hash, index: usize) -> DaError {
+    DaError::Justification {
+        index,
+        root: *erasure_root,
     }
 }
 
@@ -435,10 +440,7 @@ pub fn verify_bundle_shard(
     justification: &[JustificationStep],
 ) -> Result<(), DaError> {
     check_index(index, validators)?;
-    let fail = DaError::Justification {
-        index,
-        root: *erasure_root,
-    };
+    let fail = bad_justification(erasure_root, index);
     let Some((JustificationStep::Hash(seg_root), top)) = justification.split_last() else {
         return Err(fail);
     };
@@ -458,10 +460,7 @@ pub fn verify_segment_shard(
     justification: &[JustificationStep],
 ) -> Result<(), DaError> {
     check_index(index, validators)?;
-    let fail = DaError::Justification {
-        index,
-        root: *erasure_root,
-    };
+    let fail = bad_justification(erasure_root, index);
     let m = exports_count + exports_count.div_ceil(crate::segments::PAGE_SIZE);
     if segment >= m {
         return Err(DaError::SegmentIndex {
