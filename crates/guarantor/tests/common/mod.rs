@@ -96,17 +96,16 @@ impl Fixture {
                 },
             );
         }
-        let keys: Vec<SecretKey> = dev_key_set(spec.validators)
-            .into_iter()
-            .map(|k| k.ed25519)
-            .collect();
-        let validators: Vec<ValidatorData> = keys
+        let dev = dev_key_set(spec.validators);
+        let validators: Vec<ValidatorData> = dev
             .iter()
             .map(|k| ValidatorData {
-                ed25519: k.public(),
+                bandersnatch: k.bandersnatch_public(),
+                ed25519: k.ed25519_public(),
                 ..ValidatorData::NULL
             })
             .collect();
+        let keys: Vec<SecretKey> = dev.into_iter().map(|k| k.ed25519).collect();
         let c = &mut state.components;
         c.kappa = validators.clone().into();
         c.lambda = validators.into();
