@@ -3,7 +3,7 @@
 //! - [`segments`]: the exports root `M(s)` (GP (E.4)), the paged proofs `P(s)` (GP (14.11)) and
 //!   the import justifications `J_0` (GP (14.15)) derived from them.
 //! - [`bundle`]: the auditable work-package bundle `E(p, x#, i#, j#)` (GP (14.16)).
-//! - [`availability`]: the availability specifier `A(h, b, s)` (GP (14.17)): the erasure root
+//! - [`availability`](mod@availability): the availability specifier `A(h, b, s)` (GP (14.17)): the erasure root
 //!   and each validator's shards with their justifications (JAMNP-S CE 137), and the checks of
 //!   shards against an erasure root (CE 137, 138, 140).
 //! - [`reconstruct`]: bundles and segments rebuilt from any `K` validators' shards (GP (H.5)).

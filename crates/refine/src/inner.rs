@@ -4,7 +4,7 @@
 //! `expunge` ($\Omega_X$) (GP appendix B, "Refine Functions"). Gas is charged by the caller.
 //!
 //! A guest keeps its code decoded once (`machine` has to `deblob` it anyway) and its RAM as a
-//! sparse [`Memory`], so a guest costs what it writes, not what it makes accessible.
+//! sparse [`Memory`](marmalade_pvm::Memory), so a guest costs what it writes, not what it makes accessible.
 
 use marmalade_host::{code, readable, writable, GAS_MODEL};
 use marmalade_pvm::blob::PAGE_SIZE;
@@ -115,7 +115,7 @@ pub fn machine(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     HostOutcome::Continue
 }
 
-/// `peek` ($\Omega_P$): copies $\mathbf{m}[n]_\mathbf{u}$ at $s$ to $\mu$ at $o$, $z$ octets.
+/// `peek` ($\Omega_P$): copies $\mathbf{m}\[n\]_\mathbf{u}$ at $s$ to $\mu$ at $o$, $z$ octets.
 pub fn peek(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     let r = m.regs();
     let (n, o, s, z) = (r[7], r[8], r[9], r[10]);
@@ -137,7 +137,7 @@ pub fn peek(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     HostOutcome::Continue
 }
 
-/// `poke` ($\Omega_O$): copies $\mu$ at $s$ to $\mathbf{m}[n]_\mathbf{u}$ at $o$, $z$ octets.
+/// `poke` ($\Omega_O$): copies $\mu$ at $s$ to $\mathbf{m}\[n\]_\mathbf{u}$ at $o$, $z$ octets.
 pub fn poke(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     let r = m.regs();
     let (n, s, o, z) = (r[7], r[8], r[9], r[10]);
@@ -159,7 +159,7 @@ pub fn poke(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     HostOutcome::Continue
 }
 
-/// `pages` ($\Omega_Z$): sets the access of pages $p \dots + c$ of $\mathbf{m}[n]$ by mode
+/// `pages` ($\Omega_Z$): sets the access of pages $p \dots + c$ of $\mathbf{m}\[n\]$ by mode
 /// $r$: 0 inaccessible, 1 read-only, 2 writable (all three zeroed), 3 read-only, 4 writable
 /// (contents kept; every page must already be accessible).
 pub fn pages(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
@@ -192,7 +192,7 @@ pub fn pages(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     HostOutcome::Continue
 }
 
-/// `invoke` ($\Omega_K$): runs $\mathbf{m}[n]$ with the gas and registers
+/// `invoke` ($\Omega_K$): runs $\mathbf{m}\[n\]$ with the gas and registers
 /// $\mathcal{E}_8(g) \frown \mathcal{E}_8(\mathbf{w}) = \mu_{o \dots + 112}$ and writes the
 /// gas and registers it ends with back there.
 ///
@@ -277,7 +277,7 @@ pub fn invoke(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     HostOutcome::Continue
 }
 
-/// `expunge` ($\Omega_X$): removes $\mathbf{m}[n]$, returning its pc.
+/// `expunge` ($\Omega_X$): removes $\mathbf{m}\[n\]$, returning its pc.
 pub fn expunge(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     let n = m.reg(7);
     match guests.0.remove(&n) {

@@ -9,7 +9,7 @@
 //!
 //! Both invocations run service code through the shared decoded-code [`CodeCache`] (the one
 //! Ψ_A uses) and read the state only through [`StateReader`] (historical lookups, GP (9.7)).
-//! [`testing`] (feature `testing`) has an assembler for test programs.
+//! `testing` (feature `testing`) has an assembler for test programs.
 
 #![deny(unsafe_code)]
 
@@ -87,7 +87,7 @@ fn exec_result(r: &MarshallingResult) -> WorkExecResult {
 }
 
 /// $\Psi_I(p, c)$ (GP (B.1)): runs the package's authorization code $p_\mathbf{c}$ — the code
-/// part of $\Lambda(\delta[p_h], (p_\mathbf{c})_t, p_u)$ (GP (14.10)) — with gas
+/// part of $\Lambda(\delta\[p_h\], (p_\mathbf{c})_t, p_u)$ (GP (14.10)) — with gas
 /// $\mathsf{G}_I$ and argument $\mathcal{E}_2(c)$.
 ///
 /// `BAD` when the code is not available at the lookup-anchor slot (the host service absent,
@@ -139,7 +139,7 @@ pub fn is_authorized(
 }
 
 /// $\Psi_R(c, i, p, \mathbf{r}, \overline{\mathbf{i}}, \varsigma)$ (GP (B.5)): runs the code
-/// of work-item $w = p_\mathbf{w}[i]$, $\Lambda(\delta[w_s], (p_\mathbf{c})_t, w_c)$ (GP
+/// of work-item $w = p_\mathbf{w}\[i\]$, $\Lambda(\delta\[w_s\], (p_\mathbf{c})_t, w_c)$ (GP
 /// (9.7)), with gas $w_g$ and argument $\mathcal{E}(c, i, w_s, \updownarrow w_\mathbf{y},
 /// \mathcal{H}(p))$.
 ///
