@@ -183,7 +183,7 @@ mod tests {
         state.components.tau += 1;
         state.components.pi.vals_curr[3].blocks += 1;
         if let Some(info) = state.accounts.values_mut().next() {
-            info.balance += 1;
+            info.balance ^= 1;
         }
         let got = state.to_key_values(&spec);
         let diffs = diff_key_values(
