@@ -198,8 +198,9 @@ pub fn pages(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
 ///
 /// The inner Ψ reports pc 0 after a halt or panic (GP (A.1)) and $i' + 1 +
 /// \text{skip}(i')$ after a host call. Ψ's $g' \in \mathbb{Z}_G$ is negative after running
-/// out of gas; $\mathcal{E}_8(g')$ is then its two's complement (the signed gas of the
-/// service SDKs and of typeberry).
+/// out of gas, and the GP defines $\mathcal{E}_8$ on naturals only: here it is $g'$'s two's
+/// complement, $\mathcal{Z}_8^{-1}(g')$ (GP (A.10)), the PVM's own reading of a signed register,
+/// so no information is lost; typeberry 0.11.0 writes 0 (interop/INCORE.md).
 pub fn invoke(guests: &mut Guests, m: &mut dyn Instance) -> HostOutcome {
     let r = m.regs();
     let (n, o) = (r[7], r[8]);
