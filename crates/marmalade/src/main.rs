@@ -26,6 +26,8 @@ enum Command {
     Pvm(cmd::pvm::Command),
     /// Guarantee a work-package bundle on a state: print the work-report as JSON and its hash.
     Refine(cmd::refine::Args),
+    /// Print a JIP-4 chain spec (`--chain dev`, the built-in dev chain, or a file, checked).
+    ChainSpec(cmd::chain_spec::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Import(args) => cmd::import::run(args),
         Command::FuzzTarget(args) => cmd::fuzz_target::run(args),
         Command::Refine(args) => cmd::refine::run(args),
+        Command::ChainSpec(args) => cmd::chain_spec::run(args),
     };
     match result {
         Ok(code) => code,
