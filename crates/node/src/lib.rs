@@ -1,0 +1,340 @@
+//! The Marmalade node: a [`Chain`] that authors blocks with its validators' keys as the slots
+//! go by.
+//!
+//! [`Node`] holds the chain (over any [`StateStore`]; [`MemoryStore`] until the database
+//! lands), the local validators' keys and their Safrole tickets. At each slot of a
+//! [`SlotClock`] it asks whether one of its keys may seal the slot on the best block
+//! ([`slot_author`], GP (6.15)–(6.16)); if so it seals a block ([`Author::seal_block`]) carrying
+//! the tickets of its validators the Safrole accumulator would keep (GP (6.29)–(6.35)),
+//! imports it through [`Chain::import`] and logs one status line. Finality is the chain's
+//! [`Finality`] policy ([`FixedDepth`] until GRANDPA).
+
+pub mod clock;
+
+pub use clock::{SlotClock, SystemClock, VirtualClock, JAM_EPOCH_UNIX_SECS, SLOT_PERIOD_MS};
+
+use marmalade_authoring::{
+    make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket, ValidatorKeys,
+};
+use marmalade_chain::{BlockExecutor, Chain, ChainError, Finality, FixedDepth, Upsilon};
+use marmalade_state::{StateKey, StateReader};
+use marmalade_store::{MemoryStore, PruneConfig, StateStore};
+use marmalade_types::{
+    Block, ChainSpec, Extrinsic, Hash, Header, HeaderHash, StateRoot, TicketsOrKeys, TimeSlot,
+};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The depth behind the best block at which blocks are final until GRANDPA.
+pub const DEFAULT_FINALITY_DEPTH: usize = 5;
+
+/// A chain's genesis: the header and the state (GP (D.2) key/values) it is the posterior of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Genesis {
+    /// The genesis header: the first authored block's parent.
+    pub header: Header,
+    /// The genesis state $\sigma$ as serialized key/value pairs.
+    pub state: Vec<(StateKey, Vec<u8>)>,
+}
+
+/// Why the node stopped or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The chain refused a request (the genesis, or one of our own blocks).
+    #[error("chain: {0}")]
+    Chain(#[from] ChainError),
+    /// Sealing a block or making tickets failed.
+    #[error("authoring: {0}")]
+    Authoring(#[from] AuthoringError),
+    /// The chain has no best block, or its state is gone.
+    #[error("no state for the best block")]
+    NoBestState,
+    /// The timeslot after the best block's does not exist ($2^{32}$, GP (4.28)).
+    #[error("out of timeslots")]
+    OutOfSlots,
+    /// The Ctrl-C handler could not be installed.
+    #[error("signal handler: {0}")]
+    Signal(#[from] ctrlc::Error),
+}
+
+/// How a slot's seal key was chosen (GP (6.24)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealKind {
+    /// A ticket's holder sealed it (GP (6.15)).
+    Ticket,
+    /// The fallback key sealed it (GP (6.16)).
+    Fallback,
+}
+
+/// A block this node authored and imported.
+#[derive(Debug, Clone)]
+pub struct Authored {
+    /// The block.
+    pub block: Block,
+    /// Its header hash.
+    pub hash: HeaderHash,
+    /// Its posterior state root.
+    pub state_root: StateRoot,
+    /// Which local key sealed it (an index into [`Node::keys`]).
+    pub local_key: usize,
+    /// How it was sealed, by the posterior seal-key series $\gamma'_S$ (GP (6.24)).
+    pub seal_kind: SealKind,
+    /// Time to make this epoch's tickets, when this block was the first to need them (the
+    /// ring proofs: the bulk of authoring in the submission period's first block).
+    pub tickets_time: Duration,
+    /// Time to author the block: find the author, select tickets, seal (with
+    /// `tickets_time`).
+    pub author_time: Duration,
+    /// Time of [`Chain::import`].
+    pub import_time: Duration,
+}
+
+/// This node's tickets for the epoch whose $\eta'_2$ is `entropy` (GP (6.29)): made once per
+/// epoch, one ring prover per local key in $\gamma'_P$.
+struct EpochTickets {
+    entropy: Hash,
+    tickets: Vec<Ticket>,
+}
+
+/// A validator node: a chain, the local validators' keys and the authoring loop.
+pub struct Node<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
+    chain: Chain<S, E>,
+    authors: Vec<Author>,
+    keys: Vec<ValidatorKeys>,
+    tickets: Option<EpochTickets>,
+}
+
+impl<S: StateStore, E: BlockExecutor> std::fmt::Debug for Node<S, E> {
+    /// Public keys only: secrets are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|k| hex::encode(k.bandersnatch_public()))
+            .collect();
+        f.debug_struct("Node")
+            .field("chain", &self.chain)
+            .field("keys", &keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A chain over a [`MemoryStore`] started at `genesis`, finalizing `finality_depth` blocks
+/// behind the best ([`FixedDepth`]), checking lookup anchors over the last $\mathsf{L}$
+/// blocks (GP (11.35)).
+pub fn genesis_chain(
+    spec: ChainSpec,
+    genesis: &Genesis,
+    finality: impl Finality + 'static,
+) -> Result<Chain, NodeError> {
+    let ancestry_len = spec.max_lookup_anchor_age as usize;
+    let store = MemoryStore::new(PruneConfig::with_ancestry(ancestry_len));
+    let mut chain =
+        Chain::with_parts(spec, store, Upsilon::default(), ancestry_len).with_finality(finality);
+    chain.initialize(&genesis.header, genesis.state.clone(), Some(&[]))?;
+    Ok(chain)
+}
+
+impl Node {
+    /// A node over a [`MemoryStore`] started at `genesis`, authoring with `keys`, finalizing
+    /// at depth `finality_depth`.
+    pub fn new(
+        spec: ChainSpec,
+        genesis: &Genesis,
+        keys: Vec<ValidatorKeys>,
+        finality_depth: usize,
+    ) -> Result<Self, NodeError> {
+        let chain = genesis_chain(spec, genesis, FixedDepth(finality_depth))?;
+        Ok(Node::with_chain(chain, keys))
+    }
+}
+
+impl<S: StateStore, E: BlockExecutor> Node<S, E> {
+    /// A node authoring on `chain` (initialized) with `keys`.
+    pub fn with_chain(chain: Chain<S, E>, keys: Vec<ValidatorKeys>) -> Self {
+        Node {
+            chain,
+            authors: keys.iter().cloned().map(Author::new).collect(),
+            keys,
+            tickets: None,
+        }
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Chain<S, E> {
+        &self.chain
+    }
+
+    /// The local validators' keys.
+    pub fn keys(&self) -> &[ValidatorKeys] {
+        &self.keys
+    }
+
+    /// The best block, its state and root.
+    fn best(&self) -> Result<(HeaderHash, Arc<marmalade_state::State>, StateRoot), NodeError> {
+        let hash = self.chain.best().ok_or(NodeError::NoBestState)?;
+        let state = self.chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
+        let root = self
+            .chain
+            .state_root(&hash)?
+            .ok_or(NodeError::NoBestState)?;
+        Ok((hash, state, root))
+    }
+
+    /// The timeslot of the best block's state, $\tau$.
+    pub fn best_slot(&self) -> Result<TimeSlot, NodeError> {
+        Ok(self.best()?.1.components.tau)
+    }
+
+    /// Authors the block at `slot` on the best block if a local key may seal it, and imports
+    /// it; `Ok(None)` if none may (another validator's slot, or not after the best block's).
+    pub fn author(&mut self, slot: TimeSlot) -> Result<Option<Authored>, NodeError> {
+        let (parent, state, parent_root) = self.best()?;
+        let spec = *self.chain.spec();
+        let start = Instant::now();
+        let Some(who) = slot_author(&spec, &*state, slot, &self.keys) else {
+            return Ok(None);
+        };
+        let tickets_start = Instant::now();
+        let tickets = self.tickets_for(&spec, &*state, slot)?;
+        let tickets_time = tickets_start.elapsed();
+        let extrinsic = Extrinsic {
+            tickets: select_tickets(&spec, &*state, slot, tickets),
+            ..Default::default()
+        };
+        let block =
+            self.authors[who].seal_block(&spec, &*state, &parent_root, &parent, slot, extrinsic)?;
+        let author_time = start.elapsed();
+        let start = Instant::now();
+        let state_root = self.chain.import(&block)?;
+        let import_time = start.elapsed();
+        let hash = block.header.hash();
+        let post = self.chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
+        let seal_kind = match post.components.gamma_s {
+            TicketsOrKeys::Tickets(_) => SealKind::Ticket,
+            TicketsOrKeys::Keys(_) => SealKind::Fallback,
+        };
+        Ok(Some(Authored {
+            block,
+            hash,
+            state_root,
+            local_key: who,
+            seal_kind,
+            tickets_time,
+            author_time,
+            import_time,
+        }))
+    }
+
+    /// The local validators' tickets a block at `slot` on `state` may carry: none in the
+    /// epoch's tail ($m' \ge \mathsf{Y}$, GP (6.30)); otherwise those of the epoch whose
+    /// $\eta'_2$ (GP (6.23): $\eta_1$ on an epoch change, else $\eta_2$) they were made
+    /// for, made on first need. Each local key in $\gamma'_P$ proves its $\mathsf{N}$
+    /// tickets with one ring prover (built by [`make_tickets`]), the keys in parallel.
+    fn tickets_for(
+        &mut self,
+        spec: &ChainSpec,
+        state: &dyn StateReader,
+        slot: TimeSlot,
+    ) -> Result<&[Ticket], NodeError> {
+        if spec.slot_phase(slot) >= spec.ticket_submission_end {
+            return Ok(&[]);
+        }
+        let c = state.components();
+        let new_epoch = spec.epoch_of(slot) > spec.epoch_of(c.tau);
+        let entropy = if new_epoch { c.eta[1] } else { c.eta[2] };
+        if self.tickets.as_ref().map(|t| t.entropy) != Some(entropy) {
+            let made: Vec<Result<Vec<Ticket>, AuthoringError>> = self
+                .keys
+                .par_iter()
+                .map(|k| match make_tickets(spec, state, slot, k) {
+                    // Not a validator of the next epoch: no tickets to make.
+                    Err(AuthoringError::NotInPendingSet) => Ok(Vec::new()),
+                    other => other,
+                })
+                .collect();
+            let mut tickets = Vec::new();
+            for t in made {
+                tickets.extend(t?);
+            }
+            self.tickets = Some(EpochTickets { entropy, tickets });
+        }
+        Ok(self.tickets.as_ref().map_or(&[], |t| &t.tickets[..]))
+    }
+
+    /// The authoring loop: from the slot after the best block's (or the clock's, if later),
+    /// waits for each slot and authors it when a local key may ([`Node::author`]), logging
+    /// one status line per block and handing it to `on_block`. Stops when `stop` is set,
+    /// after `max_blocks` blocks, or on an error (one of our own blocks not importing is a
+    /// bug worth stopping for). Returns the number of blocks authored.
+    pub fn run(
+        &mut self,
+        clock: &dyn SlotClock,
+        stop: &AtomicBool,
+        max_blocks: Option<usize>,
+        mut on_block: impl FnMut(&Authored),
+    ) -> Result<usize, NodeError> {
+        let mut authored = 0;
+        let mut next = self
+            .best_slot()?
+            .checked_add(1)
+            .ok_or(NodeError::OutOfSlots)?
+            .max(clock.now());
+        while max_blocks.is_none_or(|m| authored < m) {
+            if !clock.wait_until(next, stop) {
+                break;
+            }
+            // Authoring may have overrun whole slots: those are gone.
+            let slot = next.max(clock.now());
+            match self.author(slot)? {
+                Some(a) => {
+                    authored += 1;
+                    self.log(&a);
+                    on_block(&a);
+                }
+                None => tracing::debug!(slot, "not our slot"),
+            }
+            next = slot.checked_add(1).ok_or(NodeError::OutOfSlots)?;
+        }
+        if stop.load(Ordering::Relaxed) {
+            tracing::info!(authored, "stopping");
+        }
+        Ok(authored)
+    }
+
+    /// The status line of an authored block.
+    fn log(&self, a: &Authored) {
+        let h = &a.block.header;
+        tracing::info!(
+            slot = h.slot,
+            hash = %short(&a.hash),
+            author = h.author_index,
+            seal = ?a.seal_kind,
+            tickets = a.block.extrinsic.tickets.len(),
+            author_ms = ms(a.author_time),
+            tickets_ms = ms(a.tickets_time),
+            import_ms = ms(a.import_time),
+            finalized = %self.chain.finalized().as_ref().map_or_else(String::new, short),
+            "authored block"
+        );
+    }
+}
+
+fn short(hash: &Hash) -> String {
+    format!("{}…", hex::encode(&hash[..4]))
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e4).round() / 10.0
+}
+
+/// A stop flag set on Ctrl-C (SIGINT) and SIGTERM, for [`Node::run`]'s clean shutdown: the
+/// loop sees it between slots and after the block in hand is imported.
+pub fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>, NodeError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))?;
+    Ok(stop)
+}
