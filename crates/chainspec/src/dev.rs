@@ -97,7 +97,7 @@ pub fn dev_metadata(i: u16) -> ValidatorMetadata {
     m
 }
 
-/// The dev validators' key sets $\mathbf{k}$ (GP (6.8)): the development keys' Bandersnatch
+/// The dev validators' key sets $\mathbf{k}$ (GP (6.8)–(6.12)): the development keys' Bandersnatch
 /// and Ed25519 keys, no BLS key (no BEEFY yet), [`dev_metadata`].
 pub fn dev_validators(keys: &[ValidatorKeys]) -> Vec<ValidatorData> {
     keys.iter()
