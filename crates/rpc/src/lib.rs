@@ -1,0 +1,26 @@
+//! The node's JSON-RPC interface of JIP-2 ("Node RPC") over WebSocket (and HTTP for plain
+//! methods), served with `jsonrpsee`.
+//!
+//! - [`RpcBackend`] is the seam to the node: best/finalized blocks, parents, state roots, a
+//!   [`marmalade_state::StateReader`] of a block's posterior state, submissions, and
+//!   notification streams. [`ChainBackend`] implements it over a [`marmalade_chain::Chain`].
+//! - [`serve`] starts the server on [`RpcConfig::addr`] (127.0.0.1:19800 by default, the JIP's
+//!   port) with limits on request size, connections and subscriptions per connection.
+//! - [`encoding`]: the JIP's JSON types: hashes and blobs as padded base64 (RFC 4648), a
+//!   block as `[Hash, Slot]`, the `Parameters` object.
+//!
+//! Method names, argument order and results are those of JIP-2; every `subscribeX` has its
+//! `unsubscribeX`.
+
+#![deny(unsafe_code)]
+
+mod backend;
+pub mod encoding;
+mod server;
+
+pub use backend::{BackendError, BlockDesc, ChainBackend, RpcBackend, StateRef};
+pub use encoding::{Blob, Hash32, Parameters};
+pub use server::{
+    build_module, serve, RpcConfig, RpcError, RpcServer, BACKEND_FAILURE_CODE,
+    BLOCK_UNAVAILABLE_CODE, NOT_SUPPORTED_CODE, REJECTED_CODE,
+};

@@ -1,0 +1,479 @@
+//! The JIP-2 methods and subscriptions as a `jsonrpsee` module, and the server.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use jsonrpsee::server::{
+    PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle, SubscriptionSink,
+};
+use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
+use marmalade_codec::Encode;
+use marmalade_state::Component;
+use marmalade_types::{CoreIndex, ServiceId};
+use serde::Serialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::backend::{BackendError, BlockDesc, RpcBackend, StateRef};
+use crate::encoding::{Blob, Hash32, Parameters, VersionedParameters};
+
+/// Error code: the block named is unknown or its state is gone (server-error range of
+/// JSON-RPC 2.0).
+pub const BLOCK_UNAVAILABLE_CODE: i32 = -32050;
+/// Error code: the node does not support this call yet.
+pub const NOT_SUPPORTED_CODE: i32 = -32051;
+/// Error code: a submission was refused.
+pub const REJECTED_CODE: i32 = -32052;
+/// Error code: the node failed to read its own data.
+pub const BACKEND_FAILURE_CODE: i32 = -32053;
+
+/// Where and within which limits to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RpcConfig {
+    /// The listening address: 127.0.0.1:19800 by default (the JIP's port); the binary's
+    /// `--rpc-port` and `--rpc-external` (0.0.0.0) change it.
+    pub addr: SocketAddr,
+    /// The largest request (a WebSocket message or HTTP body) in octets; larger ones get an
+    /// error and the connection goes on (or is closed, for a WebSocket frame the server
+    /// refuses to read).
+    pub max_request_size: u32,
+    /// The largest response in octets.
+    pub max_response_size: u32,
+    /// Connections served at once.
+    pub max_connections: u32,
+    /// Active subscriptions per connection; more are refused with an error.
+    pub max_subscriptions_per_connection: u32,
+}
+
+impl RpcConfig {
+    /// The JIP-2 port.
+    pub const DEFAULT_PORT: u16 = 19800;
+
+    /// The defaults with the server on `port`, on all interfaces if `external`, else on
+    /// loopback only.
+    pub fn on(port: u16, external: bool) -> Self {
+        let ip = if external {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            Ipv4Addr::LOCALHOST
+        };
+        RpcConfig {
+            addr: SocketAddr::from((ip, port)),
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, Self::DEFAULT_PORT)),
+            // A bundle of W_B = 13 791 360 octets is 18 388 480 in base64; room for the rest.
+            max_request_size: 20 * 1024 * 1024,
+            max_response_size: 20 * 1024 * 1024,
+            max_connections: 100,
+            max_subscriptions_per_connection: 64,
+        }
+    }
+}
+
+/// The server failed to start.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// Binding the address failed.
+    #[error("cannot serve RPC on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A method name was registered twice (a bug).
+    #[error("registering RPC methods: {0}")]
+    Register(String),
+}
+
+/// A running server. Dropping it does not stop the server; [`RpcServer::stop`] does.
+#[derive(Debug, Clone)]
+pub struct RpcServer {
+    addr: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl RpcServer {
+    /// The address bound (with the actual port if 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Asks the server to stop; returns false if it already had.
+    pub fn stop(&self) -> bool {
+        self.handle.stop().is_ok()
+    }
+
+    /// Waits until the server has stopped.
+    pub async fn stopped(self) {
+        self.handle.stopped().await
+    }
+}
+
+/// Starts serving JIP-2 over `backend` as `config` says. Needs a tokio runtime.
+pub async fn serve(
+    config: &RpcConfig,
+    backend: Arc<dyn RpcBackend>,
+) -> Result<RpcServer, RpcError> {
+    let module = build_module(backend)?;
+    let server_config = ServerConfig::builder()
+        .max_request_body_size(config.max_request_size)
+        .max_response_body_size(config.max_response_size)
+        .max_connections(config.max_connections)
+        .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+        .build();
+    let bind = |source| RpcError::Bind {
+        addr: config.addr,
+        source,
+    };
+    let server = Server::builder()
+        .set_config(server_config)
+        .build(config.addr)
+        .await
+        .map_err(bind)?;
+    let addr = server.local_addr().map_err(bind)?;
+    let handle = server.start(module);
+    Ok(RpcServer { addr, handle })
+}
+
+type Ctx = Arc<dyn RpcBackend>;
+type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObject::owned(code, message, None::<()>)
+}
+
+fn backend_error(e: BackendError) -> ErrorObjectOwned {
+    let code = match e {
+        BackendError::NotSupported(_) => NOT_SUPPORTED_CODE,
+        BackendError::Rejected(_) => REJECTED_CODE,
+        BackendError::Failure(_) => BACKEND_FAILURE_CODE,
+    };
+    error(code, e.to_string())
+}
+
+fn unavailable(hash: &Hash32) -> ErrorObjectOwned {
+    error(
+        BLOCK_UNAVAILABLE_CODE,
+        format!(
+            "the posterior state of block {} is not available",
+            serde_json::to_string(hash).unwrap_or_default()
+        ),
+    )
+}
+
+/// The state of block `hash`, or `None` if the node does not have it.
+fn state_of(b: &dyn RpcBackend, hash: &Hash32) -> RpcResult<Option<StateRef>> {
+    b.state(&hash.0).map_err(backend_error)
+}
+
+/// The state of block `hash`, or the block-unavailable error.
+fn known_state(b: &dyn RpcBackend, hash: &Hash32) -> RpcResult<StateRef> {
+    state_of(b, hash)?.ok_or_else(|| unavailable(hash))
+}
+
+/// What a state subscription follows: `(item, finalized)`.
+type Follow<T> = fn(&dyn RpcBackend, &StateRef, &T) -> Option<Blob>;
+
+/// $\pi$ as the GP encodes it, the value of $C(13)$ (GP (D.2)).
+fn statistics(s: &StateRef) -> Blob {
+    Blob(s.components().encode_component(Component::Statistics))
+}
+
+/// The account info of `service`, encoded as the value of $C(255, s)$ (GP (D.2)).
+fn service_data(s: &StateRef, service: ServiceId) -> Option<Blob> {
+    s.service_info(service).map(|i| Blob(i.encode()))
+}
+
+/// The request (the slots of $\mathbf{l}$) of `service` for `(hash, len)` (GP (9.3)).
+fn service_request(s: &StateRef, service: ServiceId, hash: &Hash32, len: u32) -> Option<Vec<u32>> {
+    s.request(service, &hash.0, len)
+}
+
+/// The JIP-2 methods and subscriptions over `backend`, for [`serve`] or for embedding in
+/// another server.
+pub fn build_module(backend: Arc<dyn RpcBackend>) -> Result<RpcModule<Ctx>, RpcError> {
+    let mut m = RpcModule::new(backend);
+    let reg = |e: jsonrpsee::core::RegisterMethodError| RpcError::Register(e.to_string());
+
+    m.register_method("parameters", |_, b, _| -> RpcResult<VersionedParameters> {
+        Ok(VersionedParameters::V1(Parameters::of(&b.spec())))
+    })
+    .map_err(reg)?;
+    m.register_method("bestBlock", |_, b, _| -> RpcResult<BlockDesc> {
+        b.best_block()
+            .map_err(backend_error)?
+            .ok_or_else(|| error(BLOCK_UNAVAILABLE_CODE, "no block is known yet"))
+    })
+    .map_err(reg)?;
+    m.register_method("finalizedBlock", |_, b, _| -> RpcResult<BlockDesc> {
+        b.finalized_block()
+            .map_err(backend_error)?
+            .ok_or_else(|| error(BLOCK_UNAVAILABLE_CODE, "no block is finalized yet"))
+    })
+    .map_err(reg)?;
+    m.register_method("parent", |p, b, _| -> RpcResult<Option<BlockDesc>> {
+        let (hash,): (Hash32,) = p.parse()?;
+        b.parent(&hash.0).map_err(backend_error)
+    })
+    .map_err(reg)?;
+    m.register_method("stateRoot", |p, b, _| -> RpcResult<Option<Hash32>> {
+        let (hash,): (Hash32,) = p.parse()?;
+        Ok(b.state_root(&hash.0).map_err(backend_error)?.map(Hash32))
+    })
+    .map_err(reg)?;
+    m.register_method("beefyRoot", |p, b, _| -> RpcResult<Option<Hash32>> {
+        let (hash,): (Hash32,) = p.parse()?;
+        // The block's own entry of recent history β_H in its posterior state (GP (7.8)).
+        Ok(state_of(&**b, &hash)?.and_then(|s| {
+            s.components()
+                .beta
+                .history
+                .iter()
+                .rev()
+                .find(|i| i.header_hash == hash.0)
+                .map(|i| Hash32(i.beefy_root))
+        }))
+    })
+    .map_err(reg)?;
+    m.register_method("statistics", |p, b, _| -> RpcResult<Option<Blob>> {
+        let (hash,): (Hash32,) = p.parse()?;
+        Ok(state_of(&**b, &hash)?.map(|s| statistics(&s)))
+    })
+    .map_err(reg)?;
+    m.register_method("serviceData", |p, b, _| -> RpcResult<Option<Blob>> {
+        let (hash, service): (Hash32, ServiceId) = p.parse()?;
+        Ok(state_of(&**b, &hash)?.and_then(|s| service_data(&s, service)))
+    })
+    .map_err(reg)?;
+    m.register_method("serviceValue", |p, b, _| -> RpcResult<Option<Blob>> {
+        let (hash, service, key): (Hash32, ServiceId, Blob) = p.parse()?;
+        let s = known_state(&**b, &hash)?;
+        Ok(s.storage(service, &key.0).map(|v| Blob(v.to_vec())))
+    })
+    .map_err(reg)?;
+    m.register_method("servicePreimage", |p, b, _| -> RpcResult<Option<Blob>> {
+        let (hash, service, preimage): (Hash32, ServiceId, Hash32) = p.parse()?;
+        let s = known_state(&**b, &hash)?;
+        Ok(s.preimage(service, &preimage.0).map(|v| Blob(v.to_vec())))
+    })
+    .map_err(reg)?;
+    m.register_method("serviceRequest", |p, b, _| -> RpcResult<Option<Vec<u32>>> {
+        let (hash, service, preimage, len): (Hash32, ServiceId, Hash32, u32) = p.parse()?;
+        let s = known_state(&**b, &hash)?;
+        Ok(service_request(&s, service, &preimage, len))
+    })
+    .map_err(reg)?;
+    m.register_method("listServices", |p, b, _| -> RpcResult<Vec<ServiceId>> {
+        let (hash,): (Hash32,) = p.parse()?;
+        Ok(known_state(&**b, &hash)?.service_ids())
+    })
+    .map_err(reg)?;
+    m.register_method("submitWorkPackage", |p, b, _| -> RpcResult<()> {
+        let (core, package, extrinsics): (CoreIndex, Blob, Vec<Blob>) = p.parse()?;
+        let extrinsics = extrinsics.into_iter().map(|x| x.0).collect();
+        b.submit_work_package(core, package.0, extrinsics)
+            .map_err(backend_error)
+    })
+    .map_err(reg)?;
+    m.register_method("submitPreimage", |p, b, _| -> RpcResult<()> {
+        let (service, preimage, anchor): (ServiceId, Blob, Hash32) = p.parse()?;
+        b.submit_preimage(service, preimage.0, anchor.0)
+            .map_err(backend_error)
+    })
+    .map_err(reg)?;
+
+    // Block subscriptions: the current block, then each new one.
+    m.register_subscription(
+        "subscribeBestBlock",
+        "subscribeBestBlock",
+        "unsubscribeBestBlock",
+        |_, pending, ctx, _| async move {
+            let b = Ctx::clone(&ctx);
+            follow_blocks(pending, b, false).await;
+        },
+    )
+    .map_err(reg)?;
+    m.register_subscription(
+        "subscribeFinalizedBlock",
+        "subscribeFinalizedBlock",
+        "unsubscribeFinalizedBlock",
+        |_, pending, ctx, _| async move {
+            let b = Ctx::clone(&ctx);
+            follow_blocks(pending, b, true).await;
+        },
+    )
+    .map_err(reg)?;
+
+    // State subscriptions: arguments as the method's without the block hash, then
+    // `finalized`; the value in the followed block's state, sent first and on each change.
+    m.register_subscription(
+        "subscribeStatistics",
+        "subscribeStatistics",
+        "unsubscribeStatistics",
+        |p, pending, ctx, _| async move {
+            let b = Ctx::clone(&ctx);
+            let read: Follow<()> = |_, s, _| Some(statistics(s));
+            match p.parse::<(bool,)>() {
+                Ok((finalized,)) => follow_state(pending, b, finalized, (), read).await,
+                Err(e) => pending.reject(e).await,
+            }
+        },
+    )
+    .map_err(reg)?;
+    m.register_subscription(
+        "subscribeServiceData",
+        "subscribeServiceData",
+        "unsubscribeServiceData",
+        |p, pending, ctx, _| async move {
+            let b = Ctx::clone(&ctx);
+            let read: Follow<ServiceId> = |_, s, &id| service_data(s, id);
+            match p.parse::<(ServiceId, bool)>() {
+                Ok((id, finalized)) => follow_state(pending, b, finalized, id, read).await,
+                Err(e) => pending.reject(e).await,
+            }
+        },
+    )
+    .map_err(reg)?;
+    m.register_subscription(
+        "subscribeServiceValue",
+        "subscribeServiceValue",
+        "unsubscribeServiceValue",
+        |p, pending, ctx, _| async move {
+            let b = Ctx::clone(&ctx);
+            let read: Follow<(ServiceId, Blob)> =
+                |_, s, (id, key)| s.storage(*id, &key.0).map(|v| Blob(v.to_vec()));
+            match p.parse::<(ServiceId, Blob, bool)>() {
+                Ok((id, key, fin)) => follow_state(pending, b, fin, (id, key), read).await,
+                Err(e) => pending.reject(e).await,
+            }
+        },
+    )
+    .map_err(reg)?;
+    m.register_subscription(
+        "subscribeServicePreimage",
+        "subscribeServicePreimage",
+        "unsubscribeServicePreimage",
+        |p, pending, ctx, _| async move {
+            let b = Ctx::clone(&ctx);
+            let read: Follow<(ServiceId, Hash32)> =
+                |_, s, (id, h)| s.preimage(*id, &h.0).map(|v| Blob(v.to_vec()));
+            match p.parse::<(ServiceId, Hash32, bool)>() {
+                Ok((id, h, fin)) => follow_state(pending, b, fin, (id, h), read).await,
+                Err(e) => pending.reject(e).await,
+            }
+        },
+    )
+    .map_err(reg)?;
+    m.register_subscription(
+        "subscribeServiceRequest",
+        "subscribeServiceRequest",
+        "unsubscribeServiceRequest",
+        |p, pending, ctx, _| async move {
+            let b = Ctx::clone(&ctx);
+            match p.parse::<(ServiceId, Hash32, u32, bool)>() {
+                Ok((id, h, len, fin)) => {
+                    follow_request(pending, b, fin, (id, h, len)).await;
+                }
+                Err(e) => pending.reject(e).await,
+            }
+        },
+    )
+    .map_err(reg)?;
+    Ok(m)
+}
+
+/// The block followed now: the best or the finalized.
+fn current(b: &dyn RpcBackend, finalized: bool) -> Option<BlockDesc> {
+    let r = if finalized {
+        b.finalized_block()
+    } else {
+        b.best_block()
+    };
+    r.ok().flatten()
+}
+
+/// Sends `value`; false once the subscriber is gone.
+async fn send(sink: &SubscriptionSink, value: &impl Serialize) -> bool {
+    match serde_json::value::to_raw_value(value) {
+        Ok(raw) => sink.send(raw).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Follows the best (or finalized) block and sends `read(block)` first and whenever it
+/// differs from the last sent. A subscriber that falls behind skips to the current block.
+async fn follow<T, F>(pending: PendingSubscriptionSink, b: Ctx, finalized: bool, read: F)
+where
+    T: Serialize + PartialEq,
+    F: Fn(&dyn RpcBackend, &BlockDesc) -> Option<T>,
+{
+    // Subscribe before reading the current block, so no block falls between the two.
+    let mut rx = if finalized {
+        b.subscribe_finalized()
+    } else {
+        b.subscribe_best()
+    };
+    let Ok(sink) = pending.accept().await else {
+        return;
+    };
+    let mut last: Option<T> = None;
+    let mut block = current(&*b, finalized);
+    loop {
+        if let Some(v) = block.as_ref().and_then(|blk| read(&*b, blk)) {
+            if last.as_ref() != Some(&v) {
+                if !send(&sink, &v).await {
+                    return;
+                }
+                last = Some(v);
+            }
+        }
+        block = tokio::select! {
+            _ = sink.closed() => return,
+            r = rx.recv() => match r {
+                Ok(blk) => Some(blk),
+                Err(RecvError::Lagged(_)) => current(&*b, finalized),
+                Err(RecvError::Closed) => return,
+            },
+        };
+    }
+}
+
+async fn follow_blocks(pending: PendingSubscriptionSink, b: Ctx, finalized: bool) {
+    follow(pending, b, finalized, |_, blk| Some(*blk)).await
+}
+
+/// Follows a state value. JIP-2 sends `null` when the value is absent; a block whose state is
+/// gone is skipped.
+async fn follow_state<T: Send + Sync>(
+    pending: PendingSubscriptionSink,
+    b: Ctx,
+    finalized: bool,
+    item: T,
+    read: Follow<T>,
+) {
+    follow(pending, b, finalized, move |b, blk| {
+        let s = b.state(&blk.hash).ok().flatten()?;
+        Some(read(b, &s, &item))
+    })
+    .await
+}
+
+async fn follow_request(
+    pending: PendingSubscriptionSink,
+    b: Ctx,
+    finalized: bool,
+    (id, h, len): (ServiceId, Hash32, u32),
+) {
+    follow(pending, b, finalized, move |b, blk| {
+        let s = b.state(&blk.hash).ok().flatten()?;
+        Some(service_request(&s, id, &h, len))
+    })
+    .await
+}
