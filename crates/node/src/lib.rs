@@ -17,6 +17,7 @@ use marmalade_authoring::{
     make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket, ValidatorKeys,
 };
 use marmalade_chain::{BlockExecutor, Chain, ChainError, Finality, FixedDepth, Upsilon};
+use marmalade_chainspec::ChainSpecFile;
 use marmalade_state::{StateKey, StateReader};
 use marmalade_store::{MemoryStore, PruneConfig, StateStore};
 use marmalade_types::{
@@ -39,6 +40,33 @@ pub struct Genesis {
     pub state: Vec<(StateKey, Vec<u8>)>,
 }
 
+impl Genesis {
+    /// The genesis of a JIP-4 chain spec under `params`: its header decoded (the state's
+    /// shape is checked too) and its state key/values exactly as the file gives them, so the
+    /// root is the file's.
+    pub fn from_spec(
+        spec: &ChainSpecFile,
+        params: &ChainSpec,
+    ) -> Result<Self, marmalade_chainspec::ChainSpecError> {
+        Ok(Genesis {
+            header: spec.genesis(params)?.header,
+            state: spec
+                .genesis_state
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+        })
+    }
+
+    /// The built-in `dev` chain ([`marmalade_chainspec::dev_spec`]: tiny, the six JIP-5
+    /// development validators, typeberry's genesis) and its parameters.
+    pub fn dev() -> Result<(Self, ChainSpec), NodeError> {
+        let spec = marmalade_chainspec::dev_spec()?;
+        let params = spec.params(&ChainSpec::TINY)?;
+        Ok((Genesis::from_spec(&spec, &params)?, params))
+    }
+}
+
 /// Why the node stopped or could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -54,6 +82,12 @@ pub enum NodeError {
     /// The timeslot after the best block's does not exist ($2^{32}$, GP (4.28)).
     #[error("out of timeslots")]
     OutOfSlots,
+    /// The dev chain's ring root $\gamma_Z$ could not be made.
+    #[error("ring: {0}")]
+    Ring(#[from] marmalade_crypto::bandersnatch::BandersnatchError),
+    /// The chain spec's genesis does not decode.
+    #[error("chain spec: {0}")]
+    ChainSpec(#[from] marmalade_chainspec::ChainSpecError),
     /// The Ctrl-C handler could not be installed.
     #[error("signal handler: {0}")]
     Signal(#[from] ctrlc::Error),

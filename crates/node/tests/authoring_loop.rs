@@ -1,10 +1,9 @@
-//! The authoring loop over the six dev keys on a virtual clock: at least three epochs, one of
+//! The authoring loop on the built-in `dev` chain with the six dev keys on a virtual clock: at least three epochs, one of
 //! them sealed by tickets the node itself submitted, every block re-imported into a fresh
 //! chain with the same state roots.
 
 use marmalade_authoring::dev_key_set;
 use marmalade_chain::NoFinality;
-use marmalade_conformance::trace::load_genesis;
 use marmalade_crypto::bandersnatch;
 use marmalade_node::{genesis_chain, Authored, Genesis, Node, SealKind, SlotClock, VirtualClock};
 use marmalade_types::{ChainSpec, TicketsOrKeys};
@@ -13,13 +12,11 @@ use std::time::Duration;
 
 const TINY: ChainSpec = ChainSpec::TINY;
 
-/// The `fallback` trace's genesis, whose validators hold the JIP-5 dev keys.
+/// The `dev` chain's genesis (tiny), whose validators hold the JIP-5 dev keys.
 fn genesis() -> Genesis {
-    let g = load_genesis("fallback");
-    Genesis {
-        header: g.header,
-        state: g.state.key_values(),
-    }
+    let (genesis, params) = Genesis::dev().expect("the dev chain");
+    assert_eq!(params, TINY);
+    genesis
 }
 
 #[test]
@@ -27,11 +24,7 @@ fn six_dev_validators_author_epochs_sealed_by_tickets() {
     let genesis = genesis();
     let keys = dev_key_set(TINY.validators);
     let mut node = Node::new(TINY, &genesis, keys, 3).expect("node starts");
-    assert_eq!(
-        node.best_slot().unwrap(),
-        0,
-        "the trace genesis is at slot 0"
-    );
+    assert_eq!(node.best_slot().unwrap(), 0, "the dev genesis is at slot 0");
     // Slots 1..=48: the rest of epoch 0 and epochs 1, 2 and 3 (E = 12).
     let epochs = 4;
     let blocks = epochs * TINY.epoch_len() - 1;
