@@ -10,7 +10,23 @@
 //!   block as `[Hash, Slot]`, the `Parameters` object.
 //!
 //! Method names, argument order and results are those of JIP-2; every `subscribeX` has its
-//! `unsubscribeX`.
+//! `unsubscribeX`, and notifications carry the subscribe method's name. Where the JIP leaves
+//! room, this crate reads it so:
+//!
+//! - A result of two items (`bestBlock`, `finalizedBlock`, `parent`, block notifications) is
+//!   the array `[Hash, Slot]` ("results ... are passed as an array"); a single item is the
+//!   bare value.
+//! - A state subscription takes the method's arguments without the header hash, then
+//!   `finalized`: `subscribeStatistics [finalized]`, `subscribeServiceData [id, finalized]`,
+//!   `subscribeServiceValue [id, key, finalized]`, `subscribeServicePreimage [id, hash,
+//!   finalized]`, `subscribeServiceRequest [id, hash, len, finalized]`. It sends the value in
+//!   the followed block's state at once, then whenever it changes (`null` when absent).
+//! - Unknown blocks: `parent`, `stateRoot`, `beefyRoot`, `statistics` and `serviceData`
+//!   answer `null` as the JIP says; `serviceValue`, `servicePreimage`, `serviceRequest` and
+//!   `listServices`, whose `null` means "no such item", answer the error
+//!   [`BLOCK_UNAVAILABLE_CODE`] instead.
+//! - `submitWorkPackage` and `submitPreimage` go to the backend; one without pools answers
+//!   [`NOT_SUPPORTED_CODE`].
 
 #![deny(unsafe_code)]
 

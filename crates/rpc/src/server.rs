@@ -202,36 +202,45 @@ pub fn build_module(backend: Arc<dyn RpcBackend>) -> Result<RpcModule<Ctx>, RpcE
     let mut m = RpcModule::new(backend);
     let reg = |e: jsonrpsee::core::RegisterMethodError| RpcError::Register(e.to_string());
 
-    m.register_method("parameters", |_, b, _| -> RpcResult<VersionedParameters> {
-        Ok(VersionedParameters::V1(Parameters::of(&b.spec())))
-    })
+    m.register_blocking_method(
+        "parameters",
+        |_, ctx, _| -> RpcResult<VersionedParameters> {
+            let b: &dyn RpcBackend = &**ctx;
+            Ok(VersionedParameters::V1(Parameters::of(&b.spec())))
+        },
+    )
     .map_err(reg)?;
-    m.register_method("bestBlock", |_, b, _| -> RpcResult<BlockDesc> {
+    m.register_blocking_method("bestBlock", |_, ctx, _| -> RpcResult<BlockDesc> {
+        let b: &dyn RpcBackend = &**ctx;
         b.best_block()
             .map_err(backend_error)?
             .ok_or_else(|| error(BLOCK_UNAVAILABLE_CODE, "no block is known yet"))
     })
     .map_err(reg)?;
-    m.register_method("finalizedBlock", |_, b, _| -> RpcResult<BlockDesc> {
+    m.register_blocking_method("finalizedBlock", |_, ctx, _| -> RpcResult<BlockDesc> {
+        let b: &dyn RpcBackend = &**ctx;
         b.finalized_block()
             .map_err(backend_error)?
             .ok_or_else(|| error(BLOCK_UNAVAILABLE_CODE, "no block is finalized yet"))
     })
     .map_err(reg)?;
-    m.register_method("parent", |p, b, _| -> RpcResult<Option<BlockDesc>> {
+    m.register_blocking_method("parent", |p, ctx, _| -> RpcResult<Option<BlockDesc>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash,): (Hash32,) = p.parse()?;
         b.parent(&hash.0).map_err(backend_error)
     })
     .map_err(reg)?;
-    m.register_method("stateRoot", |p, b, _| -> RpcResult<Option<Hash32>> {
+    m.register_blocking_method("stateRoot", |p, ctx, _| -> RpcResult<Option<Hash32>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash,): (Hash32,) = p.parse()?;
         Ok(b.state_root(&hash.0).map_err(backend_error)?.map(Hash32))
     })
     .map_err(reg)?;
-    m.register_method("beefyRoot", |p, b, _| -> RpcResult<Option<Hash32>> {
+    m.register_blocking_method("beefyRoot", |p, ctx, _| -> RpcResult<Option<Hash32>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash,): (Hash32,) = p.parse()?;
         // The block's own entry of recent history β_H in its posterior state (GP (7.8)).
-        Ok(state_of(&**b, &hash)?.and_then(|s| {
+        Ok(state_of(b, &hash)?.and_then(|s| {
             s.components()
                 .beta
                 .history
@@ -242,47 +251,58 @@ pub fn build_module(backend: Arc<dyn RpcBackend>) -> Result<RpcModule<Ctx>, RpcE
         }))
     })
     .map_err(reg)?;
-    m.register_method("statistics", |p, b, _| -> RpcResult<Option<Blob>> {
+    m.register_blocking_method("statistics", |p, ctx, _| -> RpcResult<Option<Blob>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash,): (Hash32,) = p.parse()?;
-        Ok(state_of(&**b, &hash)?.map(|s| statistics(&s)))
+        Ok(state_of(b, &hash)?.map(|s| statistics(&s)))
     })
     .map_err(reg)?;
-    m.register_method("serviceData", |p, b, _| -> RpcResult<Option<Blob>> {
+    m.register_blocking_method("serviceData", |p, ctx, _| -> RpcResult<Option<Blob>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash, service): (Hash32, ServiceId) = p.parse()?;
-        Ok(state_of(&**b, &hash)?.and_then(|s| service_data(&s, service)))
+        Ok(state_of(b, &hash)?.and_then(|s| service_data(&s, service)))
     })
     .map_err(reg)?;
-    m.register_method("serviceValue", |p, b, _| -> RpcResult<Option<Blob>> {
+    m.register_blocking_method("serviceValue", |p, ctx, _| -> RpcResult<Option<Blob>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash, service, key): (Hash32, ServiceId, Blob) = p.parse()?;
-        let s = known_state(&**b, &hash)?;
+        let s = known_state(b, &hash)?;
         Ok(s.storage(service, &key.0).map(|v| Blob(v.to_vec())))
     })
     .map_err(reg)?;
-    m.register_method("servicePreimage", |p, b, _| -> RpcResult<Option<Blob>> {
+    m.register_blocking_method("servicePreimage", |p, ctx, _| -> RpcResult<Option<Blob>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash, service, preimage): (Hash32, ServiceId, Hash32) = p.parse()?;
-        let s = known_state(&**b, &hash)?;
+        let s = known_state(b, &hash)?;
         Ok(s.preimage(service, &preimage.0).map(|v| Blob(v.to_vec())))
     })
     .map_err(reg)?;
-    m.register_method("serviceRequest", |p, b, _| -> RpcResult<Option<Vec<u32>>> {
-        let (hash, service, preimage, len): (Hash32, ServiceId, Hash32, u32) = p.parse()?;
-        let s = known_state(&**b, &hash)?;
-        Ok(service_request(&s, service, &preimage, len))
-    })
+    m.register_blocking_method(
+        "serviceRequest",
+        |p, ctx, _| -> RpcResult<Option<Vec<u32>>> {
+            let b: &dyn RpcBackend = &**ctx;
+            let (hash, service, preimage, len): (Hash32, ServiceId, Hash32, u32) = p.parse()?;
+            let s = known_state(b, &hash)?;
+            Ok(service_request(&s, service, &preimage, len))
+        },
+    )
     .map_err(reg)?;
-    m.register_method("listServices", |p, b, _| -> RpcResult<Vec<ServiceId>> {
+    m.register_blocking_method("listServices", |p, ctx, _| -> RpcResult<Vec<ServiceId>> {
+        let b: &dyn RpcBackend = &**ctx;
         let (hash,): (Hash32,) = p.parse()?;
-        Ok(known_state(&**b, &hash)?.service_ids())
+        Ok(known_state(b, &hash)?.service_ids())
     })
     .map_err(reg)?;
-    m.register_method("submitWorkPackage", |p, b, _| -> RpcResult<()> {
+    m.register_blocking_method("submitWorkPackage", |p, ctx, _| -> RpcResult<()> {
+        let b: &dyn RpcBackend = &**ctx;
         let (core, package, extrinsics): (CoreIndex, Blob, Vec<Blob>) = p.parse()?;
         let extrinsics = extrinsics.into_iter().map(|x| x.0).collect();
         b.submit_work_package(core, package.0, extrinsics)
             .map_err(backend_error)
     })
     .map_err(reg)?;
-    m.register_method("submitPreimage", |p, b, _| -> RpcResult<()> {
+    m.register_blocking_method("submitPreimage", |p, ctx, _| -> RpcResult<()> {
+        let b: &dyn RpcBackend = &**ctx;
         let (service, preimage, anchor): (ServiceId, Blob, Hash32) = p.parse()?;
         b.submit_preimage(service, preimage.0, anchor.0)
             .map_err(backend_error)
@@ -409,10 +429,11 @@ async fn send(sink: &SubscriptionSink, value: &impl Serialize) -> bool {
 
 /// Follows the best (or finalized) block and sends `read(block)` first and whenever it
 /// differs from the last sent. A subscriber that falls behind skips to the current block.
+/// Reads run on the blocking pool: the backend may wait for an import to finish.
 async fn follow<T, F>(pending: PendingSubscriptionSink, b: Ctx, finalized: bool, read: F)
 where
-    T: Serialize + PartialEq,
-    F: Fn(&dyn RpcBackend, &BlockDesc) -> Option<T>,
+    T: Serialize + PartialEq + Send + 'static,
+    F: Fn(&dyn RpcBackend, &BlockDesc) -> Option<T> + Clone + Send + Sync + 'static,
 {
     // Subscribe before reading the current block, so no block falls between the two.
     let mut rx = if finalized {
@@ -423,10 +444,23 @@ where
     let Ok(sink) = pending.accept().await else {
         return;
     };
+    // `None`: the block followed now.
+    let fetch = move |blk: Option<BlockDesc>| -> Option<T> {
+        let blk = match blk {
+            Some(blk) => blk,
+            None => current(&*b, finalized)?,
+        };
+        read(&*b, &blk)
+    };
     let mut last: Option<T> = None;
-    let mut block = current(&*b, finalized);
+    let mut block: Option<BlockDesc> = None;
     loop {
-        if let Some(v) = block.as_ref().and_then(|blk| read(&*b, blk)) {
+        let f = fetch.clone();
+        let value = tokio::task::spawn_blocking(move || f(block))
+            .await
+            .ok()
+            .flatten();
+        if let Some(v) = value {
             if last.as_ref() != Some(&v) {
                 if !send(&sink, &v).await {
                     return;
@@ -438,7 +472,7 @@ where
             _ = sink.closed() => return,
             r = rx.recv() => match r {
                 Ok(blk) => Some(blk),
-                Err(RecvError::Lagged(_)) => current(&*b, finalized),
+                Err(RecvError::Lagged(_)) => None,
                 Err(RecvError::Closed) => return,
             },
         };
@@ -451,13 +485,14 @@ async fn follow_blocks(pending: PendingSubscriptionSink, b: Ctx, finalized: bool
 
 /// Follows a state value. JIP-2 sends `null` when the value is absent; a block whose state is
 /// gone is skipped.
-async fn follow_state<T: Send + Sync>(
+async fn follow_state<T: Send + Sync + 'static>(
     pending: PendingSubscriptionSink,
     b: Ctx,
     finalized: bool,
     item: T,
     read: Follow<T>,
 ) {
+    let item = Arc::new(item);
     follow(pending, b, finalized, move |b, blk| {
         let s = b.state(&blk.hash).ok().flatten()?;
         Some(read(b, &s, &item))
