@@ -28,13 +28,15 @@ enum Command {
     Refine(cmd::refine::Args),
     /// Print a JIP-4 chain spec (`--chain dev`, the built-in dev chain, or a file, checked).
     ChainSpec(cmd::chain_spec::Args),
+    /// Run a validator node authoring blocks (`--chain dev --dev-validators all`).
+    Run(cmd::run::Args),
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,marmalade_node=info")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::FuzzTarget(args) => cmd::fuzz_target::run(args),
         Command::Refine(args) => cmd::refine::run(args),
         Command::ChainSpec(args) => cmd::chain_spec::run(args),
+        Command::Run(args) => cmd::run::run(args),
     };
     match result {
         Ok(code) => code,

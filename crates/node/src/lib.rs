@@ -12,9 +12,11 @@
 pub mod clock;
 
 pub use clock::{SlotClock, SystemClock, VirtualClock, JAM_EPOCH_UNIX_SECS, SLOT_PERIOD_MS};
+/// The keys a node authors with (JIP-5), re-exported for its callers.
+pub use marmalade_authoring::{dev_key_set, dev_keys, ValidatorKeys};
 
 use marmalade_authoring::{
-    make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket, ValidatorKeys,
+    make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket,
 };
 use marmalade_chain::{BlockExecutor, Chain, ChainError, Finality, FixedDepth, Upsilon};
 use marmalade_chainspec::ChainSpecFile;

@@ -6,3 +6,4 @@ pub mod fuzz_target;
 pub mod import;
 pub mod pvm;
 pub mod refine;
+pub mod run;

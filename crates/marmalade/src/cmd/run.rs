@@ -1,0 +1,129 @@
+//! `marmalade run`: a validator node that authors blocks on a chain.
+//!
+//! The chain is `dev` (the built-in dev chain, tiny, six JIP-5 development validators) or a
+//! JIP-4 chain spec file. The keys are development keys (`--dev-validator N`, `trivial_seed(N)`
+//! of JIP-5; `--dev-validators all` for the whole dev set in one process) or JIP-5 key files
+//! (`--key FILE`); only public keys are ever printed. Slots are counted from the JAM Common
+//! Era (GP section 4), 6 seconds long unless `--slot-ms` shortens them. Each authored block
+//! gives one status line (`RUST_LOG` filters them; `marmalade_node=info` by default). Ctrl-C
+//! stops after the block in hand. The state is kept in memory (no database yet).
+
+use anyhow::{bail, Context};
+use marmalade_chainspec::{dev_spec, ChainSpecFile, KeyFile};
+use marmalade_node::{
+    dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, SlotClock, SystemClock, ValidatorKeys,
+    DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
+};
+use marmalade_types::ChainSpec;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `marmalade run`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// `dev` (the built-in dev chain) or a JIP-4 chain spec file.
+    #[arg(long, default_value = "dev")]
+    chain: String,
+    /// The protocol parameters of a spec file without `protocol_parameters`: `tiny` or `full`.
+    #[arg(long, default_value = "tiny")]
+    params: String,
+    /// Author with development validator N's keys (JIP-5 `trivial_seed(N)`); repeatable.
+    #[arg(long = "dev-validator", value_name = "N")]
+    dev_validator: Vec<u32>,
+    /// `all`: author with every development validator's keys (the chain's validator count).
+    #[arg(long = "dev-validators", value_name = "all")]
+    dev_validators: Option<String>,
+    /// Author with the keys of a JIP-5 key file; repeatable.
+    #[arg(long = "key", value_name = "FILE")]
+    key: Vec<PathBuf>,
+    /// The slot period in milliseconds (6000 on a real chain; shorter for tests).
+    #[arg(long, default_value_t = SLOT_PERIOD_MS)]
+    slot_ms: u64,
+    /// Stop after authoring N blocks.
+    #[arg(long, value_name = "N")]
+    blocks: Option<usize>,
+    /// Blocks this deep behind the best are final (until GRANDPA).
+    #[arg(long, default_value_t = DEFAULT_FINALITY_DEPTH)]
+    finality_depth: usize,
+}
+
+/// Runs the node until Ctrl-C or `--blocks`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let default = match args.params.as_str() {
+        "tiny" => ChainSpec::TINY,
+        "full" => ChainSpec::FULL,
+        other => bail!("unknown parameters {other:?} (tiny or full)"),
+    };
+    let file = if args.chain == "dev" {
+        dev_spec().context("building the dev chain")?
+    } else {
+        let path = PathBuf::from(&args.chain);
+        ChainSpecFile::load(&path).with_context(|| format!("chain spec {}", path.display()))?
+    };
+    let params = file.params(&default)?;
+    let genesis =
+        Genesis::from_spec(&file, &params).with_context(|| format!("chain spec {:?}", file.id))?;
+    let keys = keys(&args, &params)?;
+
+    let clock = SystemClock::new(args.slot_ms).context("--slot-ms must be positive")?;
+    if clock.now() == u32::MAX {
+        bail!("--slot-ms {}: too short, the slot index since the JAM Common Era would not fit in 32 bits", args.slot_ms);
+    }
+    marmalade_crypto::bandersnatch::prepare_ring(params.validators)?;
+    let mut node = Node::new(params, &genesis, keys, args.finality_depth)?;
+    let genesis_hash = genesis.header.hash();
+    let validators = &node
+        .chain()
+        .state(&genesis_hash)?
+        .context("the genesis state")?
+        .components
+        .kappa;
+    let ours: Vec<usize> = node
+        .keys()
+        .iter()
+        .filter_map(|k| {
+            let b = k.bandersnatch_public();
+            validators.iter().position(|v| v.bandersnatch == b)
+        })
+        .collect();
+    tracing::info!(
+        target: "marmalade_node",
+        chain = %file.id,
+        params = %params.name,
+        genesis = %hex::encode(genesis_hash),
+        validators = ?ours,
+        slot_ms = args.slot_ms,
+        "starting"
+    );
+    if ours.is_empty() {
+        tracing::warn!(target: "marmalade_node", "none of the keys is a genesis validator: nothing to author until one is");
+    }
+    let stop = stop_on_ctrl_c()?;
+    let authored = node.run(&clock, &stop, args.blocks, |_| {})?;
+    let best = node.chain().best().map(hex::encode).unwrap_or_default();
+    let finalized = node
+        .chain()
+        .finalized()
+        .map(hex::encode)
+        .unwrap_or_default();
+    eprintln!("authored {authored} blocks; best 0x{best}; finalized 0x{finalized}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The keys the flags name, in order: dev validators, the whole dev set, key files.
+fn keys(args: &Args, params: &ChainSpec) -> anyhow::Result<Vec<ValidatorKeys>> {
+    let mut keys: Vec<ValidatorKeys> = args.dev_validator.iter().map(|&i| dev_keys(i)).collect();
+    match args.dev_validators.as_deref() {
+        None => {}
+        Some("all") => keys.extend(dev_key_set(params.validators)),
+        Some(other) => bail!("--dev-validators {other:?}: only `all` is known"),
+    }
+    for path in &args.key {
+        let file = KeyFile::load(path).with_context(|| format!("key file {}", path.display()))?;
+        keys.push(file.keys());
+    }
+    if keys.is_empty() {
+        bail!("no validator keys: give --dev-validator N, --dev-validators all or --key FILE");
+    }
+    Ok(keys)
+}

@@ -1,0 +1,75 @@
+//! `marmalade run` on the dev chain with the wall clock: it authors the blocks asked for, one
+//! status line each, and refuses to start without keys.
+
+use std::process::Command;
+
+fn marmalade() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_marmalade"))
+}
+
+/// The text without ANSI colour sequences (`ESC [ ... m`), which the log lines carry.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn run_authors_the_blocks_asked_for() {
+    let out = marmalade()
+        .args([
+            "run",
+            "--chain",
+            "dev",
+            "--dev-validators",
+            "all",
+            "--slot-ms",
+            "100",
+            "--blocks",
+            "4",
+        ])
+        .env("RUST_LOG", "marmalade_node=info")
+        .output()
+        .expect("runs");
+    let stderr = strip_ansi(&String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("authored block"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{stderr}");
+    for l in &lines {
+        for field in ["slot=", "hash=", "author=", "import_ms="] {
+            assert!(l.contains(field), "{l}");
+        }
+    }
+    assert!(stderr.contains("authored 4 blocks"), "{stderr}");
+    assert!(stderr.contains("validators=[0, 1, 2, 3, 4, 5]"), "{stderr}");
+}
+
+#[test]
+fn run_needs_keys() {
+    for args in [
+        &["run"][..],
+        &["run", "--dev-validators", "some"],
+        &["run", "--slot-ms", "0", "--dev-validator", "0"],
+    ] {
+        let out = marmalade().args(args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("error:"),
+            "{args:?}"
+        );
+    }
+}
