@@ -512,3 +512,35 @@ async fn follow_request(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_address_is_loopback_on_the_jip_port() {
+        assert_eq!(
+            RpcConfig::default().addr,
+            "127.0.0.1:19800".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            RpcConfig::on(9944, true).addr,
+            "0.0.0.0:9944".parse::<SocketAddr>().unwrap()
+        );
+        // A whole bundle of W_B octets fits a request once base64-encoded (4 per 3).
+        let wb = marmalade_types::constants::MAX_BUNDLE_SIZE as u64;
+        assert!(u64::from(RpcConfig::default().max_request_size) > wb.div_ceil(3) * 4);
+    }
+
+    #[test]
+    fn a_block_is_hash_then_slot() {
+        let b = BlockDesc {
+            hash: [0xff; 32],
+            slot: 42,
+        };
+        assert_eq!(
+            serde_json::to_value(b).unwrap(),
+            serde_json::json!(["//////////////////////////////////////////8=", 42])
+        );
+    }
+}
