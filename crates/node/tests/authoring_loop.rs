@@ -126,6 +126,15 @@ fn six_dev_validators_author_epochs_sealed_by_tickets() {
         total(|a| a.import_time) / blocks as u32,
         max(|a| a.import_time),
     );
+    let mut slow: Vec<_> = authored
+        .iter()
+        .map(|a| (seal(a), a.block.header.slot))
+        .collect();
+    slow.sort();
+    eprintln!(
+        "slowest (author less tickets, slot): {:?}",
+        &slow[slow.len() - 3..]
+    );
 }
 
 /// One key authors only its own slots: the loop skips the others' (the chain then has
