@@ -73,3 +73,41 @@ fn run_needs_keys() {
         );
     }
 }
+
+/// Ctrl-C (SIGINT) stops the node cleanly once it has announced its start: exit code 0 and
+/// the closing summary, without waiting for more slots (6-second slots here).
+#[test]
+fn ctrl_c_stops_cleanly() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = marmalade()
+        .args(["run", "--dev-validator", "0"])
+        .env("RUST_LOG", "marmalade_node=info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut seen = String::new();
+    while !seen.contains("starting") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("reads") == 0 {
+            panic!("exited before starting: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let start = std::time::Instant::now();
+    stderr.read_to_string(&mut seen).expect("reads");
+    let status = child.wait().expect("exits");
+    let seen = strip_ansi(&seen);
+    assert!(status.success(), "{seen}");
+    assert!(seen.contains("stopping"), "{seen}");
+    assert!(seen.contains("authored "), "{seen}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "stopped promptly"
+    );
+}

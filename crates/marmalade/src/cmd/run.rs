@@ -86,6 +86,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             validators.iter().position(|v| v.bandersnatch == b)
         })
         .collect();
+    // Installed before the start is announced: from then on Ctrl-C is a clean stop.
+    let stop = stop_on_ctrl_c()?;
     tracing::info!(
         target: "marmalade_node",
         chain = %file.id,
@@ -98,7 +100,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if ours.is_empty() {
         tracing::warn!(target: "marmalade_node", "none of the keys is a genesis validator: nothing to author until one is");
     }
-    let stop = stop_on_ctrl_c()?;
     let authored = node.run(&clock, &stop, args.blocks, |_| {})?;
     let best = node.chain().best().map(hex::encode).unwrap_or_default();
     let finalized = node
