@@ -6,7 +6,8 @@
 //! [`SlotClock`] it asks whether one of its keys may seal the slot on the best block
 //! ([`slot_author`], GP (6.15)–(6.16)); if so it seals a block ([`Author::seal_block`]) carrying
 //! the tickets of its validators the Safrole accumulator would keep (GP (6.29)–(6.35)),
-//! imports it through [`Chain::import`] and logs one status line. Finality is the chain's
+//! imports it through [`Chain::import`] and logs one status line. The tickets (ring VRF
+//! proofs, seconds of work) are made once per epoch, between slots, not while a block waits. Finality is the chain's
 //! [`Finality`] policy ([`FixedDepth`] until GRANDPA).
 
 pub mod clock;
@@ -300,9 +301,31 @@ impl<S: StateStore, E: BlockExecutor> Node<S, E> {
         Ok(self.tickets.as_ref().map_or(&[], |t| &t.tickets[..]))
     }
 
+    /// Makes the local validators' tickets for a block at `slot` on the best block, if that
+    /// slot is in a submission period and they are not made yet ([`Node::author`] makes
+    /// them on demand otherwise). The loop calls it between slots, so that the ring proofs
+    /// do not delay a block. Returns the time spent.
+    pub fn prepare_tickets(&mut self, slot: TimeSlot) -> Result<Duration, NodeError> {
+        let (_, state, _) = self.best()?;
+        let spec = *self.chain.spec();
+        let start = Instant::now();
+        let made = self.tickets_for(&spec, &*state, slot)?.len();
+        let took = start.elapsed();
+        if took > Duration::from_millis(1) {
+            tracing::info!(
+                epoch = spec.epoch_of(slot),
+                tickets = made,
+                ms = ms(took),
+                "made tickets"
+            );
+        }
+        Ok(took)
+    }
+
     /// The authoring loop: from the slot after the best block's (or the clock's, if later),
     /// waits for each slot and authors it when a local key may ([`Node::author`]), logging
-    /// one status line per block and handing it to `on_block`. Stops when `stop` is set,
+    /// one status line per block and handing it to `on_block`; between slots it makes the
+    /// next slot's tickets if due ([`Node::prepare_tickets`]). Stops when `stop` is set,
     /// after `max_blocks` blocks, or on an error (one of our own blocks not importing is a
     /// bug worth stopping for). Returns the number of blocks authored.
     pub fn run(
@@ -319,6 +342,7 @@ impl<S: StateStore, E: BlockExecutor> Node<S, E> {
             .ok_or(NodeError::OutOfSlots)?
             .max(clock.now());
         while max_blocks.is_none_or(|m| authored < m) {
+            self.prepare_tickets(next)?;
             if !clock.wait_until(next, stop) {
                 break;
             }

@@ -114,8 +114,8 @@ fn six_dev_validators_author_epochs_sealed_by_tickets() {
     let max = |f: fn(&Authored) -> Duration| authored.iter().map(f).max().unwrap_or_default();
     let seal = |a: &Authored| a.author_time - a.tickets_time;
     eprintln!(
-        "{blocks} blocks: author (no ticket making) mean {:?} max {:?}; tickets made {} times, \
-         total {:?}; import mean {:?} max {:?}",
+        "{blocks} blocks: author (no ticket making) mean {:?} max {:?}; tickets made in a block's time {} \
+         times, total {:?}; import mean {:?} max {:?}",
         total(seal) / blocks as u32,
         max(seal),
         authored
