@@ -46,6 +46,16 @@ fn six_dev_validators_author_epochs_sealed_by_tickets() {
             "with all six keys, key i is κ'[i]"
         );
     }
+    // The loop made each epoch's tickets between slots: no block waited for ring proofs
+    // (taking ready tickets is a comparison and a slice).
+    for a in &authored {
+        assert!(
+            a.tickets_time < Duration::from_millis(50),
+            "slot {}: tickets made while the block waited ({:?})",
+            a.block.header.slot,
+            a.tickets_time
+        );
+    }
     assert_eq!(node.chain().best(), Some(authored.last().unwrap().hash));
     // FixedDepth(3): the block three behind the best is final.
     assert_eq!(
