@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod chain_arg;
 pub mod chain_spec;
 pub mod conformance;
 pub mod fuzz_target;

@@ -8,8 +8,9 @@
 //! gives one status line (`RUST_LOG` filters them; `marmalade_node=info` by default). Ctrl-C
 //! stops after the block in hand. The state is kept in memory (no database yet).
 
+use super::chain_arg::ChainArgs;
 use anyhow::{bail, Context};
-use marmalade_chainspec::{dev_spec, ChainSpecFile, KeyFile};
+use marmalade_chainspec::KeyFile;
 use marmalade_node::{
     dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, SlotClock, SystemClock, ValidatorKeys,
     DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
@@ -21,12 +22,8 @@ use std::process::ExitCode;
 /// Arguments of `marmalade run`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// `dev` (the built-in dev chain) or a JIP-4 chain spec file.
-    #[arg(long, default_value = "dev")]
-    chain: String,
-    /// The protocol parameters of a spec file without `protocol_parameters`: `tiny` or `full`.
-    #[arg(long, default_value = "tiny")]
-    params: String,
+    #[command(flatten)]
+    chain: ChainArgs,
     /// Author with development validator N's keys (JIP-5 `trivial_seed(N)`); repeatable.
     #[arg(long = "dev-validator", value_name = "N")]
     dev_validator: Vec<u32>,
@@ -49,18 +46,7 @@ pub struct Args {
 
 /// Runs the node until Ctrl-C or `--blocks`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let default = match args.params.as_str() {
-        "tiny" => ChainSpec::TINY,
-        "full" => ChainSpec::FULL,
-        other => bail!("unknown parameters {other:?} (tiny or full)"),
-    };
-    let file = if args.chain == "dev" {
-        dev_spec().context("building the dev chain")?
-    } else {
-        let path = PathBuf::from(&args.chain);
-        ChainSpecFile::load(&path).with_context(|| format!("chain spec {}", path.display()))?
-    };
-    let params = file.params(&default)?;
+    let (file, params) = args.chain.load()?;
     let genesis =
         Genesis::from_spec(&file, &params).with_context(|| format!("chain spec {:?}", file.id))?;
     let keys = keys(&args, &params)?;

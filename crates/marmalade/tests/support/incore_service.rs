@@ -48,19 +48,8 @@ pub const LATE_PREIMAGE: &[u8] = b"available from slot 10 only";
 /// A preimage of [`SERVICE`] available from slot 0.
 pub const EARLY_PREIMAGE: &[u8] = b"available since genesis";
 
-/// Host-call indices (GP appendix B).
-mod host {
-    pub const GAS: u64 = 0;
-    pub const FETCH: u64 = 1;
-    pub const HISTORICAL_LOOKUP: u64 = 6;
-    pub const EXPORT: u64 = 7;
-    pub const MACHINE: u64 = 8;
-    pub const PEEK: u64 = 9;
-    pub const POKE: u64 = 10;
-    pub const PAGES: u64 = 11;
-    pub const INVOKE: u64 = 12;
-    pub const EXPUNGE: u64 = 13;
-}
+// Host-call indices (GP appendix B), as the refine crate defines them.
+use marmalade_refine::id as host;
 
 /// One command of the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
