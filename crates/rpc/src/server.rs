@@ -10,6 +10,7 @@ use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
 use marmalade_codec::Encode;
 use marmalade_state::Component;
 use marmalade_types::{CoreIndex, ServiceId};
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -178,8 +179,9 @@ fn known_state(b: &dyn RpcBackend, hash: &Hash32) -> RpcResult<StateRef> {
     state_of(b, hash)?.ok_or_else(|| unavailable(hash))
 }
 
-/// What a state subscription follows: `(item, finalized)`.
-type Follow<T> = fn(&dyn RpcBackend, &StateRef, &T) -> Option<Blob>;
+/// How a state subscription reads its item in a state: the value sent (`None` is sent as
+/// `null`).
+type Follow<T, V> = fn(&dyn RpcBackend, &StateRef, &T) -> V;
 
 /// $\pi$ as the GP encodes it, the value of $C(13)$ (GP (D.2)).
 fn statistics(s: &StateRef) -> Blob {
@@ -199,46 +201,30 @@ fn service_request(s: &StateRef, service: ServiceId, hash: &Hash32, len: u32) ->
 /// The JIP-2 methods and subscriptions over `backend`, for [`serve`] or for embedding in
 /// another server.
 pub fn build_module(backend: Arc<dyn RpcBackend>) -> Result<RpcModule<Ctx>, RpcError> {
-    let mut m = RpcModule::new(backend);
-    let reg = |e: jsonrpsee::core::RegisterMethodError| RpcError::Register(e.to_string());
+    let mut module = RpcModule::new(backend);
+    let m = &mut module;
 
-    m.register_blocking_method(
-        "parameters",
-        |_, ctx, _| -> RpcResult<VersionedParameters> {
-            let b: &dyn RpcBackend = &**ctx;
-            Ok(VersionedParameters::V1(Parameters::of(&b.spec())))
-        },
-    )
-    .map_err(reg)?;
-    m.register_blocking_method("bestBlock", |_, ctx, _| -> RpcResult<BlockDesc> {
-        let b: &dyn RpcBackend = &**ctx;
+    // Methods without arguments ignore any given, as before.
+    method(m, "parameters", |b, _: IgnoredAny| {
+        Ok(VersionedParameters::V1(Parameters::of(&b.spec())))
+    })?;
+    method(m, "bestBlock", |b, _: IgnoredAny| {
         b.best_block()
             .map_err(backend_error)?
             .ok_or_else(|| error(BLOCK_UNAVAILABLE_CODE, "no block is known yet"))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("finalizedBlock", |_, ctx, _| -> RpcResult<BlockDesc> {
-        let b: &dyn RpcBackend = &**ctx;
+    })?;
+    method(m, "finalizedBlock", |b, _: IgnoredAny| {
         b.finalized_block()
             .map_err(backend_error)?
             .ok_or_else(|| error(BLOCK_UNAVAILABLE_CODE, "no block is finalized yet"))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("parent", |p, ctx, _| -> RpcResult<Option<BlockDesc>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash,): (Hash32,) = p.parse()?;
+    })?;
+    method(m, "parent", |b, (hash,): (Hash32,)| {
         b.parent(&hash.0).map_err(backend_error)
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("stateRoot", |p, ctx, _| -> RpcResult<Option<Hash32>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash,): (Hash32,) = p.parse()?;
+    })?;
+    method(m, "stateRoot", |b, (hash,): (Hash32,)| {
         Ok(b.state_root(&hash.0).map_err(backend_error)?.map(Hash32))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("beefyRoot", |p, ctx, _| -> RpcResult<Option<Hash32>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash,): (Hash32,) = p.parse()?;
+    })?;
+    method(m, "beefyRoot", |b, (hash,): (Hash32,)| {
         // The block's own entry of recent history β_H in its posterior state (GP (7.8)).
         Ok(state_of(b, &hash)?.and_then(|s| {
             s.components()
@@ -249,164 +235,178 @@ pub fn build_module(backend: Arc<dyn RpcBackend>) -> Result<RpcModule<Ctx>, RpcE
                 .find(|i| i.header_hash == hash.0)
                 .map(|i| Hash32(i.beefy_root))
         }))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("statistics", |p, ctx, _| -> RpcResult<Option<Blob>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash,): (Hash32,) = p.parse()?;
+    })?;
+    method(m, "statistics", |b, (hash,): (Hash32,)| {
         Ok(state_of(b, &hash)?.map(|s| statistics(&s)))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("serviceData", |p, ctx, _| -> RpcResult<Option<Blob>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash, service): (Hash32, ServiceId) = p.parse()?;
-        Ok(state_of(b, &hash)?.and_then(|s| service_data(&s, service)))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("serviceValue", |p, ctx, _| -> RpcResult<Option<Blob>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash, service, key): (Hash32, ServiceId, Blob) = p.parse()?;
-        let s = known_state(b, &hash)?;
-        Ok(s.storage(service, &key.0).map(|v| Blob(v.to_vec())))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("servicePreimage", |p, ctx, _| -> RpcResult<Option<Blob>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash, service, preimage): (Hash32, ServiceId, Hash32) = p.parse()?;
-        let s = known_state(b, &hash)?;
-        Ok(s.preimage(service, &preimage.0).map(|v| Blob(v.to_vec())))
-    })
-    .map_err(reg)?;
-    m.register_blocking_method(
+    })?;
+    method(
+        m,
+        "serviceData",
+        |b, (hash, service): (Hash32, ServiceId)| {
+            Ok(state_of(b, &hash)?.and_then(|s| service_data(&s, service)))
+        },
+    )?;
+    method(
+        m,
+        "serviceValue",
+        |b, (hash, service, key): (Hash32, ServiceId, Blob)| {
+            let s = known_state(b, &hash)?;
+            Ok(s.storage(service, &key.0).map(|v| Blob(v.to_vec())))
+        },
+    )?;
+    method(
+        m,
+        "servicePreimage",
+        |b, (hash, service, preimage): (Hash32, ServiceId, Hash32)| {
+            let s = known_state(b, &hash)?;
+            Ok(s.preimage(service, &preimage.0).map(|v| Blob(v.to_vec())))
+        },
+    )?;
+    method(
+        m,
         "serviceRequest",
-        |p, ctx, _| -> RpcResult<Option<Vec<u32>>> {
-            let b: &dyn RpcBackend = &**ctx;
-            let (hash, service, preimage, len): (Hash32, ServiceId, Hash32, u32) = p.parse()?;
+        |b, (hash, service, preimage, len): (Hash32, ServiceId, Hash32, u32)| {
             let s = known_state(b, &hash)?;
             Ok(service_request(&s, service, &preimage, len))
         },
-    )
-    .map_err(reg)?;
-    m.register_blocking_method("listServices", |p, ctx, _| -> RpcResult<Vec<ServiceId>> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (hash,): (Hash32,) = p.parse()?;
+    )?;
+    method(m, "listServices", |b, (hash,): (Hash32,)| {
         Ok(known_state(b, &hash)?.service_ids())
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("submitWorkPackage", |p, ctx, _| -> RpcResult<()> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (core, package, extrinsics): (CoreIndex, Blob, Vec<Blob>) = p.parse()?;
-        let extrinsics = extrinsics.into_iter().map(|x| x.0).collect();
-        b.submit_work_package(core, package.0, extrinsics)
-            .map_err(backend_error)
-    })
-    .map_err(reg)?;
-    m.register_blocking_method("submitPreimage", |p, ctx, _| -> RpcResult<()> {
-        let b: &dyn RpcBackend = &**ctx;
-        let (service, preimage, anchor): (ServiceId, Blob, Hash32) = p.parse()?;
-        b.submit_preimage(service, preimage.0, anchor.0)
-            .map_err(backend_error)
-    })
-    .map_err(reg)?;
+    })?;
+    method(
+        m,
+        "submitWorkPackage",
+        |b, (core, package, extrinsics): (CoreIndex, Blob, Vec<Blob>)| {
+            let extrinsics = extrinsics.into_iter().map(|x| x.0).collect();
+            b.submit_work_package(core, package.0, extrinsics)
+                .map_err(backend_error)
+        },
+    )?;
+    method(
+        m,
+        "submitPreimage",
+        |b, (service, preimage, anchor): (ServiceId, Blob, Hash32)| {
+            b.submit_preimage(service, preimage.0, anchor.0)
+                .map_err(backend_error)
+        },
+    )?;
 
     // Block subscriptions: the current block, then each new one.
-    m.register_subscription(
-        "subscribeBestBlock",
-        "subscribeBestBlock",
-        "unsubscribeBestBlock",
-        |_, pending, ctx, _| async move {
-            let b = Ctx::clone(&ctx);
-            follow_blocks(pending, b, false).await;
-        },
-    )
-    .map_err(reg)?;
-    m.register_subscription(
-        "subscribeFinalizedBlock",
+    block_subscription(m, "subscribeBestBlock", "unsubscribeBestBlock", false)?;
+    block_subscription(
+        m,
         "subscribeFinalizedBlock",
         "unsubscribeFinalizedBlock",
-        |_, pending, ctx, _| async move {
-            let b = Ctx::clone(&ctx);
-            follow_blocks(pending, b, true).await;
-        },
-    )
-    .map_err(reg)?;
+        true,
+    )?;
 
     // State subscriptions: arguments as the method's without the block hash, then
     // `finalized`; the value in the followed block's state, sent first and on each change.
-    m.register_subscription(
-        "subscribeStatistics",
+    state_subscription(
+        m,
         "subscribeStatistics",
         "unsubscribeStatistics",
-        |p, pending, ctx, _| async move {
-            let b = Ctx::clone(&ctx);
-            let read: Follow<()> = |_, s, _| Some(statistics(s));
-            match p.parse::<(bool,)>() {
-                Ok((finalized,)) => follow_state(pending, b, finalized, (), read).await,
-                Err(e) => pending.reject(e).await,
-            }
-        },
-    )
-    .map_err(reg)?;
-    m.register_subscription(
-        "subscribeServiceData",
+        |(finalized,): (bool,)| ((), finalized),
+        |_, s, _| Some(statistics(s)),
+    )?;
+    state_subscription(
+        m,
         "subscribeServiceData",
         "unsubscribeServiceData",
-        |p, pending, ctx, _| async move {
-            let b = Ctx::clone(&ctx);
-            let read: Follow<ServiceId> = |_, s, &id| service_data(s, id);
-            match p.parse::<(ServiceId, bool)>() {
-                Ok((id, finalized)) => follow_state(pending, b, finalized, id, read).await,
-                Err(e) => pending.reject(e).await,
-            }
-        },
-    )
-    .map_err(reg)?;
-    m.register_subscription(
-        "subscribeServiceValue",
+        |(id, finalized): (ServiceId, bool)| (id, finalized),
+        |_, s, &id| service_data(s, id),
+    )?;
+    state_subscription(
+        m,
         "subscribeServiceValue",
         "unsubscribeServiceValue",
-        |p, pending, ctx, _| async move {
-            let b = Ctx::clone(&ctx);
-            let read: Follow<(ServiceId, Blob)> =
-                |_, s, (id, key)| s.storage(*id, &key.0).map(|v| Blob(v.to_vec()));
-            match p.parse::<(ServiceId, Blob, bool)>() {
-                Ok((id, key, fin)) => follow_state(pending, b, fin, (id, key), read).await,
-                Err(e) => pending.reject(e).await,
-            }
-        },
-    )
-    .map_err(reg)?;
-    m.register_subscription(
-        "subscribeServicePreimage",
+        |(id, key, fin): (ServiceId, Blob, bool)| ((id, key), fin),
+        |_, s, (id, key)| s.storage(*id, &key.0).map(|v| Blob(v.to_vec())),
+    )?;
+    state_subscription(
+        m,
         "subscribeServicePreimage",
         "unsubscribeServicePreimage",
-        |p, pending, ctx, _| async move {
-            let b = Ctx::clone(&ctx);
-            let read: Follow<(ServiceId, Hash32)> =
-                |_, s, (id, h)| s.preimage(*id, &h.0).map(|v| Blob(v.to_vec()));
-            match p.parse::<(ServiceId, Hash32, bool)>() {
-                Ok((id, h, fin)) => follow_state(pending, b, fin, (id, h), read).await,
-                Err(e) => pending.reject(e).await,
-            }
-        },
-    )
-    .map_err(reg)?;
-    m.register_subscription(
-        "subscribeServiceRequest",
+        |(id, h, fin): (ServiceId, Hash32, bool)| ((id, h), fin),
+        |_, s, (id, h)| s.preimage(*id, &h.0).map(|v| Blob(v.to_vec())),
+    )?;
+    state_subscription(
+        m,
         "subscribeServiceRequest",
         "unsubscribeServiceRequest",
-        |p, pending, ctx, _| async move {
-            let b = Ctx::clone(&ctx);
-            match p.parse::<(ServiceId, Hash32, u32, bool)>() {
-                Ok((id, h, len, fin)) => {
-                    follow_request(pending, b, fin, (id, h, len)).await;
+        |(id, h, len, fin): (ServiceId, Hash32, u32, bool)| ((id, h, len), fin),
+        |_, s, (id, h, len)| service_request(s, *id, h, *len),
+    )?;
+    Ok(module)
+}
+
+fn register_error(e: jsonrpsee::core::RegisterMethodError) -> RpcError {
+    RpcError::Register(e.to_string())
+}
+
+/// Registers a method run on the blocking pool: its parameters parse as `P`, then `f` answers.
+fn method<P, R, F>(m: &mut RpcModule<Ctx>, name: &'static str, f: F) -> Result<(), RpcError>
+where
+    P: DeserializeOwned,
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(&dyn RpcBackend, P) -> RpcResult<R> + Clone + Send + Sync + 'static,
+{
+    m.register_blocking_method(name, move |p, ctx, _| -> RpcResult<R> {
+        f(&**ctx, p.parse()?)
+    })
+    .map_err(register_error)?;
+    Ok(())
+}
+
+/// Registers a subscription to the best (or finalized) block; it takes no arguments.
+fn block_subscription(
+    m: &mut RpcModule<Ctx>,
+    name: &'static str,
+    unsubscribe: &'static str,
+    finalized: bool,
+) -> Result<(), RpcError> {
+    m.register_subscription(
+        name,
+        name,
+        unsubscribe,
+        move |_, pending, ctx, _| async move {
+            follow_blocks(pending, Ctx::clone(&ctx), finalized).await;
+        },
+    )
+    .map_err(register_error)?;
+    Ok(())
+}
+
+/// Registers a subscription to a state value: its arguments parse as `P`, which `split` turns
+/// into the item followed and `finalized`; `read` reads the item in each followed state.
+fn state_subscription<P, T, V>(
+    m: &mut RpcModule<Ctx>,
+    name: &'static str,
+    unsubscribe: &'static str,
+    split: fn(P) -> (T, bool),
+    read: Follow<T, V>,
+) -> Result<(), RpcError>
+where
+    P: DeserializeOwned + Send + 'static,
+    T: Send + Sync + 'static,
+    V: Serialize + PartialEq + Send + Sync + 'static,
+{
+    m.register_subscription(
+        name,
+        name,
+        unsubscribe,
+        move |p, pending, ctx, _| async move {
+            match p.parse::<P>() {
+                Ok(args) => {
+                    let (item, finalized) = split(args);
+                    follow_state(pending, Ctx::clone(&ctx), finalized, item, read).await
                 }
                 Err(e) => pending.reject(e).await,
             }
         },
     )
-    .map_err(reg)?;
-    Ok(m)
+    .map_err(register_error)?;
+    Ok(())
 }
 
 /// The block followed now: the best or the finalized.
@@ -485,30 +485,20 @@ async fn follow_blocks(pending: PendingSubscriptionSink, b: Ctx, finalized: bool
 
 /// Follows a state value. JIP-2 sends `null` when the value is absent; a block whose state is
 /// gone is skipped.
-async fn follow_state<T: Send + Sync + 'static>(
+async fn follow_state<T, V>(
     pending: PendingSubscriptionSink,
     b: Ctx,
     finalized: bool,
     item: T,
-    read: Follow<T>,
-) {
+    read: Follow<T, V>,
+) where
+    T: Send + Sync + 'static,
+    V: Serialize + PartialEq + Send + Sync + 'static,
+{
     let item = Arc::new(item);
     follow(pending, b, finalized, move |b, blk| {
         let s = b.state(&blk.hash).ok().flatten()?;
         Some(read(b, &s, &item))
-    })
-    .await
-}
-
-async fn follow_request(
-    pending: PendingSubscriptionSink,
-    b: Ctx,
-    finalized: bool,
-    (id, h, len): (ServiceId, Hash32, u32),
-) {
-    follow(pending, b, finalized, move |b, blk| {
-        let s = b.state(&blk.hash).ok().flatten()?;
-        Some(service_request(&s, id, &h, len))
     })
     .await
 }
