@@ -9,8 +9,8 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
+use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::core::ClientError;
-use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
 use marmalade_chain::{header_hash, Chain, FixedDepth};
 use marmalade_conformance::trace::{load_genesis, load_step, TraceStep};
@@ -124,12 +124,33 @@ async fn client(url: &str) -> WsClient {
         .expect("client connects")
 }
 
-async fn call(c: &WsClient, method: &str, params: Vec<Value>) -> Result<Value, ClientError> {
-    let mut p = jsonrpsee::core::params::ArrayParams::new();
+fn array(params: Vec<Value>) -> ArrayParams {
+    let mut p = ArrayParams::new();
     for v in params {
         p.insert(v).expect("param");
     }
-    c.request(method, p).await
+    p
+}
+
+async fn call(c: &WsClient, method: &str, params: Vec<Value>) -> Result<Value, ClientError> {
+    c.request(method, array(params)).await
+}
+
+/// The result of a call that must succeed.
+async fn get(c: &WsClient, method: &str, params: Vec<Value>) -> Value {
+    call(c, method, params)
+        .await
+        .unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+/// Subscribes with JIP-2's `subscribe{what}`, to be ended by `unsubscribe{what}`.
+async fn subscribe(
+    c: &WsClient,
+    what: &str,
+    params: Vec<Value>,
+) -> Result<Subscription<Value>, ClientError> {
+    let (sub, unsub) = (format!("subscribe{what}"), format!("unsubscribe{what}"));
+    c.subscribe(&sub, array(params), &unsub).await
 }
 
 async fn next(sub: &mut Subscription<Value>) -> Value {
@@ -174,58 +195,44 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         .expect("a key that step 7 writes")
         .clone();
 
-    let mut best = c
-        .subscribe::<Value, _>("subscribeBestBlock", rpc_params![], "unsubscribeBestBlock")
+    let mut best = subscribe(&c, "BestBlock", vec![])
         .await
         .expect("subscribe best");
-    let mut fin = c
-        .subscribe::<Value, _>(
-            "subscribeFinalizedBlock",
-            rpc_params![],
-            "unsubscribeFinalizedBlock",
-        )
+    let mut fin = subscribe(&c, "FinalizedBlock", vec![])
         .await
         .expect("subscribe finalized");
-    let mut value = c
-        .subscribe::<Value, _>(
-            "subscribeServiceValue",
-            rpc_params![SERVICE, b64(&key), false],
-            "unsubscribeServiceValue",
-        )
-        .await
-        .expect("subscribe value");
-    let mut stats = c
-        .subscribe::<Value, _>(
-            "subscribeStatistics",
-            rpc_params![false],
-            "unsubscribeStatistics",
-        )
+    let mut value = subscribe(
+        &c,
+        "ServiceValue",
+        vec![json!(SERVICE), b64(&key), json!(false)],
+    )
+    .await
+    .expect("subscribe value");
+    let mut stats = subscribe(&c, "Statistics", vec![json!(false)])
         .await
         .expect("subscribe statistics");
-    let mut data = c
-        .subscribe::<Value, _>(
-            "subscribeServiceData",
-            rpc_params![SERVICE, true],
-            "unsubscribeServiceData",
-        )
+    let mut data = subscribe(&c, "ServiceData", vec![json!(SERVICE), json!(true)])
         .await
         .expect("subscribe data");
-    let mut preimage = c
-        .subscribe::<Value, _>(
-            "subscribeServicePreimage",
-            rpc_params![SERVICE, b64(&code_hash), false],
-            "unsubscribeServicePreimage",
-        )
-        .await
-        .expect("subscribe preimage");
-    let mut request = c
-        .subscribe::<Value, _>(
-            "subscribeServiceRequest",
-            rpc_params![SERVICE, b64(&code_hash), code_len, false],
-            "unsubscribeServiceRequest",
-        )
-        .await
-        .expect("subscribe request");
+    let mut preimage = subscribe(
+        &c,
+        "ServicePreimage",
+        vec![json!(SERVICE), b64(&code_hash), json!(false)],
+    )
+    .await
+    .expect("subscribe preimage");
+    let mut request = subscribe(
+        &c,
+        "ServiceRequest",
+        vec![
+            json!(SERVICE),
+            b64(&code_hash),
+            json!(code_len),
+            json!(false),
+        ],
+    )
+    .await
+    .expect("subscribe request");
 
     // The first notifications: the current values, at step 6.
     let h6 = header_hash(&f.steps[5].block.header);
@@ -279,16 +286,13 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
 
     // Methods at step 7.
     let best_b64 = b64(&h7);
+    assert_eq!(get(&c, "bestBlock", vec![]).await, json!([best_b64, 7]));
     assert_eq!(
-        call(&c, "bestBlock", vec![]).await.unwrap(),
-        json!([best_b64, 7])
-    );
-    assert_eq!(
-        call(&c, "finalizedBlock", vec![]).await.unwrap(),
+        get(&c, "finalizedBlock", vec![]).await,
         json!([b64(&h5), 5])
     );
     assert_eq!(
-        call(&c, "parent", vec![best_b64.clone()]).await.unwrap(),
+        get(&c, "parent", vec![best_b64.clone()]).await,
         json!([b64(&step7.block.header.parent), 6])
     );
     assert_eq!(step7.block.header.parent, h6);
@@ -297,12 +301,12 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         Value::Null
     );
     assert_eq!(
-        unb64(&call(&c, "stateRoot", vec![best_b64.clone()]).await.unwrap()),
+        unb64(&get(&c, "stateRoot", vec![best_b64.clone()]).await),
         step7.post_state.state_root
     );
     // The recorded root of step 6 is the parent state root of step 7's header.
     assert_eq!(
-        unb64(&call(&c, "stateRoot", vec![b64(&h6)]).await.unwrap()),
+        unb64(&get(&c, "stateRoot", vec![b64(&h6)]).await),
         step7.block.header.parent_state_root
     );
     assert_eq!(
@@ -310,11 +314,7 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         Value::Null
     );
     assert_eq!(
-        unb64(
-            &call(&c, "statistics", vec![best_b64.clone()])
-                .await
-                .unwrap()
-        ),
+        unb64(&get(&c, "statistics", vec![best_b64.clone()]).await),
         raw(&step7, &stat_key).unwrap()
     );
     assert_eq!(
@@ -322,29 +322,22 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         Value::Null
     );
     assert_eq!(
-        unb64(
-            &call(&c, "serviceData", vec![best_b64.clone(), json!(SERVICE)])
-                .await
-                .unwrap()
-        ),
+        unb64(&get(&c, "serviceData", vec![best_b64.clone(), json!(SERVICE)]).await),
         raw(&step7, &service_info_key(SERVICE)).unwrap()
     );
     assert_eq!(
-        call(&c, "serviceData", vec![best_b64.clone(), json!(77)])
-            .await
-            .unwrap(),
+        get(&c, "serviceData", vec![best_b64.clone(), json!(77)]).await,
         Value::Null
     );
     // Every key of the report: the recorded value or null.
     let mut held = 0;
     for k in &keys {
-        let got = call(
+        let got = get(
             &c,
             "serviceValue",
             vec![best_b64.clone(), json!(SERVICE), b64(k)],
         )
-        .await
-        .unwrap();
+        .await;
         match raw(&step7, &storage_key(SERVICE, k)) {
             Some(v) => {
                 held += 1;
@@ -356,13 +349,12 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         }
     }
     assert!(held >= 1, "the post-state of step 7 holds report keys");
-    let pre = call(
+    let pre = get(
         &c,
         "servicePreimage",
         vec![best_b64.clone(), json!(SERVICE), b64(&code_hash)],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         unb64(&pre),
         raw(&step7, &preimage_key(SERVICE, &code_hash)).unwrap()
@@ -378,7 +370,7 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         Value::Null
     );
     assert_eq!(
-        call(
+        get(
             &c,
             "serviceRequest",
             vec![
@@ -388,12 +380,11 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
                 json!(code_len)
             ]
         )
-        .await
-        .unwrap(),
+        .await,
         json!(decoded)
     );
     assert_eq!(
-        call(
+        get(
             &c,
             "serviceRequest",
             vec![
@@ -403,8 +394,7 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
                 json!(code_len + 1)
             ]
         )
-        .await
-        .unwrap(),
+        .await,
         Value::Null
     );
     // The services: those with an account key (255, s) in the recorded post-state.
@@ -417,9 +407,7 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         .collect();
     services.sort();
     assert_eq!(
-        call(&c, "listServices", vec![best_b64.clone()])
-            .await
-            .unwrap(),
+        get(&c, "listServices", vec![best_b64.clone()]).await,
         json!(services)
     );
     // BEEFY root: β_H's last entry in the recorded post-state is block 7's.
@@ -435,14 +423,14 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
     let last = post.components.beta.history.last().expect("recent history");
     assert_eq!(last.header_hash, h7);
     assert_eq!(
-        unb64(&call(&c, "beefyRoot", vec![best_b64.clone()]).await.unwrap()),
+        unb64(&get(&c, "beefyRoot", vec![best_b64.clone()]).await),
         last.beefy_root
     );
     assert_eq!(
         call(&c, "beefyRoot", vec![b64(&[9; 32])]).await.unwrap(),
         Value::Null
     );
-    let params = call(&c, "parameters", vec![]).await.unwrap();
+    let params = get(&c, "parameters", vec![]).await;
     assert_eq!(params["V1"]["val_count"], 6);
     assert_eq!(params["V1"]["epoch_period"], 12);
     assert_eq!(params["V1"]["basic_piece_len"], 4);
@@ -476,10 +464,7 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
 
     // Unsubscribing works and the connection goes on.
     value.unsubscribe().await.expect("unsubscribe");
-    assert_eq!(
-        call(&c, "bestBlock", vec![]).await.unwrap(),
-        json!([best_b64, 7])
-    );
+    assert_eq!(get(&c, "bestBlock", vec![]).await, json!([best_b64, 7]));
     server.stop();
 }
 
@@ -518,48 +503,38 @@ async fn malformed_calls_get_errors_and_the_server_keeps_serving() {
         assert_eq!(code(e), -32602, "{method} {params:?}");
     }
     // A subscription with bad parameters is refused.
-    let e = c
-        .subscribe::<Value, _>(
-            "subscribeServiceValue",
-            rpc_params!["zero", 1],
-            "unsubscribeServiceValue",
-        )
+    let e = subscribe(&c, "ServiceValue", vec![json!("zero"), json!(1)])
         .await
         .unwrap_err();
     assert_eq!(code(e), -32602);
-    assert_eq!(call(&c, "bestBlock", vec![]).await.unwrap(), ok);
+    assert_eq!(get(&c, "bestBlock", vec![]).await, ok);
 
     // Too many subscriptions on one connection: the fourth is refused, the three stay.
     let mut subs = Vec::new();
     for _ in 0..3 {
         subs.push(
-            c.subscribe::<Value, _>("subscribeBestBlock", rpc_params![], "unsubscribeBestBlock")
+            subscribe(&c, "BestBlock", vec![])
                 .await
                 .expect("within the limit"),
         );
     }
-    let e = c
-        .subscribe::<Value, _>("subscribeBestBlock", rpc_params![], "unsubscribeBestBlock")
-        .await
-        .unwrap_err();
+    let e = subscribe(&c, "BestBlock", vec![]).await.unwrap_err();
     assert_eq!(code(e), -32006);
     for s in &mut subs {
         assert_eq!(next(s).await, ok);
     }
-    assert_eq!(call(&c, "bestBlock", vec![]).await.unwrap(), ok);
+    assert_eq!(get(&c, "bestBlock", vec![]).await, ok);
 
     // An oversized request (2 MiB of key against a 1 MiB limit) fails; the server serves on.
     let big = vec![0u8; 2 << 20];
     let r = call(&c, "serviceValue", vec![b64(&h1), json!(0), b64(&big)]).await;
     assert!(r.is_err(), "an oversized request must fail");
     let c2 = client(&url).await;
-    assert_eq!(call(&c2, "bestBlock", vec![]).await.unwrap(), ok);
+    assert_eq!(get(&c2, "bestBlock", vec![]).await, ok);
     // Just under the limit is served.
     let fits = vec![0u8; 512 << 10];
     assert_eq!(
-        call(&c2, "serviceValue", vec![b64(&h1), json!(0), b64(&fits)])
-            .await
-            .unwrap(),
+        get(&c2, "serviceValue", vec![b64(&h1), json!(0), b64(&fits)]).await,
         Value::Null
     );
     server.stop();
