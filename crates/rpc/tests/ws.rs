@@ -161,6 +161,13 @@ async fn next(sub: &mut Subscription<Value>) -> Value {
         .expect("notification decodes")
 }
 
+/// A subscription that must be accepted.
+async fn subscribed(c: &WsClient, what: &str, params: Vec<Value>) -> Subscription<Value> {
+    subscribe(c, what, params)
+        .await
+        .unwrap_or_else(|e| panic!("subscribe{what}: {e}"))
+}
+
 fn code(e: ClientError) -> i32 {
     match e {
         ClientError::Call(o) => o.code(),
@@ -195,33 +202,23 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         .expect("a key that step 7 writes")
         .clone();
 
-    let mut best = subscribe(&c, "BestBlock", vec![])
-        .await
-        .expect("subscribe best");
-    let mut fin = subscribe(&c, "FinalizedBlock", vec![])
-        .await
-        .expect("subscribe finalized");
-    let mut value = subscribe(
+    let mut best = subscribed(&c, "BestBlock", vec![]).await;
+    let mut fin = subscribed(&c, "FinalizedBlock", vec![]).await;
+    let mut value = subscribed(
         &c,
         "ServiceValue",
         vec![json!(SERVICE), b64(&key), json!(false)],
     )
-    .await
-    .expect("subscribe value");
-    let mut stats = subscribe(&c, "Statistics", vec![json!(false)])
-        .await
-        .expect("subscribe statistics");
-    let mut data = subscribe(&c, "ServiceData", vec![json!(SERVICE), json!(true)])
-        .await
-        .expect("subscribe data");
-    let mut preimage = subscribe(
+    .await;
+    let mut stats = subscribed(&c, "Statistics", vec![json!(false)]).await;
+    let mut data = subscribed(&c, "ServiceData", vec![json!(SERVICE), json!(true)]).await;
+    let mut preimage = subscribed(
         &c,
         "ServicePreimage",
         vec![json!(SERVICE), b64(&code_hash), json!(false)],
     )
-    .await
-    .expect("subscribe preimage");
-    let mut request = subscribe(
+    .await;
+    let mut request = subscribed(
         &c,
         "ServiceRequest",
         vec![
@@ -231,8 +228,7 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
             json!(false),
         ],
     )
-    .await
-    .expect("subscribe request");
+    .await;
 
     // The first notifications: the current values, at step 6.
     let h6 = header_hash(&f.steps[5].block.header);
