@@ -356,43 +356,24 @@ async fn methods_and_subscriptions_over_the_storage_trace() {
         raw(&step7, &preimage_key(SERVICE, &code_hash)).unwrap()
     );
     assert_eq!(
-        call(
+        get(
             &c,
             "servicePreimage",
             vec![best_b64.clone(), json!(SERVICE), b64(&[1; 32])]
         )
-        .await
-        .unwrap(),
-        Value::Null
-    );
-    assert_eq!(
-        get(
-            &c,
-            "serviceRequest",
-            vec![
-                best_b64.clone(),
-                json!(SERVICE),
-                b64(&code_hash),
-                json!(code_len)
-            ]
-        )
-        .await,
-        json!(decoded)
-    );
-    assert_eq!(
-        get(
-            &c,
-            "serviceRequest",
-            vec![
-                best_b64.clone(),
-                json!(SERVICE),
-                b64(&code_hash),
-                json!(code_len + 1)
-            ]
-        )
         .await,
         Value::Null
     );
+    // The request of the code's length, and none for another length.
+    for (len, expected) in [(code_len, json!(decoded)), (code_len + 1, Value::Null)] {
+        let params = vec![
+            best_b64.clone(),
+            json!(SERVICE),
+            b64(&code_hash),
+            json!(len),
+        ];
+        assert_eq!(get(&c, "serviceRequest", params).await, expected, "{len}");
+    }
     // The services: those with an account key (255, s) in the recorded post-state.
     let mut services: Vec<u32> = step7
         .post_state
