@@ -158,7 +158,7 @@ pub fn import_block(
     let (seal, checked) = rayon::join(
         || check_seal(spec, header, saf.kappa, &saf.gamma_s, &saf.eta[3]),
         || {
-            let checked = check_extrinsic(
+            let (mut checked, accounts) = check_extrinsic(
                 spec,
                 prior,
                 block,
@@ -167,19 +167,26 @@ pub fn import_block(
                 &saf,
                 &psi.offenders,
             )?;
-            Ok::<_, BlockError>(accumulate(spec, c, slot, saf.eta[0], cache, checked))
+            let env = Env {
+                slot,
+                entropy: saf.eta[0],
+            };
+            let acc = accumulate(spec, c, env, cache, &mut checked, accounts);
+            Ok::<_, BlockError>((checked, acc))
         },
     );
-    let Accumulated {
-        available,
-        rho_post,
-        reported,
-        reporters,
-        history_dagger,
-        mut post,
-        provisions,
+    let (
+        Checked {
+            available,
+            rho_post,
+            reported,
+            reporters,
+            history_dagger,
+            mut post,
+            provisions,
+        },
         acc,
-    } = checked?;
+    ) = checked?;
     seal?;
     let acc = acc.map_err(BlockError::Accumulate)?;
     let accumulate_root = output_root(&acc.outputs);
@@ -250,66 +257,39 @@ pub fn import_block(
     Ok(changes)
 }
 
-/// What steps 4–7 produce: the extrinsic's checks with the accumulation outcome.
-struct Accumulated<'a, 'p> {
-    /// $\mathbf{R}$.
-    available: Vec<WorkReport>,
-    rho_post: AvailabilityAssignments,
-    reported: Vec<ReportedWorkPackage>,
-    reporters: BTreeSet<Ed25519Public>,
-    history_dagger: Vec<BlockInfo>,
-    /// The posterior components as far as they are built, $\iota'$, $\varphi'$ and
-    /// $\chi'$ taken out for accumulation.
-    post: Components,
-    provisions: Vec<preimages::Provision<'a>>,
-    /// Accumulation's outcome, its error reported only after the seal's.
-    acc: Result<BlockAccumulation<'p>, AccumulationError>,
-}
-
 /// Step 7 of [`import_block`]: accumulation of $\mathbf{R}$ (GP (12.18)–(12.29)), with
-/// $\eta'_0$ for new service indices, on the partial state of `checked`.
-fn accumulate<'a, 'p>(
+/// $\eta'_0$ in `env` for new service indices, on $\delta$ (`accounts`) and the $\iota'$,
+/// $\varphi'$ and $\chi'$ taken out of `checked.post`. Its error is reported only after the
+/// seal's.
+fn accumulate<'p>(
     spec: &ChainSpec,
     c: &Components,
-    slot: TimeSlot,
-    entropy: Hash,
+    env: Env,
     cache: &CodeCache,
-    checked: Checked<'a, 'p>,
-) -> Accumulated<'a, 'p> {
-    let Checked {
-        available,
-        rho_post,
-        reported,
-        reporters,
-        history_dagger,
-        mut post,
-        accounts,
-        provisions,
-    } = checked;
+    checked: &mut Checked<'_>,
+    accounts: Accounts<'p>,
+) -> Result<BlockAccumulation<'p>, AccumulationError> {
+    let post = &mut checked.post;
     let partial = PartialState {
         accounts,
         staging_set: std::mem::take(&mut post.iota),
         auth_queue: std::mem::take(&mut post.phi),
         privileges: std::mem::take(&mut post.chi),
     };
-    let env = Env { slot, entropy };
-    let acc = accumulate_block(
-        spec, env, c.tau, &c.omega, &c.xi, partial, &available, cache,
-    );
-    Accumulated {
-        available,
-        rho_post,
-        reported,
-        reporters,
-        history_dagger,
-        post,
-        provisions,
-        acc,
-    }
+    accumulate_block(
+        spec,
+        env,
+        c.tau,
+        &c.omega,
+        &c.xi,
+        partial,
+        &checked.available,
+        cache,
+    )
 }
 
 /// What the extrinsic's checks (steps 4–6 of [`import_block`]) produce.
-struct Checked<'a, 'p> {
+struct Checked<'a> {
     /// $\mathbf{R}$: the reports that became available.
     available: Vec<WorkReport>,
     /// $\rho'$.
@@ -322,15 +302,14 @@ struct Checked<'a, 'p> {
     history_dagger: Vec<BlockInfo>,
     /// The posterior components as far as they are built: the prior ones.
     post: Components,
-    /// $\delta$: the prior accounts, to be changed by accumulation.
-    accounts: Accounts<'p>,
     /// The checked items of $\mathbf{E}_P$.
     provisions: Vec<preimages::Provision<'a>>,
 }
 
-/// Steps 4–6 of [`import_block_with`]: assurances on $\rho^\dagger$, guarantees on
+/// Steps 4–6 of [`import_block`]: assurances on $\rho^\dagger$, guarantees on
 /// $\rho^\ddagger$ (and their lookup anchors against `ancestry`), and the preimages against
-/// the prior accounts; with the copy of the prior state that becomes the posterior.
+/// the prior accounts; with the copy of the prior components that becomes the posterior, and
+/// δ as an overlay of the prior accounts for accumulation.
 fn check_extrinsic<'a, 'p>(
     spec: &ChainSpec,
     prior: &'p dyn StateReader,
@@ -339,7 +318,7 @@ fn check_extrinsic<'a, 'p>(
     rho_dagger: Cow<'_, AvailabilityAssignments>,
     saf: &safrole::Posterior<'_>,
     offenders: &[Ed25519Public],
-) -> Result<Checked<'a, 'p>, BlockError> {
+) -> Result<(Checked<'a>, Accounts<'p>), BlockError> {
     let header = &block.header;
     let xt = &block.extrinsic;
     let c = prior.components();
@@ -386,16 +365,18 @@ fn check_extrinsic<'a, 'p>(
     // 6. GP (12.35)–(12.37): the preimages are checked against the prior accounts δ.
     let provisions = preimages::check(&accounts, &xt.preimages).map_err(BlockError::Preimages)?;
 
-    Ok(Checked {
-        available: asr.available,
-        rho_post,
-        reported,
-        reporters,
-        history_dagger,
-        post,
+    Ok((
+        Checked {
+            available: asr.available,
+            rho_post,
+            reported,
+            reporters,
+            history_dagger,
+            post,
+            provisions,
+        },
         accounts,
-        provisions,
-    })
+    ))
 }
 
 /// The guarantees transition (GP (11.18)–(11.43)) on what it reads: $\rho^\ddagger$,
