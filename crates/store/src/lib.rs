@@ -13,8 +13,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod db;
 mod memory;
 
+pub use db::{ChainDb, DbError, DbResult, StoredHeader, DB_FILE};
 pub use memory::{MemoryStore, PruneConfig};
 
 use marmalade_state::{State, StateChanges};
