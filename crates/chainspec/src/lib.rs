@@ -13,6 +13,7 @@ pub mod bootnode;
 pub mod dev;
 pub mod keyfile;
 pub mod spec;
+pub mod synthetic;
 
 pub use bootnode::{Bootnode, BootnodeError};
 pub use dev::{dev_genesis, dev_spec};
