@@ -75,6 +75,12 @@ impl MessageReader {
         self.max_size = max_size;
     }
 
+    /// The memory held for the message being read (its buffer's capacity): at most about twice
+    /// the content received so far, never the declared size up front.
+    pub fn buffer_capacity(&self) -> usize {
+        self.content.capacity()
+    }
+
     /// Whether no message is partly read: the stream may end (FIN) here.
     pub fn is_idle(&self) -> bool {
         self.failed.is_none() && self.prefix_len == 0 && self.expected.is_none()
