@@ -19,7 +19,9 @@
 
 use crate::BlockRef;
 use marmalade_state::{KeyChange, StateKey};
-use marmalade_types::{decode_all, Block, ChainSpec, Encode, Extrinsic, Header, HeaderHash};
+use marmalade_types::{
+    decode_all, Block, ChainSpec, Encode, Extrinsic, Header, HeaderHash, StateRoot,
+};
 use redb::{
     Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
     WriteTransaction,
@@ -28,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 /// Blocks by header hash: the encoded block.
 const BLOCKS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blocks");
-/// Headers by hash: height (u64 LE) ++ slot (u32 LE) ++ parent hash.
+/// Headers by hash: height (u64 LE) ++ slot (u32 LE) ++ parent hash ++ posterior state root.
 const HEADERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("headers");
 /// Height (u64 BE) ++ header hash, for listing blocks in height order.
 const HEIGHTS: TableDefinition<&[u8], ()> = TableDefinition::new("heights");
@@ -36,6 +38,9 @@ const HEIGHTS: TableDefinition<&[u8], ()> = TableDefinition::new("heights");
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 /// Pointers: `genesis`, `best`, `finalized` (header hashes).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// The length of a [`HEADERS`] entry.
+const HEADER_ENTRY: usize = 8 + 4 + 32 + 32;
 
 /// The database file inside a node's base path.
 pub const DB_FILE: &str = "chain.redb";
@@ -86,6 +91,8 @@ pub struct StoredHeader {
     pub block: BlockRef,
     /// Blocks since the genesis (0 for the genesis).
     pub height: u64,
+    /// The posterior state root the node computed when it imported the block.
+    pub state_root: StateRoot,
 }
 
 /// The persistent chain database.
@@ -187,9 +194,15 @@ impl ChainDb {
         self.meta("finalized")
     }
 
-    /// Initializes an empty database with the genesis header and state (final, best). On a
-    /// database already initialized with the same genesis, does nothing; with another, fails.
-    pub fn initialize(&self, genesis: &Header, state: &[(StateKey, Vec<u8>)]) -> DbResult<()> {
+    /// Initializes an empty database with the genesis header and state (final, best) and
+    /// the state's root. On a database already initialized with the same genesis, does
+    /// nothing; with another, fails.
+    pub fn initialize(
+        &self,
+        genesis: &Header,
+        state: &[(StateKey, Vec<u8>)],
+        root: &StateRoot,
+    ) -> DbResult<()> {
         let hash = genesis.hash();
         if let Some(stored) = self.genesis()? {
             return if stored == hash {
@@ -214,6 +227,7 @@ impl ChainDb {
                     parent: genesis.parent,
                 },
                 height: 0,
+                state_root: *root,
             };
             self.put_block(&tx, &block, info)?;
             let mut table = tx.open_table(STATE).map_err(|e| self.err(e))?;
@@ -236,10 +250,11 @@ impl ChainDb {
             .map_err(|e| self.err(e))?
             .insert(&hash[..], block.encode().as_slice())
             .map_err(|e| self.err(e))?;
-        let mut header = Vec::with_capacity(44);
+        let mut header = Vec::with_capacity(HEADER_ENTRY);
         header.extend_from_slice(&info.height.to_le_bytes());
         header.extend_from_slice(&info.block.slot.to_le_bytes());
         header.extend_from_slice(&info.block.parent);
+        header.extend_from_slice(&info.state_root);
         tx.open_table(HEADERS)
             .map_err(|e| self.err(e))?
             .insert(&hash[..], header.as_slice())
@@ -251,9 +266,15 @@ impl ChainDb {
         Ok(())
     }
 
-    /// Writes `block` (its parent must be stored) and records `best` as the best block, in
-    /// one transaction. Returns its height. Writing a stored block again only moves `best`.
-    pub fn insert_block(&self, block: &Block, best: &HeaderHash) -> DbResult<u64> {
+    /// Writes `block` (its parent must be stored) with its posterior state root and records
+    /// `best` as the best block, in one transaction. Returns its height. Writing a stored
+    /// block again only moves `best`.
+    pub fn insert_block(
+        &self,
+        block: &Block,
+        state_root: &StateRoot,
+        best: &HeaderHash,
+    ) -> DbResult<u64> {
         let hash = block.header.hash();
         let parent = self
             .header(&block.header.parent)?
@@ -265,6 +286,7 @@ impl ChainDb {
                 parent: block.header.parent,
             },
             height: parent.height + 1,
+            state_root: *state_root,
         };
         let tx = self.write()?;
         {
@@ -341,7 +363,7 @@ impl ChainDb {
             return Ok(None);
         };
         let v = v.value();
-        if v.len() != 44 {
+        if v.len() != HEADER_ENTRY {
             return Err(self.corrupt("header entry"));
         }
         let mut height = [0u8; 8];
@@ -349,7 +371,9 @@ impl ChainDb {
         let mut slot = [0u8; 4];
         slot.copy_from_slice(&v[8..12]);
         let mut parent = [0u8; 32];
-        parent.copy_from_slice(&v[12..]);
+        parent.copy_from_slice(&v[12..44]);
+        let mut state_root = [0u8; 32];
+        state_root.copy_from_slice(&v[44..]);
         Ok(Some(StoredHeader {
             block: BlockRef {
                 hash: *hash,
@@ -357,6 +381,7 @@ impl ChainDb {
                 parent,
             },
             height: u64::from_le_bytes(height),
+            state_root,
         }))
     }
 
@@ -402,7 +427,9 @@ impl ChainDb {
         for item in table.range(&from[..]..).map_err(|e| self.err(e))? {
             let (k, _) = item.map_err(|e| self.err(e))?;
             let h = HeaderHash::try_from(&k.value()[8..]).map_err(|_| self.corrupt("height"))?;
-            let block = self.block(&h)?.ok_or_else(|| self.corrupt("height index"))?;
+            let block = self
+                .block(&h)?
+                .ok_or_else(|| self.corrupt("height index"))?;
             if tree.contains(&block.header.parent) {
                 tree.insert(h);
                 out.push(block);

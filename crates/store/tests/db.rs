@@ -44,12 +44,18 @@ fn blocks_state_and_pointers_survive_reopen() {
     {
         let db = ChainDb::open(dir.path(), SPEC).expect("open");
         assert_eq!(db.genesis().expect("read"), None);
-        db.initialize(&genesis, &state).expect("initialize");
+        db.initialize(&genesis, &state, &[0; 32])
+            .expect("initialize");
         for b in [&b1, &b2, &fork, &b3] {
-            db.insert_block(b, &b.header.hash()).expect("insert");
+            db.insert_block(b, &[b.header.slot as u8; 32], &b.header.hash())
+                .expect("insert");
         }
         // Finalize b2: key 1 changed, key 2 removed, key 4 added.
-        let changes = vec![(key(1), Some(vec![7])), (key(2), None), (key(4), Some(vec![4]))];
+        let changes = vec![
+            (key(1), Some(vec![7])),
+            (key(2), None),
+            (key(4), Some(vec![4])),
+        ];
         db.finalize(&b2.header.hash(), &changes).expect("finalize");
     }
     let db = ChainDb::open(dir.path(), SPEC).expect("reopen");
@@ -62,18 +68,32 @@ fn blocks_state_and_pointers_survive_reopen() {
     );
     assert_eq!(db.block(&b3.header.hash()).expect("read"), Some(b3.clone()));
     let h = db.header(&b3.header.hash()).expect("read").expect("stored");
-    assert_eq!((h.height, h.block.slot, h.block.parent), (3, 4, b2.header.hash()));
+    assert_eq!(
+        (h.height, h.block.slot, h.block.parent, h.state_root),
+        (3, 4, b2.header.hash(), [4; 32])
+    );
     // From b1: its children (b2 and the fork) by height, then b3; nothing from elsewhere.
     let after_b1: Vec<_> = db.descendants(&b1.header.hash()).expect("read");
     assert_eq!(after_b1.len(), 3);
     assert_eq!(after_b1[2], b3);
-    assert_eq!(db.descendants(&b2.header.hash()).expect("read"), vec![b3.clone()]);
-    assert!(db.descendants(&fork.header.hash()).expect("read").is_empty());
+    assert_eq!(
+        db.descendants(&b2.header.hash()).expect("read"),
+        vec![b3.clone()]
+    );
+    assert!(db
+        .descendants(&fork.header.hash())
+        .expect("read")
+        .is_empty());
     let anc = db.ancestry(&b3.header.hash(), 10).expect("read");
     let hashes: Vec<_> = anc.iter().map(|a| a.1).collect();
     assert_eq!(
         hashes,
-        vec![genesis.hash(), b1.header.hash(), b2.header.hash(), b3.header.hash()]
+        vec![
+            genesis.hash(),
+            b1.header.hash(),
+            b2.header.hash(),
+            b3.header.hash()
+        ]
     );
     assert_eq!(db.ancestry(&b3.header.hash(), 2).expect("read").len(), 2);
 
@@ -88,17 +108,18 @@ fn another_genesis_and_orphans_are_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = ChainDb::open(dir.path(), SPEC).expect("open");
     let genesis = header([0; 32], 0, 0);
-    db.initialize(&genesis, &[]).expect("initialize");
+    db.initialize(&genesis, &[], &[0; 32]).expect("initialize");
     // The same genesis again is fine; another is not.
-    db.initialize(&genesis, &[]).expect("same genesis");
+    db.initialize(&genesis, &[], &[0; 32])
+        .expect("same genesis");
     let other = header([1; 32], 0, 0);
     assert!(matches!(
-        db.initialize(&other, &[]),
+        db.initialize(&other, &[], &[0; 32]),
         Err(DbError::OtherChain { .. })
     ));
     let orphan = block(&other, 1, 1);
     assert!(matches!(
-        db.insert_block(&orphan, &orphan.header.hash()),
+        db.insert_block(&orphan, &[0; 32], &orphan.header.hash()),
         Err(DbError::UnknownParent(_))
     ));
     assert_eq!(db.best().expect("read"), Some(genesis.hash()));
