@@ -38,6 +38,8 @@ fn run_authors_the_blocks_asked_for() {
             "100",
             "--blocks",
             "4",
+            "--rpc-port",
+            "0",
         ])
         .env("RUST_LOG", "marmalade_node=info")
         .output()
@@ -56,6 +58,7 @@ fn run_authors_the_blocks_asked_for() {
     }
     assert!(stderr.contains("authored 4 blocks"), "{stderr}");
     assert!(stderr.contains("validators=[0, 1, 2, 3, 4, 5]"), "{stderr}");
+    assert!(stderr.contains("rpc listening"), "{stderr}");
 }
 
 #[test]
@@ -80,7 +83,7 @@ fn run_needs_keys() {
 fn ctrl_c_stops_cleanly() {
     use std::io::{BufRead, BufReader, Read};
     let mut child = marmalade()
-        .args(["run", "--dev-validator", "0"])
+        .args(["run", "--dev-validator", "0", "--no-rpc"])
         .env("RUST_LOG", "marmalade_node=info")
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -2,19 +2,28 @@
 //! go by.
 //!
 //! [`Node`] holds the chain (over any [`StateStore`]; [`MemoryStore`] until the database
-//! lands), the local validators' keys and their Safrole tickets. At each slot of a
+//! lands) behind a shared [`ChainBackend`], the local validators' keys and their Safrole
+//! tickets. The chain is shared with the JIP-2 server ([`Node::rpc_backend`],
+//! [`Node::serve_rpc`]): the node takes its lock only to read the best block and to import,
+//! never while it makes ring proofs or seals, and each import notifies the server's
+//! subscribers of the new best and finalized blocks. At each slot of a
 //! [`SlotClock`] it asks whether one of its keys may seal the slot on the best block
 //! ([`slot_author`], GP (6.15)–(6.16)); if so it seals a block ([`Author::seal_block`]) carrying
 //! the tickets of its validators the Safrole accumulator would keep (GP (6.29)–(6.35)),
 //! imports it through [`Chain::import`] and logs one status line. The tickets (ring VRF
-//! proofs, seconds of work) are made once per epoch, between slots, not while a block waits. Finality is the chain's
-//! [`Finality`] policy ([`FixedDepth`] until GRANDPA).
+//! proofs, seconds of work) are made once per epoch, between slots, not while a block waits.
+//! Finality is the chain's [`Finality`] policy ([`FixedDepth`] until GRANDPA). Each import
+//! is handed to the hook of [`Node::set_import_hook`] (where a database persists blocks and
+//! finalization).
 
+pub mod api;
 pub mod clock;
 
+pub use api::{NodeBackend, RpcService};
 pub use clock::{SlotClock, SystemClock, VirtualClock, JAM_EPOCH_UNIX_SECS, SLOT_PERIOD_MS};
 /// The keys a node authors with (JIP-5), re-exported for its callers.
 pub use marmalade_authoring::{dev_key_set, dev_keys, ValidatorKeys};
+pub use marmalade_rpc::{ChainBackend, RpcBackend, RpcConfig};
 
 use marmalade_authoring::{
     make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket,
@@ -94,6 +103,12 @@ pub enum NodeError {
     /// The Ctrl-C handler could not be installed.
     #[error("signal handler: {0}")]
     Signal(#[from] ctrlc::Error),
+    /// The RPC server could not start.
+    #[error("rpc: {0}")]
+    Rpc(#[from] marmalade_rpc::RpcError),
+    /// The RPC server's runtime could not start.
+    #[error("rpc runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// How a slot's seal key was chosen (GP (6.24)).
@@ -114,6 +129,8 @@ pub struct Authored {
     pub hash: HeaderHash,
     /// Its posterior state root.
     pub state_root: StateRoot,
+    /// The chain's finalized block once this one was imported.
+    pub finalized: Option<HeaderHash>,
     /// Which local key sealed it (an index into [`Node::keys`]).
     pub local_key: usize,
     /// How it was sealed, by the posterior seal-key series $\gamma'_S$ (GP (6.24)).
@@ -135,12 +152,30 @@ struct EpochTickets {
     tickets: Vec<Ticket>,
 }
 
-/// A validator node: a chain, the local validators' keys and the authoring loop.
+/// A block the node imported, as the import hook sees it ([`Node::set_import_hook`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Imported<'a> {
+    /// The block.
+    pub block: &'a Block,
+    /// Its header hash.
+    pub hash: HeaderHash,
+    /// Its posterior state root.
+    pub state_root: StateRoot,
+    /// The chain's finalized block after the import (it may have moved with it).
+    pub finalized: Option<HeaderHash>,
+}
+
+/// What [`Node::set_import_hook`] takes.
+pub type ImportHook = Box<dyn FnMut(&Imported<'_>) + Send>;
+
+/// A validator node: a chain shared with the RPC server, the local validators' keys and the
+/// authoring loop.
 pub struct Node<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
-    chain: Chain<S, E>,
+    chain: Arc<ChainBackend<S, E>>,
     authors: Vec<Author>,
     keys: Vec<ValidatorKeys>,
     tickets: Option<EpochTickets>,
+    import_hook: Option<ImportHook>,
 }
 
 impl<S: StateStore, E: BlockExecutor> std::fmt::Debug for Node<S, E> {
@@ -152,7 +187,6 @@ impl<S: StateStore, E: BlockExecutor> std::fmt::Debug for Node<S, E> {
             .map(|k| hex::encode(k.bandersnatch_public()))
             .collect();
         f.debug_struct("Node")
-            .field("chain", &self.chain)
             .field("keys", &keys)
             .finish_non_exhaustive()
     }
@@ -188,20 +222,60 @@ impl Node {
     }
 }
 
-impl<S: StateStore, E: BlockExecutor> Node<S, E> {
+impl<S, E> Node<S, E>
+where
+    S: StateStore + Send + 'static,
+    E: BlockExecutor + Send + 'static,
+{
     /// A node authoring on `chain` (initialized) with `keys`.
     pub fn with_chain(chain: Chain<S, E>, keys: Vec<ValidatorKeys>) -> Self {
         Node {
-            chain,
+            chain: Arc::new(ChainBackend::new(chain)),
             authors: keys.iter().cloned().map(Author::new).collect(),
             keys,
             tickets: None,
+            import_hook: None,
         }
     }
 
-    /// The chain.
-    pub fn chain(&self) -> &Chain<S, E> {
+    /// Runs `f` on the chain under its lock (the RPC server waits meanwhile: keep it short).
+    pub fn read_chain<R>(&self, f: impl FnOnce(&Chain<S, E>) -> R) -> R {
+        self.chain.with_chain(|c| f(c))
+    }
+
+    /// The head of the best chain.
+    pub fn best_hash(&self) -> Option<HeaderHash> {
+        self.read_chain(|c| c.best())
+    }
+
+    /// The latest finalized block.
+    pub fn finalized_hash(&self) -> Option<HeaderHash> {
+        self.read_chain(|c| c.finalized())
+    }
+
+    /// The chain as shared with the RPC server.
+    pub fn shared_chain(&self) -> &Arc<ChainBackend<S, E>> {
         &self.chain
+    }
+
+    /// The JIP-2 backend over this node's chain.
+    pub fn rpc_backend(&self) -> Arc<NodeBackend<S, E>> {
+        Arc::new(NodeBackend {
+            chain: Arc::clone(&self.chain),
+        })
+    }
+
+    /// Starts the JIP-2 server over [`Node::rpc_backend`] (on its own runtime; it serves
+    /// until the returned service is dropped).
+    pub fn serve_rpc(&self, config: &RpcConfig) -> Result<RpcService, NodeError> {
+        RpcService::start(config, self.rpc_backend())
+    }
+
+    /// Calls `hook` after each block the node imports, outside the chain's lock, in import
+    /// order: a database persists the block there (by hash, with its state root) and the
+    /// finalized block it reports. Replaces any earlier hook.
+    pub fn set_import_hook(&mut self, hook: impl FnMut(&Imported<'_>) + Send + 'static) {
+        self.import_hook = Some(Box::new(hook));
     }
 
     /// The local validators' keys.
@@ -209,15 +283,42 @@ impl<S: StateStore, E: BlockExecutor> Node<S, E> {
         &self.keys
     }
 
-    /// The best block, its state and root.
+    /// The best block, its state and root (under the chain's lock, briefly).
     fn best(&self) -> Result<(HeaderHash, Arc<marmalade_state::State>, StateRoot), NodeError> {
-        let hash = self.chain.best().ok_or(NodeError::NoBestState)?;
-        let state = self.chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
-        let root = self
-            .chain
-            .state_root(&hash)?
-            .ok_or(NodeError::NoBestState)?;
-        Ok((hash, state, root))
+        self.read_chain(|chain| {
+            let hash = chain.best().ok_or(NodeError::NoBestState)?;
+            let state = chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
+            let root = chain.state_root(&hash)?.ok_or(NodeError::NoBestState)?;
+            Ok((hash, state, root))
+        })
+    }
+
+    /// Imports `block` through the shared chain (subscribers are notified), then hands it to
+    /// the import hook. Returns its root, the finalized block after it and its posterior
+    /// $\gamma'_S$ kind.
+    fn import(
+        &mut self,
+        block: &Block,
+    ) -> Result<(StateRoot, Option<HeaderHash>, SealKind), NodeError> {
+        let hash = block.header.hash();
+        let (state_root, finalized, seal_kind) = self.chain.with_chain(|chain| {
+            let root = chain.import(block)?;
+            let post = chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
+            let kind = match post.components.gamma_s {
+                TicketsOrKeys::Tickets(_) => SealKind::Ticket,
+                TicketsOrKeys::Keys(_) => SealKind::Fallback,
+            };
+            Ok::<_, NodeError>((root, chain.finalized(), kind))
+        })?;
+        if let Some(hook) = &mut self.import_hook {
+            hook(&Imported {
+                block,
+                hash,
+                state_root,
+                finalized,
+            });
+        }
+        Ok((state_root, finalized, seal_kind))
     }
 
     /// The timeslot of the best block's state, $\tau$.
@@ -229,7 +330,7 @@ impl<S: StateStore, E: BlockExecutor> Node<S, E> {
     /// it; `Ok(None)` if none may (another validator's slot, or not after the best block's).
     pub fn author(&mut self, slot: TimeSlot) -> Result<Option<Authored>, NodeError> {
         let (parent, state, parent_root) = self.best()?;
-        let spec = *self.chain.spec();
+        let spec = self.chain.spec();
         let start = Instant::now();
         let Some(who) = slot_author(&spec, &*state, slot, &self.keys) else {
             return Ok(None);
@@ -245,18 +346,14 @@ impl<S: StateStore, E: BlockExecutor> Node<S, E> {
             self.authors[who].seal_block(&spec, &*state, &parent_root, &parent, slot, extrinsic)?;
         let author_time = start.elapsed();
         let start = Instant::now();
-        let state_root = self.chain.import(&block)?;
+        let (state_root, finalized, seal_kind) = self.import(&block)?;
         let import_time = start.elapsed();
         let hash = block.header.hash();
-        let post = self.chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
-        let seal_kind = match post.components.gamma_s {
-            TicketsOrKeys::Tickets(_) => SealKind::Ticket,
-            TicketsOrKeys::Keys(_) => SealKind::Fallback,
-        };
         Ok(Some(Authored {
             block,
             hash,
             state_root,
+            finalized,
             local_key: who,
             seal_kind,
             tickets_time,
@@ -307,7 +404,7 @@ impl<S: StateStore, E: BlockExecutor> Node<S, E> {
     /// do not delay a block. Returns the time spent.
     pub fn prepare_tickets(&mut self, slot: TimeSlot) -> Result<Duration, NodeError> {
         let (_, state, _) = self.best()?;
-        let spec = *self.chain.spec();
+        let spec = self.chain.spec();
         let start = Instant::now();
         let made = self.tickets_for(&spec, &*state, slot)?.len();
         let took = start.elapsed();
@@ -376,7 +473,7 @@ impl<S: StateStore, E: BlockExecutor> Node<S, E> {
             author_ms = ms(a.author_time),
             tickets_ms = ms(a.tickets_time),
             import_ms = ms(a.import_time),
-            finalized = %self.chain.finalized().as_ref().map_or_else(String::new, short),
+            finalized = %a.finalized.as_ref().map_or_else(String::new, short),
             "authored block"
         );
     }

@@ -56,10 +56,10 @@ fn six_dev_validators_author_epochs_sealed_by_tickets() {
             a.tickets_time
         );
     }
-    assert_eq!(node.chain().best(), Some(authored.last().unwrap().hash));
+    assert_eq!(node.best_hash(), Some(authored.last().unwrap().hash));
     // FixedDepth(3): the block three behind the best is final.
     assert_eq!(
-        node.chain().finalized(),
+        node.finalized_hash(),
         Some(authored[blocks - 4].hash),
         "final at depth 3"
     );
@@ -95,7 +95,7 @@ fn six_dev_validators_author_epochs_sealed_by_tickets() {
             _ => panic!("slot {}: seal kind disagrees with γ'_S", h.slot),
         }
     }
-    assert_eq!(fresh.best(), node.chain().best());
+    assert_eq!(fresh.best(), node.best_hash());
     let submitted: usize = authored
         .iter()
         .map(|a| a.block.extrinsic.tickets.len())
@@ -182,7 +182,7 @@ fn one_key_authors_only_its_slots() {
     );
     // A set stop flag ends the loop before any slot.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let before = node.chain().best();
+    let before = node.best_hash();
     assert_eq!(node.run(&clock, &stop, None, |_| {}).unwrap(), 0);
-    assert_eq!(node.chain().best(), before);
+    assert_eq!(node.best_hash(), before);
 }

@@ -7,13 +7,17 @@
 //! Era (GP section 4), 6 seconds long unless `--slot-ms` shortens them. Each authored block
 //! gives one status line (`RUST_LOG` filters them; `marmalade_node=info` by default). Ctrl-C
 //! stops after the block in hand. The state is kept in memory (no database yet).
+//!
+//! The node serves JIP-2 (`bestBlock`, subscriptions, state queries, submissions) on
+//! 127.0.0.1:19800 (`--rpc-port`, `--rpc-external` for all interfaces, `--no-rpc` for none);
+//! the address bound is logged (`rpc listening`), which tells the port `--rpc-port 0` chose.
 
 use super::chain_arg::ChainArgs;
 use anyhow::{bail, Context};
 use marmalade_chainspec::KeyFile;
 use marmalade_node::{
-    dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, SlotClock, SystemClock, ValidatorKeys,
-    DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
+    dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, RpcConfig, SlotClock, SystemClock,
+    ValidatorKeys, DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
 };
 use marmalade_types::ChainSpec;
 use std::path::PathBuf;
@@ -42,6 +46,15 @@ pub struct Args {
     /// Blocks this deep behind the best are final (until GRANDPA).
     #[arg(long, default_value_t = DEFAULT_FINALITY_DEPTH)]
     finality_depth: usize,
+    /// The JIP-2 RPC port (0: any free port, logged).
+    #[arg(long, value_name = "PORT", default_value_t = RpcConfig::DEFAULT_PORT)]
+    rpc_port: u16,
+    /// Serve RPC on all interfaces (0.0.0.0) instead of loopback only.
+    #[arg(long)]
+    rpc_external: bool,
+    /// Do not serve RPC.
+    #[arg(long, conflicts_with_all = ["rpc_port", "rpc_external"])]
+    no_rpc: bool,
 }
 
 /// Runs the node until Ctrl-C or `--blocks`.
@@ -58,12 +71,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     marmalade_crypto::bandersnatch::prepare_ring(params.validators)?;
     let mut node = Node::new(params, &genesis, keys, args.finality_depth)?;
     let genesis_hash = genesis.header.hash();
-    let validators = &node
-        .chain()
-        .state(&genesis_hash)?
+    let validators = node
+        .read_chain(|c| c.state(&genesis_hash))?
         .context("the genesis state")?
         .components
-        .kappa;
+        .kappa
+        .clone();
     let ours: Vec<usize> = node
         .keys()
         .iter()
@@ -83,16 +96,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         slot_ms = args.slot_ms,
         "starting"
     );
+    let rpc = if args.no_rpc {
+        None
+    } else {
+        let config = RpcConfig::on(args.rpc_port, args.rpc_external);
+        let rpc = node.serve_rpc(&config)?;
+        tracing::info!(target: "marmalade_node", addr = %rpc.local_addr(), "rpc listening");
+        Some(rpc)
+    };
     if ours.is_empty() {
         tracing::warn!(target: "marmalade_node", "none of the keys is a genesis validator: nothing to author until one is");
     }
     let authored = node.run(&clock, &stop, args.blocks, |_| {})?;
-    let best = node.chain().best().map(hex::encode).unwrap_or_default();
-    let finalized = node
-        .chain()
-        .finalized()
-        .map(hex::encode)
-        .unwrap_or_default();
+    drop(rpc);
+    let best = node.best_hash().map(hex::encode).unwrap_or_default();
+    let finalized = node.finalized_hash().map(hex::encode).unwrap_or_default();
     eprintln!("authored {authored} blocks; best 0x{best}; finalized 0x{finalized}");
     Ok(ExitCode::SUCCESS)
 }

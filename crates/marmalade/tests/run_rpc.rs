@@ -1,0 +1,124 @@
+//! `marmalade run` serves JIP-2: with `--rpc-port 0` it logs the address it bound, and
+//! `bestBlock` there (JSON-RPC over plain HTTP, which the server also speaks) follows the
+//! blocks the node authors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The text without ANSI colour sequences (`ESC [ ... m`), which the log lines carry.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One JSON-RPC call over HTTP/1.1; the `result` of the answer.
+fn call(addr: SocketAddr, method: &str) -> serde_json::Value {
+    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":[]}}"#);
+    let mut s = TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("writes");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("reads");
+    let (start, end) = (answer.find('{'), answer.rfind('}'));
+    let json = match (start, end) {
+        (Some(a), Some(b)) if a < b => &answer[a..=b],
+        _ => panic!("no JSON in {answer:?}"),
+    };
+    let v: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    v.get("result")
+        .cloned()
+        .unwrap_or_else(|| panic!("no result: {v}"))
+}
+
+#[test]
+fn run_serves_best_block_over_rpc() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_marmalade"))
+        .args([
+            "run",
+            "--chain",
+            "dev",
+            "--dev-validators",
+            "all",
+            "--slot-ms",
+            "300",
+            "--rpc-port",
+            "0",
+        ])
+        .env("RUST_LOG", "marmalade_node=info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut seen = String::new();
+    let addr: SocketAddr = loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("reads") == 0 {
+            let _ = child.kill();
+            panic!("exited before serving RPC: {seen}");
+        }
+        let line = strip_ansi(&line);
+        seen.push_str(&line);
+        if line.contains("rpc listening") {
+            let a = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+                .unwrap_or_else(|| panic!("no addr in {line}"));
+            break a.parse().expect("a socket address");
+        }
+    };
+    assert!(addr.ip().is_loopback(), "loopback by default: {addr}");
+    assert_ne!(addr.port(), 0);
+    // Keep draining the log so the node never blocks on a full pipe.
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+
+    let slot = |v: &serde_json::Value| v[1].as_u64().unwrap_or_else(|| panic!("[hash, slot]: {v}"));
+    let first = call(addr, "bestBlock");
+    let start = Instant::now();
+    let later = loop {
+        let b = call(addr, "bestBlock");
+        if slot(&b) > slot(&first) {
+            break b;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "bestBlock stuck at {first}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_ne!(later[0], first[0], "a new head");
+    let params = call(addr, "parameters");
+    assert!(params.is_object(), "{params}");
+
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("exits");
+    let rest = strip_ansi(&drain.join().expect("drained"));
+    assert!(status.success(), "{seen}{rest}");
+    assert!(rest.contains("authored "), "{rest}");
+}
