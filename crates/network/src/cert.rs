@@ -291,3 +291,115 @@ pub enum TlsSetupError {
     #[error("quic: {0}")]
     Quic(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2027-01-15, inside rcgen's default validity (1975 to 4096).
+    const NOW: u64 = 1_800_000_000;
+
+    fn key(i: u8) -> NodeKey {
+        NodeKey::from_ed25519_seed([i; 32])
+    }
+
+    fn signed(params: rcgen::CertificateParams, kp: &rcgen::KeyPair) -> Vec<u8> {
+        params.self_signed(kp).unwrap().der().to_vec()
+    }
+
+    fn ed25519_pair() -> rcgen::KeyPair {
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()
+    }
+
+    /// The raw public key of an Ed25519 key pair (the last 32 octets of its SPKI).
+    fn raw_public(kp: &rcgen::KeyPair) -> Ed25519Public {
+        kp.public_key_raw().try_into().unwrap()
+    }
+
+    #[test]
+    fn own_certificate_names_own_key() {
+        let k = key(7);
+        let (cert, secret) = k.certificate().unwrap();
+        assert_eq!(peer_key(&cert, NOW), Ok(k.public()));
+        // The private key is the seed's: rcgen's Ed25519 key from it has the same public key.
+        let pkcs8 = match secret {
+            PrivateKeyDer::Pkcs8(p) => p,
+            _ => panic!("PKCS#8"),
+        };
+        let kp =
+            rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_ED25519).unwrap();
+        assert_eq!(raw_public(&kp), k.public());
+        assert!(!format!("{k:?}").contains(&format!("{:?}", [7u8; 32])));
+    }
+
+    #[test]
+    fn alt_name_must_be_exactly_n_of_the_key() {
+        let kp = ed25519_pair();
+        let own = node_name(&raw_public(&kp));
+        let other = node_name(&key(1).public());
+        let ok = signed(
+            rcgen::CertificateParams::new(vec![own.clone()]).unwrap(),
+            &kp,
+        );
+        assert_eq!(peer_key(&ok, NOW), Ok(raw_public(&kp)));
+        for names in [
+            vec![other.clone()],
+            vec![own.clone(), other],
+            vec![],
+            vec![own.to_uppercase()],
+        ] {
+            let der = signed(rcgen::CertificateParams::new(names.clone()).unwrap(), &kp);
+            assert_eq!(peer_key(&der, NOW), Err(CertError::AltName), "{names:?}");
+        }
+    }
+
+    #[test]
+    fn non_ed25519_keys_are_refused() {
+        let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let der = signed(
+            rcgen::CertificateParams::new(vec![node_name(&key(1).public())]).unwrap(),
+            &kp,
+        );
+        assert_eq!(peer_key(&der, NOW), Err(CertError::NotEd25519));
+    }
+
+    #[test]
+    fn certificates_outside_their_validity_are_refused() {
+        let kp = ed25519_pair();
+        let name = node_name(&raw_public(&kp));
+        let mut expired = rcgen::CertificateParams::new(vec![name.clone()]).unwrap();
+        expired.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        expired.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        assert_eq!(
+            peer_key(&signed(expired, &kp), NOW),
+            Err(CertError::Expired)
+        );
+        let mut future = rcgen::CertificateParams::new(vec![name]).unwrap();
+        future.not_before = rcgen::date_time_ymd(2100, 1, 1);
+        assert_eq!(peer_key(&signed(future, &kp), NOW), Err(CertError::Expired));
+    }
+
+    #[test]
+    fn malformed_certificates_are_refused() {
+        let (cert, _) = key(3).certificate().unwrap();
+        let cert = cert.to_vec();
+        for cut in [0, 1, 10, cert.len() / 2, cert.len() - 1] {
+            assert_eq!(
+                peer_key(&cert[..cut], NOW),
+                Err(CertError::Malformed),
+                "cut {cut}"
+            );
+        }
+        let mut trailing = cert.clone();
+        trailing.push(0);
+        assert_eq!(peer_key(&trailing, NOW), Err(CertError::Malformed));
+        // Flipping any single octet never yields an accepted certificate of another key.
+        for i in 0..cert.len() {
+            let mut c = cert.clone();
+            c[i] ^= 0x01;
+            if let Ok(k) = peer_key(&c, NOW) {
+                assert_eq!(k, key(3).public(), "octet {i}");
+            }
+        }
+    }
+}
