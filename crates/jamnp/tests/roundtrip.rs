@@ -7,7 +7,7 @@ use common::*;
 use marmalade_da::{JustificationStep, ShardSeq};
 use marmalade_jamnp::*;
 use marmalade_types::{
-    ChainSpec, SegmentRootLookupItem, TicketEnvelope, ValidatorSignature, WorkPackage, WorkReport,
+    SegmentRootLookupItem, TicketEnvelope, ValidatorSignature, WorkPackage, WorkReport,
 };
 
 #[test]
@@ -271,21 +271,66 @@ fn ce137_138_shards() {
 
 #[test]
 fn real_availability_shards_pass_through_the_messages() {
-    // The shards a guarantor hands out (marmalade_da::availability) survive CE 137's three
-    // response messages.
-    let spec = ChainSpec::TINY;
-    let exports = vec![Box::new([9u8; 4104]); 3];
-    let a = marmalade_da::availability(&spec, [1; 32], &[5u8; 1000], &exports).unwrap();
-    for s in &a.shards {
-        let b = roundtrip(&BundleShard(s.bundle_shard.clone()), &spec);
-        let seg = roundtrip(&SegmentShards(s.segment_shards.clone()), &spec);
-        let j = roundtrip(&Justification(s.justification.clone()), &spec);
-        let back = marmalade_da::ValidatorShards {
-            bundle_shard: BundleShard::from_bytes(&b, &spec).unwrap().0,
-            segment_shards: SegmentShards::from_bytes(&seg, &spec).unwrap().0,
-            justification: Justification::from_bytes(&j, &spec).unwrap().0,
-        };
-        assert_eq!(&back, s);
+    // The shards and justifications a guarantor and an assurer hand out (marmalade_da) survive
+    // the CE 137, 138 and 140 messages, within their bounds, and still verify against the
+    // erasure root once decoded.
+    for spec in SPECS {
+        let exports = vec![Box::new([9u8; 4104]); 3];
+        let a = marmalade_da::availability(&spec, [1; 32], &[5u8; 1000], &exports).unwrap();
+        let root = a.spec.erasure_root;
+        let v = spec.validators;
+        let mut shard_steps = 0;
+        for (i, s) in a.shards.iter().enumerate().step_by(v / 6) {
+            // CE 137: bundle shard, segment shards, justification.
+            let b = roundtrip(&BundleShard(s.bundle_shard.clone()), &spec);
+            let seg = roundtrip(&SegmentShards(s.segment_shards.clone()), &spec);
+            let j = roundtrip(&Justification(s.justification.clone()), &spec);
+            let back = marmalade_da::ValidatorShards {
+                bundle_shard: BundleShard::from_bytes(&b, &spec).unwrap().0,
+                segment_shards: SegmentShards::from_bytes_at_most(
+                    &seg,
+                    &spec,
+                    limits::MAX_SEGMENT_SHARDS,
+                )
+                .unwrap()
+                .0,
+                justification: Justification::from_bytes(&j, &spec).unwrap().0,
+            };
+            assert_eq!(&back, s);
+            marmalade_da::verify_shards(&root, i, v, &back).unwrap();
+
+            // CE 138: the CE 137 justification with the segment-shards root appended.
+            let j138 = Justification(marmalade_da::bundle_shard_justification(
+                &s.justification,
+                s.segment_shards.root(),
+            ));
+            let enc = roundtrip(&j138, &spec);
+            let dec = Justification::from_bytes(&enc, &spec).unwrap();
+            marmalade_da::verify_bundle_shard(&root, i, v, &s.bundle_shard, &dec.0).unwrap();
+
+            // CE 140: one justification per segment shard, with a shard step where the tree
+            // has a lone sibling.
+            let bundle_hash: [u8; 32] = s.leaf()[..32].try_into().unwrap();
+            for (n, shard) in s.segment_shards.iter().enumerate() {
+                let steps = marmalade_da::segment_shard_justification(
+                    &s.justification,
+                    bundle_hash,
+                    &s.segment_shards,
+                    n,
+                )
+                .unwrap();
+                let enc = Justification(steps.clone()).to_bytes();
+                assert!(enc.len() <= Justification::max_segment_size(&spec));
+                let dec = Justification::from_bytes_segment(&enc, &spec).unwrap();
+                assert_eq!(dec.0, steps);
+                shard_steps += steps
+                    .iter()
+                    .filter(|s| matches!(s, JustificationStep::Shard(_)))
+                    .count();
+                marmalade_da::verify_segment_shard(&root, i, v, 3, n, shard, &dec.0).unwrap();
+            }
+        }
+        assert!(shard_steps > 0, "no CE 140 justification had a shard step");
     }
 }
 
