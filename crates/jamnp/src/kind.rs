@@ -187,6 +187,18 @@ impl StreamKind {
     }
 }
 
+/// `UP 0`, `CE 128`, ...: the spec's names, for logs.
+impl std::fmt::Display for StreamKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pattern = if self.is_unique_persistent() {
+            "UP"
+        } else {
+            "CE"
+        };
+        write!(f, "{pattern} {}", self.to_byte())
+    }
+}
+
 impl TryFrom<u8> for StreamKind {
     type Error = Error;
     fn try_from(byte: u8) -> Result<Self> {

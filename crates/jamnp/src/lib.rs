@@ -34,6 +34,11 @@
 //! | CE 147 | [`BundleRequest`] | [`WorkPackageBundle`] |
 //! | CE 148 | [`SegmentRequest`] | [`Segments`], [`ImportProofs`] |
 //!
+//! Sequences "implied by the message size" (`[Block]`, `[Boundary Node]`, `[Key ++ Value]`, the
+//! bundle, shards, preimages, segments) carry no length prefix, as the JAMNP-S notation says.
+//! typeberry 0.11 departs from this in CE 129 (it length-prefixes both response lists) and
+//! CE 134 (it length-prefixes the bundle); this crate follows the spec text.
+//!
 //! Every decoder is total: bad input gives an [`Error`], never a panic, and nothing is allocated
 //! beyond what the input holds. The stream rules (who sends what when, FIN, resets) belong to the
 //! transport and the node.

@@ -58,6 +58,14 @@ fn stream_kind_bytes() {
         assert_eq!(StreamKind::from_byte(b), Ok(k));
         assert_eq!(k.to_byte(), b);
         assert_eq!(k.is_unique_persistent(), b == 0);
+        assert_eq!(
+            k.to_string(),
+            if b == 0 {
+                "UP 0".into()
+            } else {
+                format!("CE {b}")
+            }
+        );
     }
     for b in 0..=255u8 {
         if !expected.iter().any(|(e, _)| *e == b) {
