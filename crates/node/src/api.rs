@@ -1,21 +1,24 @@
 //! The node's JIP-2 interface: [`NodeBackend`], the [`RpcBackend`] over the chain the node
 //! authors on and its pools, and [`RpcService`], the server on its own runtime.
 
+use crate::pool::Pools;
 use crate::NodeError;
 use marmalade_chain::{BlockExecutor, Upsilon};
 use marmalade_rpc::{
     serve, BackendError, BlockDesc, ChainBackend, RpcBackend, RpcConfig, RpcServer, StateRef,
 };
 use marmalade_store::{MemoryStore, StateStore};
-use marmalade_types::{ChainSpec, HeaderHash, StateRoot};
+use marmalade_types::{ChainSpec, HeaderHash, ServiceId, StateRoot};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// The node as JIP-2 sees it: reads and notifications from the shared [`ChainBackend`]
-/// (the authoring loop imports through it, so subscribers see each authored block).
+/// (the authoring loop imports through it, so subscribers see each authored block), and
+/// submissions into the node's [`Pools`].
 pub struct NodeBackend<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     pub(crate) chain: Arc<ChainBackend<S, E>>,
+    pub(crate) pools: Arc<Pools>,
 }
 
 impl<S, E> RpcBackend for NodeBackend<S, E>
@@ -45,6 +48,28 @@ where
 
     fn state(&self, hash: &HeaderHash) -> Result<Option<StateRef>, BackendError> {
         self.chain.state(hash)
+    }
+
+    fn submit_preimage(
+        &self,
+        service: ServiceId,
+        preimage: Vec<u8>,
+        anchor: HeaderHash,
+    ) -> Result<(), BackendError> {
+        // The anchor only says how long the submitter wants it kept; a preimage is valid on
+        // any chain whose state awaits it, which the pool checks against the best block's.
+        let _ = anchor;
+        let best = self
+            .chain
+            .best_block()?
+            .ok_or_else(|| BackendError::Rejected("no best block yet".into()))?;
+        let state = self
+            .chain
+            .state(&best.hash)?
+            .ok_or_else(|| BackendError::Failure("the best block's state is gone".into()))?;
+        self.pools
+            .submit_preimage(&*state, service, preimage)
+            .map_err(|e| BackendError::Rejected(e.to_string()))
     }
 
     fn subscribe_best(&self) -> broadcast::Receiver<BlockDesc> {

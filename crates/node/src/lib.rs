@@ -9,7 +9,8 @@
 //! subscribers of the new best and finalized blocks. At each slot of a
 //! [`SlotClock`] it asks whether one of its keys may seal the slot on the best block
 //! ([`slot_author`], GP (6.15)–(6.16)); if so it seals a block ([`Author::seal_block`]) carrying
-//! the tickets of its validators the Safrole accumulator would keep (GP (6.29)–(6.35)),
+//! the extrinsic its [`Pools`] offer (preimages, guarantees, assurances, disputes, and the
+//! tickets of its validators the Safrole accumulator would keep, GP (6.29)–(6.35)),
 //! imports it through [`Chain::import`] and logs one status line. The tickets (ring VRF
 //! proofs, seconds of work) are made once per epoch, between slots, not while a block waits.
 //! Finality is the chain's [`Finality`] policy ([`FixedDepth`] until GRANDPA). Each import
@@ -18,16 +19,16 @@
 
 pub mod api;
 pub mod clock;
+pub mod pool;
 
 pub use api::{NodeBackend, RpcService};
 pub use clock::{SlotClock, SystemClock, VirtualClock, JAM_EPOCH_UNIX_SECS, SLOT_PERIOD_MS};
 /// The keys a node authors with (JIP-5), re-exported for its callers.
 pub use marmalade_authoring::{dev_key_set, dev_keys, ValidatorKeys};
 pub use marmalade_rpc::{ChainBackend, RpcBackend, RpcConfig};
+pub use pool::{PoolError, PoolLimits, PoolSizes, Pools};
 
-use marmalade_authoring::{
-    make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket,
-};
+use marmalade_authoring::{make_tickets, slot_author, Author, AuthoringError, Ticket};
 use marmalade_chain::{BlockExecutor, Chain, ChainError, Finality, FixedDepth, Upsilon};
 use marmalade_chainspec::ChainSpecFile;
 use marmalade_state::{StateKey, StateReader};
@@ -143,13 +144,9 @@ pub struct Authored {
     pub author_time: Duration,
     /// Time of [`Chain::import`].
     pub import_time: Duration,
-}
-
-/// This node's tickets for the epoch whose $\eta'_2$ is `entropy` (GP (6.29)): made once per
-/// epoch, one ring prover per local key in $\gamma'_P$.
-struct EpochTickets {
-    entropy: Hash,
-    tickets: Vec<Ticket>,
+    /// Whether a first block with pooled items failed to seal or import, so that they were
+    /// dropped and this block carries tickets only.
+    pub pool_items_dropped: bool,
 }
 
 /// A block the node imported, as the import hook sees it ([`Node::set_import_hook`]).
@@ -165,6 +162,21 @@ pub struct Imported<'a> {
     pub finalized: Option<HeaderHash>,
 }
 
+/// An import's posterior state root, the finalized block after it and how the block was
+/// sealed.
+type ImportOutcome = (StateRoot, Option<HeaderHash>, SealKind);
+
+/// What a block is authored on: the sealing key (an index into the node's keys), the
+/// parameters, the parent's posterior state, root and hash, and the slot.
+struct BlockBase<'a> {
+    who: usize,
+    spec: &'a ChainSpec,
+    state: &'a dyn StateReader,
+    parent_root: &'a StateRoot,
+    parent: &'a HeaderHash,
+    slot: TimeSlot,
+}
+
 /// What [`Node::set_import_hook`] takes.
 pub type ImportHook = Box<dyn FnMut(&Imported<'_>) + Send>;
 
@@ -174,7 +186,9 @@ pub struct Node<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     chain: Arc<ChainBackend<S, E>>,
     authors: Vec<Author>,
     keys: Vec<ValidatorKeys>,
-    tickets: Option<EpochTickets>,
+    /// The $\eta'_2$ this node last made its tickets for (they went into the pool).
+    tickets_made_for: Option<Hash>,
+    pools: Arc<Pools>,
     import_hook: Option<ImportHook>,
 }
 
@@ -233,7 +247,8 @@ where
             chain: Arc::new(ChainBackend::new(chain)),
             authors: keys.iter().cloned().map(Author::new).collect(),
             keys,
-            tickets: None,
+            tickets_made_for: None,
+            pools: Arc::new(Pools::default()),
             import_hook: None,
         }
     }
@@ -253,6 +268,11 @@ where
         self.read_chain(|c| c.finalized())
     }
 
+    /// The pools the node's blocks draw their extrinsics from.
+    pub fn pools(&self) -> &Arc<Pools> {
+        &self.pools
+    }
+
     /// The chain as shared with the RPC server.
     pub fn shared_chain(&self) -> &Arc<ChainBackend<S, E>> {
         &self.chain
@@ -262,6 +282,7 @@ where
     pub fn rpc_backend(&self) -> Arc<NodeBackend<S, E>> {
         Arc::new(NodeBackend {
             chain: Arc::clone(&self.chain),
+            pools: Arc::clone(&self.pools),
         })
     }
 
@@ -296,10 +317,7 @@ where
     /// Imports `block` through the shared chain (subscribers are notified), then hands it to
     /// the import hook. Returns its root, the finalized block after it and its posterior
     /// $\gamma'_S$ kind.
-    fn import(
-        &mut self,
-        block: &Block,
-    ) -> Result<(StateRoot, Option<HeaderHash>, SealKind), NodeError> {
+    fn import(&mut self, block: &Block) -> Result<ImportOutcome, NodeError> {
         let hash = block.header.hash();
         let (state_root, finalized, seal_kind) = self.chain.with_chain(|chain| {
             let root = chain.import(block)?;
@@ -328,6 +346,10 @@ where
 
     /// Authors the block at `slot` on the best block if a local key may seal it, and imports
     /// it; `Ok(None)` if none may (another validator's slot, or not after the best block's).
+    /// The extrinsic is what [`Pools::take`] offers on the best block's state (this node's
+    /// tickets go through the pool too). If that block does not seal or import because of a
+    /// pooled item, those items are dropped (they left the pool) and the block is authored
+    /// again with its tickets only, with a warning.
     pub fn author(&mut self, slot: TimeSlot) -> Result<Option<Authored>, NodeError> {
         let (parent, state, parent_root) = self.best()?;
         let spec = self.chain.spec();
@@ -336,18 +358,36 @@ where
             return Ok(None);
         };
         let tickets_start = Instant::now();
-        let tickets = self.tickets_for(&spec, &*state, slot)?;
+        self.tickets_for(&spec, &*state, slot)?;
         let tickets_time = tickets_start.elapsed();
-        let extrinsic = Extrinsic {
-            tickets: select_tickets(&spec, &*state, slot, tickets),
+        let extrinsic = self.pools.take(&spec, &*state, &parent, slot);
+        let tickets_only = Extrinsic {
+            tickets: extrinsic.tickets.clone(),
             ..Default::default()
         };
-        let block =
-            self.authors[who].seal_block(&spec, &*state, &parent_root, &parent, slot, extrinsic)?;
-        let author_time = start.elapsed();
-        let start = Instant::now();
-        let (state_root, finalized, seal_kind) = self.import(&block)?;
-        let import_time = start.elapsed();
+        let from_pools = extrinsic != tickets_only;
+        let base = BlockBase {
+            who,
+            spec: &spec,
+            state: &*state,
+            parent_root: &parent_root,
+            parent: &parent,
+            slot,
+        };
+        let first = self.seal_and_import(&base, extrinsic, start);
+        let pool_items_dropped = from_pools && first.is_err();
+        let (block, author_time, import_time, (state_root, finalized, seal_kind)) = match first {
+            Ok(done) => done,
+            Err(e) if from_pools => {
+                tracing::warn!(
+                    slot,
+                    error = %e,
+                    "a block with pooled items failed; dropping them and authoring with tickets only"
+                );
+                self.seal_and_import(&base, tickets_only, Instant::now())?
+            }
+            Err(e) => return Err(e),
+        };
         let hash = block.header.hash();
         Ok(Some(Authored {
             block,
@@ -359,43 +399,72 @@ where
             tickets_time,
             author_time,
             import_time,
+            pool_items_dropped,
         }))
     }
 
-    /// The local validators' tickets a block at `slot` on `state` may carry: none in the
-    /// epoch's tail ($m' \ge \mathsf{Y}$, GP (6.30)); otherwise those of the epoch whose
-    /// $\eta'_2$ (GP (6.23): $\eta_1$ on an epoch change, else $\eta_2$) they were made
-    /// for, made on first need. Each local key in $\gamma'_P$ proves its $\mathsf{N}$
-    /// tickets with one ring prover (built by [`make_tickets`]), the keys in parallel.
+    /// Seals `extrinsic` on `base` and imports it: the block, the time from `start` to the
+    /// seal, the import's time and its outcome.
+    fn seal_and_import(
+        &mut self,
+        base: &BlockBase<'_>,
+        extrinsic: Extrinsic,
+        start: Instant,
+    ) -> Result<(Block, Duration, Duration, ImportOutcome), NodeError> {
+        let block = self.authors[base.who].seal_block(
+            base.spec,
+            base.state,
+            base.parent_root,
+            base.parent,
+            base.slot,
+            extrinsic,
+        )?;
+        let author_time = start.elapsed();
+        let start = Instant::now();
+        let outcome = self.import(&block)?;
+        Ok((block, author_time, start.elapsed(), outcome))
+    }
+
+    /// Makes the local validators' tickets a block at `slot` on `state` may carry and pools
+    /// them: none in the epoch's tail ($m' \ge \mathsf{Y}$, GP (6.30)); otherwise those of
+    /// the epoch whose $\eta'_2$ (GP (6.23): $\eta_1$ on an epoch change, else $\eta_2$)
+    /// they are made for, once per epoch. Each local key in $\gamma'_P$ proves its
+    /// $\mathsf{N}$ tickets with one ring prover (built by [`make_tickets`]), the keys in
+    /// parallel. Returns how many were made.
     fn tickets_for(
         &mut self,
         spec: &ChainSpec,
         state: &dyn StateReader,
         slot: TimeSlot,
-    ) -> Result<&[Ticket], NodeError> {
+    ) -> Result<usize, NodeError> {
         if spec.slot_phase(slot) >= spec.ticket_submission_end {
-            return Ok(&[]);
+            return Ok(0);
         }
         let c = state.components();
         let new_epoch = spec.epoch_of(slot) > spec.epoch_of(c.tau);
         let entropy = if new_epoch { c.eta[1] } else { c.eta[2] };
-        if self.tickets.as_ref().map(|t| t.entropy) != Some(entropy) {
-            let made: Vec<Result<Vec<Ticket>, AuthoringError>> = self
-                .keys
-                .par_iter()
-                .map(|k| match make_tickets(spec, state, slot, k) {
-                    // Not a validator of the next epoch: no tickets to make.
-                    Err(AuthoringError::NotInPendingSet) => Ok(Vec::new()),
-                    other => other,
-                })
-                .collect();
-            let mut tickets = Vec::new();
-            for t in made {
-                tickets.extend(t?);
-            }
-            self.tickets = Some(EpochTickets { entropy, tickets });
+        if self.tickets_made_for == Some(entropy) {
+            return Ok(0);
         }
-        Ok(self.tickets.as_ref().map_or(&[], |t| &t.tickets[..]))
+        let made: Vec<Result<Vec<Ticket>, AuthoringError>> = self
+            .keys
+            .par_iter()
+            .map(|k| match make_tickets(spec, state, slot, k) {
+                // Not a validator of the next epoch: no tickets to make.
+                Err(AuthoringError::NotInPendingSet) => Ok(Vec::new()),
+                other => other,
+            })
+            .collect();
+        let mut tickets = Vec::new();
+        for t in made {
+            tickets.extend(t?);
+        }
+        let n = tickets.len();
+        if let Err(e) = self.pools.add_tickets(entropy, tickets) {
+            tracing::warn!(error = %e, "not all local tickets were pooled");
+        }
+        self.tickets_made_for = Some(entropy);
+        Ok(n)
     }
 
     /// Makes the local validators' tickets for a block at `slot` on the best block, if that
@@ -406,7 +475,7 @@ where
         let (_, state, _) = self.best()?;
         let spec = self.chain.spec();
         let start = Instant::now();
-        let made = self.tickets_for(&spec, &*state, slot)?.len();
+        let made = self.tickets_for(&spec, &*state, slot)?;
         let took = start.elapsed();
         if took > Duration::from_millis(1) {
             tracing::info!(
@@ -470,6 +539,9 @@ where
             author = h.author_index,
             seal = ?a.seal_kind,
             tickets = a.block.extrinsic.tickets.len(),
+            preimages = a.block.extrinsic.preimages.len(),
+            guarantees = a.block.extrinsic.guarantees.len(),
+            assurances = a.block.extrinsic.assurances.len(),
             author_ms = ms(a.author_time),
             tickets_ms = ms(a.tickets_time),
             import_ms = ms(a.import_time),
