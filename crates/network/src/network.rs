@@ -161,6 +161,14 @@ struct Inner {
     state: Mutex<State>,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The accept loop holds an endpoint handle: closing ends it, and frees the socket.
+        self.endpoint
+            .close(varint(close_code::SHUTDOWN), b"shutdown");
+    }
+}
+
 /// The node's JAMNP-S endpoint. Cheap to clone; [`Network::close`] shuts it down.
 #[derive(Clone)]
 pub struct Network {
@@ -487,6 +495,15 @@ impl Inner {
         let now = Instant::now();
         let removed = {
             let mut st = lock(&self.state);
+            let forgotten = self
+                .limits
+                .misbehaviour_decay
+                .saturating_mul(self.limits.misbehaviour_threshold);
+            if st.scores.len() > self.limits.max_connections.saturating_mul(2) {
+                // Keys cost nothing to make: forget scores that have fully decayed.
+                st.scores
+                    .retain(|_, (_, at)| now.saturating_duration_since(*at) < forgotten);
+            }
             let (score, at) = st.scores.entry(*peer).or_insert((0, now));
             let decay = self.limits.misbehaviour_decay.as_nanos().max(1);
             let steps = now.saturating_duration_since(*at).as_nanos() / decay;
@@ -499,6 +516,8 @@ impl Inner {
                 return;
             }
             st.scores.remove(peer);
+            // Expired bans are forgotten whenever one is added.
+            st.bans.retain(|_, until| *until > now);
             st.bans.insert(*peer, now + self.limits.ban);
             st.peers.remove(peer)
         };
@@ -691,6 +710,7 @@ impl Inner {
             message_timeout: self.limits.stream_timeout,
             replaced,
             reporter: Arc::new(WeakReporter(Arc::downgrade(self))),
+            done: false,
         })
     }
 

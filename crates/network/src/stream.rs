@@ -88,8 +88,9 @@ pub(crate) trait Reporter: Send + Sync {
 }
 
 /// One open stream of a known kind, either side: framed messages in and out, with the kind's
-/// limits. Faults of the peer's framing are counted against it. Dropping a stream finishes
-/// our half and stops the peer's.
+/// limits. Faults of the peer's framing are counted against it. Dropping a stream that was not
+/// finished resets it ([`code::REFUSED`]): a CE response is complete only after
+/// [`Stream::finish`].
 pub struct Stream {
     pub(crate) peer: Ed25519Public,
     pub(crate) kind: StreamKind,
@@ -107,6 +108,8 @@ pub struct Stream {
     /// Set when a newer UP stream of the same kind replaces this one.
     pub(crate) replaced: Option<watch::Receiver<bool>>,
     pub(crate) reporter: std::sync::Arc<dyn Reporter>,
+    /// Whether our sending half is finished or reset (else dropping the stream resets it).
+    pub(crate) done: bool,
 }
 
 impl std::fmt::Debug for Stream {
@@ -150,17 +153,30 @@ impl Stream {
             send.write_all(message).await?;
             Ok(())
         };
-        within(self.budget.map(|(_, d)| d), fut).await
+        // A CE stream's deadline; on a UP stream a peer that does not take a message within
+        // the stream timeout is not reading.
+        let deadline = match self.budget {
+            Some((_, d)) => d,
+            None => tokio::time::Instant::now() + self.message_timeout,
+        };
+        let r = within(Some(deadline), fut).await;
+        if r == Err(StreamError::Timeout) {
+            // Part of a frame may have been sent: the stream cannot go on.
+            self.reset(code::TIMEOUT);
+        }
+        r
     }
 
     /// Finishes our sending half (FIN): no more messages.
     pub fn finish(&mut self) -> Result<(), StreamError> {
+        self.done = true;
         self.send.finish().map_err(|_| StreamError::Closed)
     }
 
     /// Resets our half and stops the peer's with `code` (see [`code`]): cancels a request, or
     /// refuses one.
     pub fn reset(&mut self, code: u32) {
+        self.done = true;
         let code = quinn::VarInt::from_u32(code);
         // Either half may already be closed; nothing is left to do for it then.
         let _ = self.send.reset(code);
@@ -305,8 +321,11 @@ async fn read_exact(recv: &mut quinn::RecvStream, buf: &mut [u8]) -> Result<(), 
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        // Finish our half if it is still open (a no-op error otherwise); the peer's half is
-        // stopped by quinn when the receive side drops.
-        let _ = self.send.finish();
+        // A stream dropped without `finish` did not complete: reset it, so that the peer never
+        // takes it for a complete (say, empty) response. The peer's half is stopped by quinn
+        // when the receive side drops unread.
+        if !self.done {
+            self.reset(code::REFUSED);
+        }
     }
 }
