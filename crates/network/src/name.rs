@@ -100,6 +100,20 @@ mod tests {
         }
     }
 
+    /// A pair printed by typeberry 0.11 (`Peer id: ** <name>@... ** (pubkey: 0x...)`).
+    #[test]
+    fn typeberry_peer_id() {
+        let mut key = [0u8; 32];
+        let hex = "fcc62391ffaac31b042b466ab4bcbd8e33a0a65a891378bc930b64de1cd78021";
+        for (i, k) in key.iter_mut().enumerate() {
+            *k = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        assert_eq!(
+            node_name(&key),
+            "e4xrhsi67k5qxbcmfgs2il6wxo4maktklj4eqh6oslaz4no42amia"
+        );
+    }
+
     #[test]
     fn alpn_identifiers() {
         let mut h = [0u8; 32];

@@ -12,7 +12,7 @@ use marmalade_types::Ed25519Public;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// A peer's identity: its Ed25519 public key.
@@ -220,11 +220,7 @@ fn connection_peer_key(conn: &quinn::Connection) -> Option<PeerId> {
         .peer_identity()?
         .downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
         .ok()?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    peer_key(certs.first()?, now).ok()
+    peer_key(certs.first()?).ok()
 }
 
 fn connection_alpn(conn: &quinn::Connection) -> Option<Vec<u8>> {
@@ -778,10 +774,10 @@ impl Inner {
         }
         let mut replaced = None;
         if kind.is_unique_persistent() {
-            if pc.info.we_initiated {
-                // JAMNP-S: UP streams are always opened by the connection's initiator.
-                return refuse(&mut send, &mut recv, code::NOT_INITIATOR);
-            }
+            // JAMNP-S has only the connection's initiator open UP streams, and this node keeps
+            // to it ([`Network::open`]); but typeberry 0.11 also opens UP 0 on connections it
+            // accepted, and resets of those make it disconnect. So the peer's UP streams are
+            // taken either way, one per kind, the newest kept.
             let id = send.id();
             let mut up = lock_map(&pc.up_in);
             if up.get(&kind.0).is_some_and(|(old, _)| *old > id) {

@@ -21,8 +21,6 @@ pub mod code {
     pub const TIMEOUT: u32 = 5;
     /// The request was refused or could not be served.
     pub const REFUSED: u32 = 6;
-    /// A UP stream opened by the connection's acceptor (only the initiator opens them).
-    pub const NOT_INITIATOR: u32 = 7;
 }
 
 /// Why a stream operation failed.
@@ -203,9 +201,16 @@ impl Stream {
                 let rest = Some(self.message_timeout);
                 match replaced {
                     Some(rx) => {
+                        // Replaced only when told so: a dropped switch (the connection gone)
+                        // leaves the read to report what happened.
+                        let replaced = async {
+                            if rx.wait_for(|r| *r).await.is_err() {
+                                std::future::pending::<()>().await;
+                            }
+                        };
                         tokio::select! {
                             biased;
-                            _ = rx.wait_for(|r| *r) => Err(StreamError::Replaced),
+                            _ = replaced => Err(StreamError::Replaced),
                             r = read_message(recv, max, None, rest) => r,
                         }
                     }
