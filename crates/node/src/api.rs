@@ -8,7 +8,7 @@ use marmalade_rpc::{
     serve, BackendError, BlockDesc, ChainBackend, RpcBackend, RpcConfig, RpcServer, StateRef,
 };
 use marmalade_store::{MemoryStore, StateStore};
-use marmalade_types::{ChainSpec, HeaderHash, ServiceId, StateRoot};
+use marmalade_types::{ChainSpec, CoreIndex, HeaderHash, ServiceId, StateRoot};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -19,6 +19,7 @@ use tokio::sync::broadcast;
 pub struct NodeBackend<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     pub(crate) chain: Arc<ChainBackend<S, E>>,
     pub(crate) pools: Arc<Pools>,
+    pub(crate) work: Option<crate::work::WorkSubmitter>,
 }
 
 impl<S, E> RpcBackend for NodeBackend<S, E>
@@ -48,6 +49,18 @@ where
 
     fn state(&self, hash: &HeaderHash) -> Result<Option<StateRef>, BackendError> {
         self.chain.state(hash)
+    }
+
+    fn submit_work_package(
+        &self,
+        core: CoreIndex,
+        package: Vec<u8>,
+        extrinsics: Vec<Vec<u8>>,
+    ) -> Result<(), BackendError> {
+        match &self.work {
+            Some(w) => w.submit(core, package, extrinsics),
+            None => Err(BackendError::NotSupported("submitWorkPackage")),
+        }
     }
 
     fn submit_preimage(

@@ -20,6 +20,7 @@
 pub mod api;
 pub mod clock;
 pub mod pool;
+pub mod work;
 
 pub use api::{NodeBackend, RpcService};
 pub use clock::{SlotClock, SystemClock, VirtualClock, JAM_EPOCH_UNIX_SECS, SLOT_PERIOD_MS};
@@ -27,6 +28,7 @@ pub use clock::{SlotClock, SystemClock, VirtualClock, JAM_EPOCH_UNIX_SECS, SLOT_
 pub use marmalade_authoring::{dev_key_set, dev_keys, ValidatorKeys};
 pub use marmalade_rpc::{ChainBackend, RpcBackend, RpcConfig};
 pub use pool::{PoolError, PoolLimits, PoolSizes, Pools};
+pub use work::{Guarantor, WorkSubmitter};
 
 use marmalade_authoring::{make_tickets, slot_author, Author, AuthoringError, Ticket};
 use marmalade_chain::{BlockExecutor, Chain, ChainError, Finality, FixedDepth, Upsilon};
@@ -110,6 +112,9 @@ pub enum NodeError {
     /// The RPC server's runtime could not start.
     #[error("rpc runtime: {0}")]
     Runtime(std::io::Error),
+    /// The guarantor's worker thread could not start.
+    #[error("guarantor thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// How a slot's seal key was chosen (GP (6.24)).
@@ -189,6 +194,8 @@ pub struct Node<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     /// The $\eta'_2$ this node last made its tickets for (they went into the pool).
     tickets_made_for: Option<Hash>,
     pools: Arc<Pools>,
+    guarantor: Arc<Guarantor>,
+    work: Option<WorkSubmitter>,
     import_hook: Option<ImportHook>,
 }
 
@@ -243,8 +250,11 @@ where
 {
     /// A node authoring on `chain` (initialized) with `keys`.
     pub fn with_chain(chain: Chain<S, E>, keys: Vec<ValidatorKeys>) -> Self {
+        let guarantor = Arc::new(Guarantor::new(keys.clone(), chain.spec().validators));
         Node {
             chain: Arc::new(ChainBackend::new(chain)),
+            guarantor,
+            work: None,
             authors: keys.iter().cloned().map(Author::new).collect(),
             keys,
             tickets_made_for: None,
@@ -283,7 +293,23 @@ where
         Arc::new(NodeBackend {
             chain: Arc::clone(&self.chain),
             pools: Arc::clone(&self.pools),
+            work: self.work.clone(),
         })
+    }
+
+    /// Starts the guarantor's worker thread: from then on the RPC backends made by
+    /// [`Node::rpc_backend`] accept `submitWorkPackage` for cores the local validators are
+    /// assigned to, and the node's blocks carry the resulting guarantees and the local
+    /// validators' assurances ([`work`]). Does nothing if already started.
+    pub fn start_guarantor(&mut self) -> Result<(), NodeError> {
+        if self.work.is_none() {
+            let submitter = self
+                .guarantor
+                .spawn(Arc::clone(&self.chain), Arc::clone(&self.pools))
+                .map_err(NodeError::Thread)?;
+            self.work = Some(submitter);
+        }
+        Ok(())
     }
 
     /// Starts the JIP-2 server over [`Node::rpc_backend`] (on its own runtime; it serves
@@ -360,6 +386,11 @@ where
         let tickets_start = Instant::now();
         self.tickets_for(&spec, &*state, slot)?;
         let tickets_time = tickets_start.elapsed();
+        for a in self.guarantor.assurances(&spec, &*state, &parent) {
+            if let Err(e) = self.pools.add_assurance(a) {
+                tracing::warn!(error = %e, "local assurance not pooled");
+            }
+        }
         let extrinsic = self.pools.take(&spec, &*state, &parent, slot);
         let tickets_only = Extrinsic {
             tickets: extrinsic.tickets.clone(),

@@ -11,6 +11,10 @@
 //! The node serves JIP-2 (`bestBlock`, subscriptions, state queries, submissions) on
 //! 127.0.0.1:19800 (`--rpc-port`, `--rpc-external` for all interfaces, `--no-rpc` for none);
 //! the address bound is logged (`rpc listening`), which tells the port `--rpc-port 0` chose.
+//! `submitPreimage` pools a preimage the best state awaits for the next block;
+//! `submitWorkPackage` has the local validators assigned to the core refine and guarantee
+//! the package (packages without imports), and they assure its availability in later
+//! blocks.
 
 use super::chain_arg::ChainArgs;
 use anyhow::{bail, Context};
@@ -99,6 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rpc = if args.no_rpc {
         None
     } else {
+        node.start_guarantor()?;
         let config = RpcConfig::on(args.rpc_port, args.rpc_external);
         let rpc = node.serve_rpc(&config)?;
         tracing::info!(target: "marmalade_node", addr = %rpc.local_addr(), "rpc listening");
