@@ -7,7 +7,7 @@ use crate::cert::{peer_key, tls_configs, NodeKey, TlsSetupError};
 use crate::grid::we_initiate;
 use crate::limits::{Backoff, Limits, StreamKind};
 use crate::name::{alpn, node_name};
-use crate::stream::{code, Reporter, Stream, StreamError};
+use crate::stream::{code, later, Reporter, Stream, StreamError};
 use marmalade_types::Ed25519Public;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -360,7 +360,7 @@ impl Network {
         if StreamKind(kind).is_unique_persistent() {
             return Err(NetworkError::UnknownKind(kind));
         }
-        let deadline = tokio::time::Instant::now() + self.inner.limits.stream_timeout;
+        let deadline = later(self.inner.limits.stream_timeout);
         let exchange = async {
             let mut s = self.open(peer, kind).await?;
             s.send_all_and_finish(messages).await?;
@@ -514,7 +514,7 @@ impl Inner {
             st.scores.remove(peer);
             // Expired bans are forgotten whenever one is added.
             st.bans.retain(|_, until| *until > now);
-            st.bans.insert(*peer, now + self.limits.ban);
+            st.bans.insert(*peer, later(self.limits.ban).into_std());
             st.peers.remove(peer)
         };
         if let Some(pc) = removed {
@@ -529,6 +529,9 @@ impl Inner {
         addr: SocketAddr,
         peer: PeerId,
     ) -> Result<PeerInfo, NetworkError> {
+        if peer == self.key {
+            return Err(NetworkError::Connection("cannot connect to own key".into()));
+        }
         if let Some(pc) = self.peer_conn(&peer) {
             return Ok(pc.info.clone());
         }
@@ -577,7 +580,7 @@ impl Inner {
             conn.close(varint(close_code::ALPN), b"alpn");
             return Err(NetworkError::Alpn);
         }
-        let Some(key) = connection_peer_key(&conn) else {
+        let Some(key) = connection_peer_key(&conn).filter(|k| *k != self.key) else {
             conn.close(varint(close_code::SHUTDOWN), b"certificate");
             return Err(NetworkError::Connection("no peer key".into()));
         };
@@ -692,7 +695,7 @@ impl Inner {
         let budget = (!kind.is_unique_persistent()).then(|| {
             (
                 self.limits.max_ce_stream_bytes,
-                tokio::time::Instant::now() + self.limits.stream_timeout,
+                later(self.limits.stream_timeout),
             )
         });
         Some(Stream {

@@ -155,7 +155,7 @@ impl Stream {
         // the stream timeout is not reading.
         let deadline = match self.budget {
             Some((_, d)) => d,
-            None => tokio::time::Instant::now() + self.message_timeout,
+            None => later(self.message_timeout),
         };
         let r = within(Some(deadline), fut).await;
         if r == Err(StreamError::Timeout) {
@@ -257,6 +257,14 @@ impl Stream {
         self.reporter.report(&self.peer, what);
         self.reset(code);
     }
+}
+
+/// `d` from now; a duration past what the clock can represent (a configuration of "forever")
+/// gives a century instead of overflowing.
+pub(crate) fn later(d: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
 }
 
 /// Runs `fut` until `deadline`, if any.

@@ -94,6 +94,8 @@ async fn wrong_chain_alpn_and_wrong_key_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(e, NetworkError::Connection(_)), "{e:?}");
+    // Nor does a node connect to itself.
+    assert!(a.net.connect(a.addr(), a.net.key()).await.is_err());
     // Neither got in.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(a.net.peers().is_empty());
