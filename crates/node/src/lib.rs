@@ -406,10 +406,12 @@ where
             slot,
         };
         let first = self.seal_and_import(&base, extrinsic, start);
-        let pool_items_dropped = from_pools && first.is_err();
+        // Retry only if the chain did not take the block (the best is still its parent): an
+        // import hook failing after the import is not the pool's fault.
+        let pool_items_dropped = from_pools && first.is_err() && self.best_hash() == Some(parent);
         let (block, author_time, import_time, (state_root, finalized, seal_kind)) = match first {
             Ok(done) => done,
-            Err(e) if from_pools => {
+            Err(e) if pool_items_dropped => {
                 tracing::warn!(
                     slot,
                     error = %e,
