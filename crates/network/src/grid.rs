@@ -1,6 +1,7 @@
 //! Who connects to whom (JAMNP-S, "Required connectivity" and "Grid structure").
 
-use marmalade_types::Ed25519Public;
+use marmalade_types::{Ed25519Public, ValidatorMetadata};
+use std::net::{Ipv6Addr, SocketAddr};
 
 /// The Preferred Initiator $P(a, b)$ of the connection between validators of Ed25519 keys `a`
 /// and `b`: `a` when $(a_{31} > 127) \oplus (b_{31} > 127) \oplus (a < b)$, else `b`. Keys compare
@@ -39,6 +40,17 @@ pub fn grid_neighbours(index: u16, validators: u16) -> Vec<u16> {
     (0..validators)
         .filter(|&j| are_grid_neighbours(index, j, validators))
         .collect()
+}
+
+/// A validator's address from its metadata (GP (6.8)'s $k_m$): the first 16 octets are an IPv6
+/// address and the next 2 a little-endian port (JAMNP-S, "Required connectivity"). An
+/// IPv4-mapped address (`::ffff:a.b.c.d`) is given as IPv4, so that a node on an IPv4 socket
+/// can reach it.
+pub fn metadata_address(metadata: &ValidatorMetadata) -> SocketAddr {
+    let mut ip = [0u8; 16];
+    ip.copy_from_slice(&metadata[..16]);
+    let port = u16::from_le_bytes([metadata[16], metadata[17]]);
+    SocketAddr::new(Ipv6Addr::from(ip).to_canonical(), port)
 }
 
 #[cfg(test)]
@@ -87,5 +99,23 @@ mod tests {
         }
         assert_eq!(grid_width(0), 1);
         assert_eq!(grid_neighbours(0, 1), Vec::<u16>::new());
+    }
+
+    #[test]
+    fn addresses_from_metadata() {
+        // The dev chain's: ::ffff:127.0.0.1, port 40000 + i = 0x9c40 + i little-endian.
+        let mut m = [0u8; 128];
+        m[10] = 0xff;
+        m[11] = 0xff;
+        m[12..16].copy_from_slice(&[127, 0, 0, 1]);
+        m[16..18].copy_from_slice(&[0x43, 0x9c]);
+        assert_eq!(metadata_address(&m), "127.0.0.1:40003".parse().unwrap());
+        // A plain IPv6 address stays IPv6.
+        let mut m = [0u8; 128];
+        m[0] = 0x20;
+        m[1] = 0x01;
+        m[15] = 1;
+        m[16..18].copy_from_slice(&[0x01, 0x02]);
+        assert_eq!(metadata_address(&m), "[2001::1]:513".parse().unwrap());
     }
 }

@@ -14,7 +14,8 @@ pub mod stream;
 
 pub use cert::{peer_key, CertError, NodeKey, TlsSetupError};
 pub use grid::{
-    are_grid_neighbours, grid_neighbours, grid_width, preferred_initiator, we_initiate,
+    are_grid_neighbours, grid_neighbours, grid_width, metadata_address, preferred_initiator,
+    we_initiate,
 };
 pub use limits::{Backoff, KindLimit, Limits, StreamKind};
 pub use name::{alpn, node_name};
