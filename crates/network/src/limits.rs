@@ -38,6 +38,9 @@ pub struct Limits {
     pub max_incoming_streams: u32,
     /// The most connections at once; incoming ones past it are refused.
     pub max_connections: usize,
+    /// Of [`Limits::max_connections`], how many only peers connecting as builders may take
+    /// (JAMNP-S suggests 20).
+    pub builder_slots: usize,
     /// How long a peer has to send an incoming stream's kind byte.
     pub kind_timeout: Duration,
     /// How long a CE stream may take, on either side, and how long the rest of a message may
@@ -63,6 +66,7 @@ impl Default for Limits {
             max_ce_stream_bytes: 64 << 20,
             max_incoming_streams: 128,
             max_connections: 1100,
+            builder_slots: 20,
             kind_timeout: Duration::from_secs(5),
             stream_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),

@@ -580,6 +580,22 @@ impl Inner {
             conn.close(varint(close_code::ALPN), b"alpn");
             return Err(NetworkError::Alpn);
         }
+        let full = {
+            let st = lock(&self.state);
+            let limit = match builder {
+                true => self.limits.max_connections,
+                // The last `builder_slots` slots are kept for builders.
+                false => self
+                    .limits
+                    .max_connections
+                    .saturating_sub(self.limits.builder_slots),
+            };
+            st.peers.len() >= limit
+        };
+        if full {
+            conn.close(varint(close_code::FULL), b"full");
+            return Err(NetworkError::Connection("no free slot".into()));
+        }
         let Some(key) = connection_peer_key(&conn).filter(|k| *k != self.key) else {
             conn.close(varint(close_code::SHUTDOWN), b"certificate");
             return Err(NetworkError::Connection("no peer key".into()));

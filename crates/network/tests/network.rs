@@ -447,6 +447,36 @@ async fn simultaneous_connects_keep_the_preferred_initiators_connection() {
     println!("the preferred initiator's connection was kept in {preferred_kept} of 6 races");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builder_slots_are_kept_for_builders() {
+    let mut lim = limits();
+    lim.max_connections = 2;
+    lim.builder_slots = 1;
+    let a = start_with(config(dev_key(0), lim), "127.0.0.1:0".parse().unwrap());
+    let ka = a.net.key();
+    let b = start(1);
+    b.net.connect(a.addr(), ka).await.unwrap();
+    assert!(eventually(5, || a.net.peers().len() == 1).await);
+    // The one slot left is a builder's: another validator is refused...
+    let c = start(2);
+    let refused = match c.net.connect(a.addr(), ka).await {
+        Err(_) => true,
+        Ok(_) => eventually(5, || !c.net.is_connected(&ka)).await,
+    };
+    assert!(refused);
+    assert!(!a.net.is_connected(&c.net.key()));
+    // ...and a builder gets it.
+    let mut builder = config(dev_key(3), limits());
+    builder.builder = true;
+    let d = start_with(builder, "127.0.0.1:0".parse().unwrap());
+    d.net.connect(a.addr(), ka).await.unwrap();
+    assert!(eventually(5, || a.net.peer(&d.net.key()).is_some_and(|p| p.builder)).await);
+    assert_eq!(a.net.peers().len(), 2);
+    for n in [&a, &b, &c, &d] {
+        n.net.close().await;
+    }
+}
+
 #[test]
 fn limits_default_to_serving_nothing() {
     let l = Limits::default();
