@@ -34,6 +34,10 @@ pub struct Limits {
     /// The most octets (framing included) one CE stream may carry in either direction; UP
     /// streams are bounded per message only.
     pub max_ce_stream_bytes: u64,
+    /// The most octets per second a peer may send on one UP stream, in the long run (a
+    /// second's worth may come at once); past it, the stream is read no faster, so QUIC's flow
+    /// control holds the peer back. `None`: unlimited.
+    pub up_bytes_per_second: Option<u64>,
     /// The most streams a peer may have open to us at once (QUIC's bidirectional stream limit).
     pub max_incoming_streams: u32,
     /// The most connections at once; incoming ones past it are refused.
@@ -64,6 +68,7 @@ impl Default for Limits {
         Limits {
             kinds: BTreeMap::new(),
             max_ce_stream_bytes: 64 << 20,
+            up_bytes_per_second: Some(4 << 20),
             max_incoming_streams: 128,
             max_connections: 1100,
             builder_slots: 20,

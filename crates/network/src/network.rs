@@ -726,6 +726,10 @@ impl Inner {
             replaced,
             reporter: Arc::new(WeakReporter(Arc::downgrade(self))),
             done: false,
+            rate: match (kind.is_unique_persistent(), self.limits.up_bytes_per_second) {
+                (true, Some(r)) => Some((r, tokio::time::Instant::now())),
+                _ => None,
+            },
         })
     }
 

@@ -108,6 +108,26 @@ pub struct Stream {
     pub(crate) reporter: std::sync::Arc<dyn Reporter>,
     /// Whether our sending half is finished or reset (else dropping the stream resets it).
     pub(crate) done: bool,
+    /// For UP streams: the peer's octets per second, and when what it sent so far will have
+    /// been paid for at that rate.
+    pub(crate) rate: Option<(u64, tokio::time::Instant)>,
+}
+
+/// The rate limiter's step: with what was received paid for until `paid_until`, `octets` more
+/// at `per_second` are paid for until the returned instant; reading waits until a second
+/// before it (a second's burst is free).
+pub(crate) fn pay(
+    paid_until: tokio::time::Instant,
+    now: tokio::time::Instant,
+    octets: u64,
+    per_second: u64,
+) -> (tokio::time::Instant, Option<tokio::time::Instant>) {
+    let cost = Duration::from_secs_f64(octets as f64 / per_second.max(1) as f64);
+    let start = paid_until.max(now);
+    let until = start.checked_add(cost).unwrap_or(start);
+    let burst = Duration::from_secs(1);
+    let wait = until.checked_sub(burst).filter(|w| *w > now);
+    (until, wait)
 }
 
 impl std::fmt::Debug for Stream {
@@ -220,8 +240,18 @@ impl Stream {
         };
         match &r {
             Ok(Some(m)) => {
+                let octets = 4 + m.len() as u64;
                 if let Some((left, _)) = &mut self.budget {
-                    *left = left.saturating_sub(4 + m.len() as u64);
+                    *left = left.saturating_sub(octets);
+                }
+                if let Some((per_second, paid_until)) = &mut self.rate {
+                    let now = tokio::time::Instant::now();
+                    let (until, wait) = pay(*paid_until, now, octets, *per_second);
+                    *paid_until = until;
+                    if let Some(w) = wait {
+                        // Not reading holds the peer back through QUIC flow control.
+                        tokio::time::sleep_until(w).await;
+                    }
                 }
             }
             Ok(None) => {}
@@ -340,5 +370,28 @@ impl Drop for Stream {
         if !self.done {
             self.reset(code::REFUSED);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rate_limit_allows_a_burst_then_paces() {
+        let now = tokio::time::Instant::now();
+        // 1000 octets/s: 500 octets cost 0.5 s, within the free second.
+        let (until, wait) = pay(now, now, 500, 1000);
+        assert_eq!(until, now + Duration::from_millis(500));
+        assert_eq!(wait, None);
+        // 1000 more: paid until 1.5 s, so reading waits until 0.5 s.
+        let (until, wait) = pay(until, now, 1000, 1000);
+        assert_eq!(until, now + Duration::from_millis(1500));
+        assert_eq!(wait, Some(now + Duration::from_millis(500)));
+        // Time that passed idle is not saved up beyond the burst.
+        let later = now + Duration::from_secs(10);
+        let (until, wait) = pay(until, later, 1000, 1000);
+        assert_eq!(until, later + Duration::from_secs(1));
+        assert_eq!(wait, None);
     }
 }
