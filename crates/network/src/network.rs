@@ -401,6 +401,9 @@ fn transport_config(limits: &Limits) -> Result<quinn::TransportConfig, TlsSetupE
     // JAMNP-S uses bidirectional streams only.
     t.max_concurrent_uni_streams(varint(0));
     t.datagram_receive_buffer_size(None);
+    // What a peer may have in flight to us, unread, over all its streams (quinn's default is
+    // unbounded but for the per-stream windows): bounds a connection's buffers.
+    t.receive_window(varint(16 << 20));
     let idle = quinn::IdleTimeout::try_from(limits.idle_timeout)
         .map_err(|e| TlsSetupError::Quic(e.to_string()))?;
     t.max_idle_timeout(Some(idle));
