@@ -17,8 +17,11 @@ struct Cli {
 enum Command {
     /// Run conformance vectors (files or folders; default: every vector under $JAM_VECTORS or ./.jam-vectors).
     Conformance(cmd::conformance::Args),
-    /// Import chains of blocks from trace folders, with per-block timing statistics.
+    /// Import chains of blocks from trace folders or exported block folders, with per-block
+    /// timing statistics.
     Import(cmd::import::Args),
+    /// Write the best chain of a node's database as a block folder for `import`.
+    ExportBlocks(cmd::export::Args),
     /// Serve the conformance fuzz protocol v1 on a Unix socket.
     FuzzTarget(cmd::fuzz_target::Args),
     /// PVM tools: disassembler and tracer.
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Conformance(args) => cmd::conformance::run(args),
         Command::Pvm(command) => cmd::pvm::run(command),
         Command::Import(args) => cmd::import::run(args),
+        Command::ExportBlocks(args) => cmd::export::run(args),
         Command::FuzzTarget(args) => cmd::fuzz_target::run(args),
         Command::Refine(args) => cmd::refine::run(args),
         Command::ChainSpec(args) => cmd::chain_spec::run(args),

@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod db;
 pub mod pool;
 pub mod work;
 
@@ -88,6 +89,22 @@ pub enum NodeError {
     /// The chain refused a request (the genesis, or one of our own blocks).
     #[error("chain: {0}")]
     Chain(#[from] ChainError),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] marmalade_store::DbError),
+    /// The chain's state store failed.
+    #[error("state store: {0}")]
+    Store(#[from] marmalade_store::StoreError),
+    /// A block re-imported from the database gave another state root than it recorded.
+    #[error("database block 0x{}: recorded state root 0x{}, recomputed 0x{}", hex::encode(.block), hex::encode(.stored), hex::encode(.computed))]
+    StoredRootMismatch {
+        /// The block.
+        block: HeaderHash,
+        /// The root the database recorded.
+        stored: StateRoot,
+        /// The root recomputed now.
+        computed: StateRoot,
+    },
     /// Sealing a block or making tickets failed.
     #[error("authoring: {0}")]
     Authoring(#[from] AuthoringError),
@@ -183,7 +200,7 @@ struct BlockBase<'a> {
 }
 
 /// What [`Node::set_import_hook`] takes.
-pub type ImportHook = Box<dyn FnMut(&Imported<'_>) + Send>;
+pub type ImportHook = Box<dyn FnMut(&Imported<'_>) -> Result<(), NodeError> + Send>;
 
 /// A validator node: a chain shared with the RPC server, the local validators' keys and the
 /// authoring loop.
@@ -320,8 +337,12 @@ where
 
     /// Calls `hook` after each block the node imports, outside the chain's lock, in import
     /// order: a database persists the block there (by hash, with its state root) and the
-    /// finalized block it reports. Replaces any earlier hook.
-    pub fn set_import_hook(&mut self, hook: impl FnMut(&Imported<'_>) + Send + 'static) {
+    /// finalized block it reports. Replaces any earlier hook. A hook's error is the
+    /// import's: the authoring loop stops on it (the block stays imported in memory).
+    pub fn set_import_hook(
+        &mut self,
+        hook: impl FnMut(&Imported<'_>) -> Result<(), NodeError> + Send + 'static,
+    ) {
         self.import_hook = Some(Box::new(hook));
     }
 
@@ -360,7 +381,7 @@ where
                 hash,
                 state_root,
                 finalized,
-            });
+            })?;
         }
         Ok((state_root, finalized, seal_kind))
     }

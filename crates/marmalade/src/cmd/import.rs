@@ -1,5 +1,9 @@
-//! `marmalade import TRACE_DIR...`: imports each trace folder's blocks as one chain, from its
-//! genesis, and prints the final state root with per-block import timings.
+//! `marmalade import DIR...`: imports each folder's blocks as one chain, from its genesis,
+//! and prints the final state root with per-block import timings. A folder is a trace folder
+//! of the conformance vectors (`genesis.bin`, `NNNNNNNN.bin` steps, tiny) or a block folder
+//! written by `marmalade export-blocks` (`chain-spec.json`, `NNNNNNNN.block`,
+//! `state_roots.txt`: the genesis comes from the spec, and each block's recorded root is
+//! compared with the imported one).
 //!
 //! Unlike the conformance runner, which imports every step on the step's recorded prior
 //! state, this carries the state forward through the node's import loop ([`Chain`]): each
@@ -8,12 +12,15 @@
 //! [`Chain::import`] (execution, storing the change set, the state root), not decoding the
 //! trace files.
 
+use super::export::{ROOTS_FILE, SPEC_FILE};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use marmalade_chain::Chain;
+use marmalade_chainspec::ChainSpecFile;
 use marmalade_conformance::trace::{Genesis, TraceStep};
+use marmalade_node::Genesis as NodeGenesis;
 use marmalade_store::BlockRef;
-use marmalade_types::{decode_all, ChainSpec, Decode, Hash};
+use marmalade_types::{decode_all, Block, ChainSpec, Decode, Hash};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,8 +31,8 @@ use marmalade_conformance::trace::TRACE_SETS as DEFAULT_SETS;
 /// Arguments of `marmalade import`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Trace folders (`genesis.bin` and `NNNNNNNN.bin` steps, tiny configuration) [default:
-    /// the six trace folders of the conformance vectors].
+    /// Trace folders (`genesis.bin` and `NNNNNNNN.bin` steps, tiny configuration) or block
+    /// folders of `export-blocks` [default: the six trace folders of the conformance vectors].
     dirs: Vec<PathBuf>,
     /// Do not check the reports' lookup anchors against the imported headers (GP (11.35)).
     #[arg(long)]
@@ -82,13 +89,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The folder's steps, `NNNNNNNN.bin`, in order.
-fn steps_of(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// The folder's numbered files, `NNNNNNNN.<ext>`, in order.
+fn steps_of(dir: &Path, ext: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut steps: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.extension().is_some_and(|e| e == "bin")
+            p.extension().is_some_and(|e| e == ext)
                 && p.file_stem()
                     .and_then(|s| s.to_str())
                     .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
@@ -104,8 +111,11 @@ fn load<T: Decode>(path: &Path, spec: &ChainSpec) -> anyhow::Result<T> {
 }
 
 fn import_folder(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
+    if dir.join(SPEC_FILE).is_file() {
+        return import_blocks(dir, args);
+    }
     let spec = ChainSpec::TINY;
-    let steps = steps_of(dir)?;
+    let steps = steps_of(dir, "bin")?;
     if steps.is_empty() {
         bail!("no trace steps (NNNNNNNN.bin) in {}", dir.display());
     }
@@ -132,18 +142,7 @@ fn import_folder(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
             .context("the first pre_state")?
     };
 
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(steps.len() as u64).with_style(
-            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} blocks {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
-    };
-    bar.set_message(
-        dir.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-    );
+    let bar = progress(dir, steps.len(), args.quiet);
     let mut report = FolderReport {
         blocks: steps.len(),
         rejected: 0,
@@ -193,6 +192,98 @@ fn import_folder(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
     Ok(report)
 }
 
+fn progress(dir: &Path, len: usize, quiet: bool) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(len as u64).with_style(
+            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} blocks {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    };
+    bar.set_message(
+        dir.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    );
+    bar
+}
+
+/// A block folder of `export-blocks`: the chain from the spec's genesis, each block's root
+/// compared with the one recorded (a difference counts as a posterior mismatch; a block
+/// without a recorded root as a prior one).
+fn import_blocks(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
+    let file = ChainSpecFile::load(&dir.join(SPEC_FILE))?;
+    let spec = file.params(&ChainSpec::TINY)?;
+    let genesis = NodeGenesis::from_spec(&file, &spec)?;
+    marmalade_crypto::bandersnatch::prepare_ring(spec.validators)?;
+    let recorded: std::collections::HashMap<String, Hash> =
+        std::fs::read_to_string(dir.join(ROOTS_FILE))
+            .with_context(|| format!("reading {ROOTS_FILE}"))?
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                let stem = w.next()?.to_owned();
+                let root = hex::decode(w.nth(1)?.trim_start_matches("0x")).ok()?;
+                Some((stem, Hash::try_from(root).ok()?))
+            })
+            .collect();
+    let blocks = steps_of(dir, "block")?;
+    if blocks.is_empty() {
+        bail!("no blocks (NNNNNNNN.block) in {}", dir.display());
+    }
+    let mut chain = Chain::new(spec, spec.max_lookup_anchor_age as usize);
+    let no_ancestry: &[(u32, Hash)] = &[];
+    let ancestry = (!args.no_ancestry).then_some(no_ancestry);
+    let mut root = chain
+        .initialize(&genesis.header, genesis.state, ancestry)
+        .context("the genesis state")?;
+    let bar = progress(dir, blocks.len(), args.quiet);
+    let mut report = FolderReport {
+        blocks: blocks.len(),
+        rejected: 0,
+        pre_mismatches: 0,
+        post_mismatches: 0,
+        final_root: root,
+        import_times: Vec::with_capacity(blocks.len()),
+    };
+    for path in &blocks {
+        let block: Block = load(path, &spec)?;
+        let name = path.display();
+        let start = Instant::now();
+        let result = chain.import(&block);
+        report.import_times.push(start.elapsed());
+        match result {
+            Ok(r) => root = r,
+            Err(e) => {
+                report.rejected += 1;
+                bar.suspend(|| eprintln!("{name}: block rejected: {e}"));
+            }
+        }
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        match stem.and_then(|s| recorded.get(&s).copied()) {
+            Some(r) if r == root => {}
+            Some(r) => {
+                report.post_mismatches += 1;
+                bar.suspend(|| {
+                    eprintln!(
+                        "warning: {name}: recorded root 0x{}, imported 0x{}",
+                        hex::encode(r),
+                        hex::encode(root)
+                    )
+                });
+            }
+            None => {
+                report.pre_mismatches += 1;
+                bar.suspend(|| eprintln!("warning: {name}: no recorded root"));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    report.final_root = root;
+    Ok(report)
+}
+
 /// The `p`-th percentile of sorted durations (nearest rank), in milliseconds.
 fn percentile_ms(sorted: &[Duration], p: usize) -> f64 {
     if sorted.is_empty() {
@@ -234,7 +325,7 @@ fn print_report(dir: &Path, r: &FolderReport) {
     );
     if r.pre_mismatches + r.post_mismatches > 0 {
         println!(
-            "  root mismatches with the trace: {} prior, {} posterior",
+            "  root mismatches with the recorded roots: {} prior, {} posterior",
             r.pre_mismatches, r.post_mismatches
         );
     }

@@ -6,7 +6,15 @@
 //! (`--key FILE`); only public keys are ever printed. Slots are counted from the JAM Common
 //! Era (GP section 4), 6 seconds long unless `--slot-ms` shortens them. Each authored block
 //! gives one status line (`RUST_LOG` filters them; `marmalade_node=info` by default). Ctrl-C
-//! stops after the block in hand. The state is kept in memory (no database yet).
+//! stops after the block in hand.
+//!
+//! Blocks, the block tree and the finalized state live in a database (redb,
+//! `docs/DATABASE.md`) in `--base-path` (default: `marmalade/chains/<chain id>` in the user's
+//! data folder; `--temp` for a throwaway one). Each block is written in one crash-safe
+//! transaction as it is imported; a restart resumes at the finalized state and re-imports the
+//! blocks above it, checking their recorded roots. `marmalade export-blocks` writes the best
+//! chain for `marmalade import`. `--prometheus-port` serves Prometheus metrics on
+//! 127.0.0.1 (`/metrics`).
 //!
 //! The node serves JIP-2 (`bestBlock`, subscriptions, state queries, submissions) on
 //! 127.0.0.1:19800 (`--rpc-port`, `--rpc-external` for all interfaces, `--no-rpc` for none);
@@ -16,22 +24,33 @@
 //! the package (packages without imports), and they assure its availability in later
 //! blocks.
 
+use super::base_path::BasePathArgs;
 use super::chain_arg::ChainArgs;
 use anyhow::{bail, Context};
 use marmalade_chainspec::KeyFile;
+use marmalade_metrics::NodeMetrics;
+use marmalade_node::db::{open_chain, persist};
 use marmalade_node::{
     dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, RpcConfig, SlotClock, SystemClock,
     ValidatorKeys, DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
 };
+use marmalade_store::ChainDb;
 use marmalade_types::ChainSpec;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Arguments of `marmalade run`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    base: BasePathArgs,
+    /// Serve Prometheus metrics on this port (127.0.0.1, `GET /metrics`).
+    #[arg(long, value_name = "PORT")]
+    prometheus_port: Option<u16>,
     /// Author with development validator N's keys (JIP-5 `trivial_seed(N)`); repeatable.
     #[arg(long = "dev-validator", value_name = "N")]
     dev_validator: Vec<u32>,
@@ -73,11 +92,52 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("--slot-ms {}: too short, the slot index since the JAM Common Era would not fit in 32 bits", args.slot_ms);
     }
     marmalade_crypto::bandersnatch::prepare_ring(params.validators)?;
-    let mut node = Node::new(params, &genesis, keys, args.finality_depth)?;
+    let data = args.base.resolve(&file.id)?;
+    let db = Arc::new(
+        ChainDb::open(data.path(), params)
+            .with_context(|| format!("opening the database in {}", data.path().display()))?,
+    );
+    let (chain, resumed) = open_chain(&db, params, &genesis, args.finality_depth)?;
+    tracing::info!(
+        target: "marmalade_node",
+        base_path = %data.path().display(),
+        new = resumed.fresh,
+        finalized = %hex::encode(resumed.finalized),
+        finalized_height = resumed.finalized_height,
+        reimported = resumed.reimported,
+        "database opened"
+    );
+    let mut node = Node::with_chain(chain, keys);
     let genesis_hash = genesis.header.hash();
+    let metrics = NodeMetrics::new();
+    let _metrics_server = match args.prometheus_port {
+        Some(port) => {
+            let server = marmalade_metrics::serve(
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                metrics.clone(),
+            )?;
+            tracing::info!(target: "marmalade_node", addr = %server.local_addr(), "prometheus listening");
+            Some(server)
+        }
+        None => None,
+    };
+    // Each imported block goes to the database (and its heights to the metrics).
+    let shared = Arc::clone(node.shared_chain());
+    let hook_db = Arc::clone(&db);
+    let hook_metrics = metrics.clone();
+    node.set_import_hook(move |imported| {
+        let p =
+            shared.with_chain(|c| persist(&hook_db, c, imported.block, &imported.state_root))?;
+        hook_metrics.inc_blocks_imported();
+        hook_metrics.set_best_block(p.height, imported.block.header.slot);
+        if let Some((_, h)) = p.finalized {
+            hook_metrics.set_finalized_height(h);
+        }
+        Ok(())
+    });
     let validators = node
-        .read_chain(|c| c.state(&genesis_hash))?
-        .context("the genesis state")?
+        .read_chain(|c| c.best().and_then(|b| c.state(&b).ok().flatten()))
+        .context("the best state")?
         .components
         .kappa
         .clone();
@@ -112,7 +172,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if ours.is_empty() {
         tracing::warn!(target: "marmalade_node", "none of the keys is a genesis validator: nothing to author until one is");
     }
-    let authored = node.run(&clock, &stop, args.blocks, |_| {})?;
+    let authored = node.run(&clock, &stop, args.blocks, |a| {
+        metrics.inc_blocks_authored();
+        metrics.observe_block_import(a.import_time);
+    })?;
     drop(rpc);
     let best = node.best_hash().map(hex::encode).unwrap_or_default();
     let finalized = node.finalized_hash().map(hex::encode).unwrap_or_default();
