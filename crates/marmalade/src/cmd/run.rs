@@ -32,7 +32,7 @@ use marmalade_metrics::NodeMetrics;
 use marmalade_node::db::{open_chain, persist};
 use marmalade_node::{
     dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, RpcConfig, SlotClock, SystemClock,
-    ValidatorKeys, DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
+    ValidatorKeys, VirtualClock, DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
 };
 use marmalade_store::ChainDb;
 use marmalade_types::ChainSpec;
@@ -78,6 +78,11 @@ pub struct Args {
     /// Do not serve RPC.
     #[arg(long, conflicts_with_all = ["rpc_port", "rpc_external"])]
     no_rpc: bool,
+    /// Do not wait for slots: each begins as soon as the last is done (a virtual clock from
+    /// the best block's slot), to author a chain as fast as possible. For tests and
+    /// benchmarks, not for a node among others.
+    #[arg(long, conflicts_with = "slot_ms")]
+    virtual_slots: bool,
 }
 
 /// Runs the node until Ctrl-C or `--blocks`.
@@ -172,7 +177,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if ours.is_empty() {
         tracing::warn!(target: "marmalade_node", "none of the keys is a genesis validator: nothing to author until one is");
     }
-    let authored = node.run(&clock, &stop, args.blocks, |a| {
+    let virtual_clock = VirtualClock::at(0);
+    let clock: &dyn SlotClock = if args.virtual_slots {
+        &virtual_clock
+    } else {
+        &clock
+    };
+    let authored = node.run(clock, &stop, args.blocks, |a| {
         metrics.inc_blocks_authored();
         metrics.observe_block_import(a.import_time);
     })?;
