@@ -40,6 +40,7 @@ fn run_authors_the_blocks_asked_for() {
             "4",
             "--rpc-port",
             "0",
+            "--temp",
         ])
         .env("RUST_LOG", "marmalade_node=info")
         .output()
@@ -83,7 +84,7 @@ fn run_needs_keys() {
 fn ctrl_c_stops_cleanly() {
     use std::io::{BufRead, BufReader, Read};
     let mut child = marmalade()
-        .args(["run", "--dev-validator", "0", "--no-rpc"])
+        .args(["run", "--dev-validator", "0", "--no-rpc", "--temp"])
         .env("RUST_LOG", "marmalade_node=info")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -166,14 +167,25 @@ fn four_epochs_with_tickets_reimport_from_the_database() {
         .arg(&export)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = marmalade()
         .args(["import", "-q"])
         .arg(&export)
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("48 blocks, 48 imported, 0 rejected"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("48 blocks, 48 imported, 0 rejected"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("mismatch"), "{stdout}");
 }

@@ -1,6 +1,7 @@
 //! `marmalade run` serves JIP-2: with `--rpc-port 0` it logs the address it bound, and
 //! `bestBlock` there (JSON-RPC over plain HTTP, which the server also speaks) follows the
-//! blocks the node authors.
+//! blocks the node authors; with `--prometheus-port 0` it logs the metrics address, and
+//! `/metrics` there counts the blocks.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -62,6 +63,9 @@ fn run_serves_best_block_over_rpc() {
             "300",
             "--rpc-port",
             "0",
+            "--prometheus-port",
+            "0",
+            "--temp",
         ])
         .env("RUST_LOG", "marmalade_node=info")
         .stderr(Stdio::piped())
@@ -69,6 +73,7 @@ fn run_serves_best_block_over_rpc() {
         .expect("runs");
     let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
     let mut seen = String::new();
+    let mut metrics_addr: Option<SocketAddr> = None;
     let addr: SocketAddr = loop {
         let mut line = String::new();
         if stderr.read_line(&mut line).expect("reads") == 0 {
@@ -77,6 +82,12 @@ fn run_serves_best_block_over_rpc() {
         }
         let line = strip_ansi(&line);
         seen.push_str(&line);
+        if line.contains("prometheus listening") {
+            metrics_addr = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+                .and_then(|a| a.parse().ok());
+        }
         if line.contains("rpc listening") {
             let a = line
                 .split_whitespace()
@@ -111,6 +122,30 @@ fn run_serves_best_block_over_rpc() {
     assert_ne!(later[0], first[0], "a new head");
     let params = call(addr, "parameters");
     assert!(params.is_object(), "{params}");
+
+    // Prometheus: the heights and the import histogram follow the blocks.
+    let metrics_addr = metrics_addr.unwrap_or_else(|| panic!("no prometheus address: {seen}"));
+    let mut s = TcpStream::connect(metrics_addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("writes");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("reads");
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    assert!(value("marmalade_best_block_height ") >= 1.0, "{text}");
+    assert!(value("marmalade_blocks_authored_total ") >= 1.0, "{text}");
+    assert!(
+        value("marmalade_block_import_seconds_count ") >= 1.0,
+        "{text}"
+    );
+    assert_eq!(value("marmalade_peers "), 0.0, "{text}");
 
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
