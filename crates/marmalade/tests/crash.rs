@@ -8,6 +8,7 @@
 
 use marmalade_store::ChainDb;
 use marmalade_types::ChainSpec;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -54,14 +55,30 @@ fn kill_nine_at_twenty_moments_loses_no_finalized_block() {
     for round in 0..20 {
         let mut child = marmalade()
             .args(run_args(&base))
+            .env("RUST_LOG", "marmalade_node=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starts");
-        // Start-up (ring set-up, resuming) takes a few hundred ms and each start in an
-        // epoch's submission period makes the keys' 18 ring-proof tickets (~1-3 s) before
-        // the next block: kills land in all of these, and in authoring.
-        let wait = 500 + next(&mut rng) % 3500;
+        // Authoring has begun once a block is authored after the restart (start-up makes the
+        // ring set-up, resumes, and makes the epoch's ring-proof tickets first: seconds on a
+        // loaded machine); then the kill comes at a random moment.
+        let stderr = child.stderr.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("authored block") && tx.send(()).is_err() {
+                    // Keep draining so the node never blocks on a full pipe.
+                    continue;
+                }
+            }
+        });
+        if rx.recv_timeout(Duration::from_secs(120)).is_err() {
+            let _ = child.kill();
+            panic!("round {round}: no block authored within 120 s");
+        }
+        let wait = next(&mut rng) % 1500;
         std::thread::sleep(Duration::from_millis(wait));
         if let Ok(Some(status)) = child.try_wait() {
             panic!("round {round}: the node exited early: {status}");
@@ -95,7 +112,7 @@ fn kill_nine_at_twenty_moments_loses_no_finalized_block() {
                 "round {round}: an earlier finalized block is lost"
             );
         }
-        eprintln!("round {round}: killed after {wait} ms; best height {best_height}, finalized {fin_height}");
+        eprintln!("round {round}: killed {wait} ms after its first block; best height {best_height}, finalized {fin_height}");
         last_final = Some((fin, fin_height));
     }
     let (_, fin_height) = last_final.expect("rounds ran");
