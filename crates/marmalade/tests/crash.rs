@@ -6,16 +6,17 @@
 //! ($\mathbf{H}_R$, GP (5.8)), and the whole best chain, exported, re-imports from the
 //! genesis with the same roots.
 
+mod support {
+    pub mod node;
+}
+
 use marmalade_store::ChainDb;
 use marmalade_types::ChainSpec;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-fn marmalade() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_marmalade"))
-}
+use support::node::marmalade;
 
 fn run_args(base: &Path) -> Vec<String> {
     [
@@ -153,33 +154,5 @@ fn kill_nine_at_twenty_moments_loses_no_finalized_block() {
     drop(db);
 
     // Exported, the best chain re-imports from the genesis with the recorded roots.
-    let export = dir.path().join("export");
-    let out = marmalade()
-        .args(["export-blocks", "--chain", "dev", "--base-path"])
-        .arg(&base)
-        .arg(&export)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = marmalade()
-        .args(["import", "-q"])
-        .arg(&export)
-        .output()
-        .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let blocks = chain.len() - 1;
-    assert!(
-        stdout.contains(&format!("{blocks} blocks, {blocks} imported, 0 rejected")),
-        "{stdout}"
-    );
-    assert!(!stdout.contains("mismatch"), "{stdout}");
+    support::node::export_and_reimport(&base, &dir.path().join("export"), chain.len() - 1);
 }

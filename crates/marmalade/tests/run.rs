@@ -1,29 +1,12 @@
 //! `marmalade run` on the dev chain with the wall clock: it authors the blocks asked for, one
 //! status line each, and refuses to start without keys.
 
+mod support {
+    pub mod node;
+}
+
 use std::process::Command;
-
-fn marmalade() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_marmalade"))
-}
-
-/// The text without ANSI colour sequences (`ESC [ ... m`), which the log lines carry.
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for d in chars.by_ref() {
-                if d == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+use support::node::{marmalade, strip_ansi};
 
 #[test]
 fn run_authors_the_blocks_asked_for() {
@@ -160,32 +143,5 @@ fn four_epochs_with_tickets_reimport_from_the_database() {
         .count();
     assert!(ticket_epochs >= 3, "{seals:?}");
 
-    let export = dir.path().join("export");
-    let out = marmalade()
-        .args(["export-blocks", "--base-path"])
-        .arg(&base)
-        .arg(&export)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = marmalade()
-        .args(["import", "-q"])
-        .arg(&export)
-        .output()
-        .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("48 blocks, 48 imported, 0 rejected"),
-        "{stdout}"
-    );
-    assert!(!stdout.contains("mismatch"), "{stdout}");
+    support::node::export_and_reimport(&base, &dir.path().join("export"), 48);
 }

@@ -3,28 +3,15 @@
 //! blocks the node authors; with `--prometheus-port 0` it logs the metrics address, and
 //! `/metrics` there counts the blocks.
 
+mod support {
+    pub mod node;
+}
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The text without ANSI colour sequences (`ESC [ ... m`), which the log lines carry.
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for d in chars.by_ref() {
-                if d == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+use support::node::strip_ansi;
 
 /// One JSON-RPC call over HTTP/1.1; the `result` of the answer.
 fn call(addr: SocketAddr, method: &str) -> serde_json::Value {
@@ -52,7 +39,7 @@ fn call(addr: SocketAddr, method: &str) -> serde_json::Value {
 
 #[test]
 fn run_serves_best_block_over_rpc() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_marmalade"))
+    let mut child = support::node::marmalade()
         .args([
             "run",
             "--chain",
