@@ -54,6 +54,40 @@ struct FolderReport {
     import_times: Vec<Duration>,
 }
 
+impl FolderReport {
+    fn new(blocks: usize, root: Hash) -> Self {
+        FolderReport {
+            blocks,
+            rejected: 0,
+            pre_mismatches: 0,
+            post_mismatches: 0,
+            final_root: root,
+            import_times: Vec::with_capacity(blocks),
+        }
+    }
+
+    /// Imports `block`, timed; `root` becomes its posterior root, or a rejection is counted.
+    fn import(
+        &mut self,
+        chain: &mut Chain,
+        block: &Block,
+        root: &mut Hash,
+        bar: &ProgressBar,
+        name: &dyn std::fmt::Display,
+    ) {
+        let start = Instant::now();
+        let result = chain.import(block);
+        self.import_times.push(start.elapsed());
+        match result {
+            Ok(r) => *root = r,
+            Err(e) => {
+                self.rejected += 1;
+                bar.suspend(|| eprintln!("{name}: block rejected: {e}"));
+            }
+        }
+    }
+}
+
 /// Runs the command; the exit code is non-zero if a root differed from the trace's.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dirs = if args.dirs.is_empty() {
@@ -143,14 +177,7 @@ fn import_folder(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
     };
 
     let bar = progress(dir, steps.len(), args.quiet);
-    let mut report = FolderReport {
-        blocks: steps.len(),
-        rejected: 0,
-        pre_mismatches: 0,
-        post_mismatches: 0,
-        final_root: root,
-        import_times: Vec::with_capacity(steps.len()),
-    };
+    let mut report = FolderReport::new(steps.len(), root);
     for path in &steps {
         let step: TraceStep = load(path, &spec)?;
         let name = path.display();
@@ -164,17 +191,7 @@ fn import_folder(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
                 )
             });
         }
-        let block = &step.block;
-        let start = Instant::now();
-        let result = chain.import(block);
-        report.import_times.push(start.elapsed());
-        match result {
-            Ok(r) => root = r,
-            Err(e) => {
-                report.rejected += 1;
-                bar.suspend(|| eprintln!("{name}: block rejected: {e}"));
-            }
-        }
+        report.import(&mut chain, &step.block, &mut root, &bar, &name);
         if step.post_state.state_root != root {
             report.post_mismatches += 1;
             bar.suspend(|| {
@@ -238,27 +255,11 @@ fn import_blocks(dir: &Path, args: &Args) -> anyhow::Result<FolderReport> {
         .initialize(&genesis.header, genesis.state, ancestry)
         .context("the genesis state")?;
     let bar = progress(dir, blocks.len(), args.quiet);
-    let mut report = FolderReport {
-        blocks: blocks.len(),
-        rejected: 0,
-        pre_mismatches: 0,
-        post_mismatches: 0,
-        final_root: root,
-        import_times: Vec::with_capacity(blocks.len()),
-    };
+    let mut report = FolderReport::new(blocks.len(), root);
     for path in &blocks {
         let block: Block = load(path, &spec)?;
         let name = path.display();
-        let start = Instant::now();
-        let result = chain.import(&block);
-        report.import_times.push(start.elapsed());
-        match result {
-            Ok(r) => root = r,
-            Err(e) => {
-                report.rejected += 1;
-                bar.suspend(|| eprintln!("{name}: block rejected: {e}"));
-            }
-        }
+        report.import(&mut chain, &block, &mut root, &bar, &name);
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         match stem.and_then(|s| recorded.get(&s).copied()) {
             Some(r) if r == root => {}
