@@ -20,6 +20,7 @@
 pub mod api;
 pub mod clock;
 pub mod db;
+pub mod net;
 pub mod pool;
 pub mod work;
 
@@ -213,7 +214,72 @@ pub struct Node<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     pools: Arc<Pools>,
     guarantor: Arc<Guarantor>,
     work: Option<WorkSubmitter>,
-    import_hook: Option<ImportHook>,
+    /// Shared with the [`BlockImporter`]s: one hook, called in import order.
+    import_hook: SharedHook,
+}
+
+/// The import hook behind a lock, shared by the node and its [`BlockImporter`]s.
+type SharedHook = Arc<std::sync::Mutex<Option<ImportHook>>>;
+
+/// Imports blocks from elsewhere (peers) through the node's import path: the shared chain
+/// (RPC subscribers are notified), then the import hook (the database), the same as the
+/// node's own blocks. Cheap to clone, usable from any thread while [`Node::run`] runs; an
+/// import waits for one in progress.
+pub struct BlockImporter<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
+    chain: Arc<ChainBackend<S, E>>,
+    hook: SharedHook,
+}
+
+impl<S: StateStore, E: BlockExecutor> Clone for BlockImporter<S, E> {
+    fn clone(&self) -> Self {
+        BlockImporter {
+            chain: Arc::clone(&self.chain),
+            hook: Arc::clone(&self.hook),
+        }
+    }
+}
+
+impl<S, E> BlockImporter<S, E>
+where
+    S: StateStore + Send + 'static,
+    E: BlockExecutor + Send + 'static,
+{
+    /// The chain the blocks go into.
+    pub fn chain(&self) -> &Arc<ChainBackend<S, E>> {
+        &self.chain
+    }
+
+    /// Imports `block` on its stored parent, then hands it to the import hook. Returns its
+    /// posterior state root and the finalized block after it.
+    pub fn import(&self, block: &Block) -> Result<(StateRoot, Option<HeaderHash>), NodeError> {
+        self.import_outcome(block).map(|(root, fin, _)| (root, fin))
+    }
+
+    /// Imports `block` ([`BlockImporter::import`]), also telling how its posterior seal-key
+    /// series is made. The hook's lock is held from the chain's import to the hook's end,
+    /// so the hook sees blocks in import order.
+    fn import_outcome(&self, block: &Block) -> Result<ImportOutcome, NodeError> {
+        let mut hook = self.hook.lock().unwrap_or_else(|p| p.into_inner());
+        let hash = block.header.hash();
+        let (state_root, finalized, seal_kind) = self.chain.with_chain(|chain| {
+            let root = chain.import(block)?;
+            let post = chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
+            let kind = match post.components.gamma_s {
+                TicketsOrKeys::Tickets(_) => SealKind::Ticket,
+                TicketsOrKeys::Keys(_) => SealKind::Fallback,
+            };
+            Ok::<_, NodeError>((root, chain.finalized(), kind))
+        })?;
+        if let Some(hook) = hook.as_mut() {
+            hook(&Imported {
+                block,
+                hash,
+                state_root,
+                finalized,
+            })?;
+        }
+        Ok((state_root, finalized, seal_kind))
+    }
 }
 
 impl<S: StateStore, E: BlockExecutor> std::fmt::Debug for Node<S, E> {
@@ -276,7 +342,7 @@ where
             keys,
             tickets_made_for: None,
             pools: Arc::new(Pools::default()),
-            import_hook: None,
+            import_hook: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
@@ -343,7 +409,16 @@ where
         &mut self,
         hook: impl FnMut(&Imported<'_>) -> Result<(), NodeError> + Send + 'static,
     ) {
-        self.import_hook = Some(Box::new(hook));
+        *self.import_hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(hook));
+    }
+
+    /// A handle that imports blocks received from peers through the same path as the
+    /// node's own: the shared chain, then the import hook ([`Node::set_import_hook`]).
+    pub fn importer(&self) -> BlockImporter<S, E> {
+        BlockImporter {
+            chain: Arc::clone(&self.chain),
+            hook: Arc::clone(&self.import_hook),
+        }
     }
 
     /// The local validators' keys.
@@ -365,25 +440,7 @@ where
     /// the import hook. Returns its root, the finalized block after it and its posterior
     /// $\gamma'_S$ kind.
     fn import(&mut self, block: &Block) -> Result<ImportOutcome, NodeError> {
-        let hash = block.header.hash();
-        let (state_root, finalized, seal_kind) = self.chain.with_chain(|chain| {
-            let root = chain.import(block)?;
-            let post = chain.state(&hash)?.ok_or(NodeError::NoBestState)?;
-            let kind = match post.components.gamma_s {
-                TicketsOrKeys::Tickets(_) => SealKind::Ticket,
-                TicketsOrKeys::Keys(_) => SealKind::Fallback,
-            };
-            Ok::<_, NodeError>((root, chain.finalized(), kind))
-        })?;
-        if let Some(hook) = &mut self.import_hook {
-            hook(&Imported {
-                block,
-                hash,
-                state_root,
-                finalized,
-            })?;
-        }
-        Ok((state_root, finalized, seal_kind))
+        self.importer().import_outcome(block)
     }
 
     /// The timeslot of the best block's state, $\tau$.

@@ -1,0 +1,569 @@
+//! The node on the network: blocks over JAMNP-S (UP 0 block announcement, CE 128 block
+//! request) on the QUIC transport of `marmalade-network`.
+//!
+//! [`BlockNet::start`] binds the node's endpoint (its key: the Ed25519 key of its first local
+//! validator). On each connection the initiator opens UP 0; each side sends its [`Handshake`]
+//! (the finalized block and the best block as the one leaf this node reports), then a
+//! [`BlockAnnouncement`] for every block it authors ([`BlockNet::announce`]) or imports from a
+//! peer. A header or handshake leaf of an unknown block is fetched with CE 128: descending
+//! from the announced hash ([`Direction::DescendingInclusive`]) until a known ancestor, in
+//! requests of at most [`MAX_REQUEST_BLOCKS`], then imported oldest first through
+//! [`ChainView::import`] (for a node: [`BlockImporter`], the node's own import path, so the
+//! blocks are persisted and RPC subscribers notified). A node that starts behind catches up
+//! this way from its peers' handshakes. Blocks that do not decode, do not chain to the hash
+//! asked for, or do not import count against the peer ([`Network::report`]).
+//!
+//! CE 128 is served from the blocks this node saw (a bounded cache of the last
+//! [`CACHED_BLOCKS`]) and then from a [`BlockSource`] (the database), both directions.
+//!
+//! UP 0 is one stream read and written by one task: the transport's [`Stream`] has no split
+//! halves, so a message to send waits in a `select!` beside the read. Cancelling the read
+//! between messages is safe (it waits on the message's first octet, which QUIC's `read`
+//! returns without loss when cancelled); cancelled inside a message the frame would be lost,
+//! which the peer's announcement pacing (one per slot) makes unlikely but not impossible, and
+//! then costs the stream (it is reopened with the connection). A split `Stream` in the
+//! transport would remove this.
+
+use crate::{BlockImporter, NodeError};
+use marmalade_chain::BlockExecutor;
+use marmalade_jamnp::{
+    BlockAnnouncement, BlockRequest, BlockResponse, Direction, Handshake, HashSlot, Message,
+};
+use marmalade_network::{
+    Backoff, Config, Limits, Misbehaviour, Network, NetworkError, NodeKey, PeerId, PeerInfo,
+    Stream, StreamHandler,
+};
+use marmalade_store::StateStore;
+use marmalade_types::{Block, ChainSpec, HeaderHash};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use tokio::sync::mpsc;
+
+/// UP 0: block announcement.
+pub const UP_BLOCK_ANNOUNCEMENT: u8 = 0;
+/// CE 128: block request.
+pub const CE_BLOCK_REQUEST: u8 = 128;
+/// The most blocks this node asks for, and serves, in one CE 128 exchange.
+pub const MAX_REQUEST_BLOCKS: u32 = 64;
+/// The most blocks one fetch collects before importing (a bound on what a peer can make us
+/// hold; a node further behind catches up over several announcements).
+pub const MAX_FETCH_BLOCKS: usize = 4096;
+/// How many recent blocks the node keeps to serve CE 128 without its database.
+pub const CACHED_BLOCKS: usize = 2048;
+
+/// Blocks the node has beyond its cache (its database), by header hash.
+pub type BlockSource = Arc<dyn Fn(&HeaderHash) -> Option<Block> + Send + Sync>;
+
+/// What the network needs of the chain.
+pub trait ChainView: Send + Sync + 'static {
+    /// The chain's parameters.
+    fn spec(&self) -> ChainSpec;
+    /// Whether the block of this hash is imported (or is the initial block).
+    fn knows(&self, hash: &HeaderHash) -> bool;
+    /// The best block.
+    fn best(&self) -> Option<HashSlot>;
+    /// The latest finalized block.
+    fn finalized(&self) -> Option<HashSlot>;
+    /// Imports a block received from a peer.
+    fn import(&self, block: &Block) -> Result<(), NodeError>;
+}
+
+impl<S, E> ChainView for BlockImporter<S, E>
+where
+    S: StateStore + Send + 'static,
+    E: BlockExecutor + Send + 'static,
+{
+    fn spec(&self) -> ChainSpec {
+        self.chain().with_chain(|c| *c.spec())
+    }
+
+    fn knows(&self, hash: &HeaderHash) -> bool {
+        self.chain()
+            .with_chain(|c| c.state_root(hash).ok().flatten().is_some())
+    }
+
+    fn best(&self) -> Option<HashSlot> {
+        self.chain().with_chain(|c| {
+            let hash = c.best()?;
+            let slot = c.state(&hash).ok().flatten()?.components.tau;
+            Some(HashSlot { hash, slot })
+        })
+    }
+
+    fn finalized(&self) -> Option<HashSlot> {
+        self.chain().with_chain(|c| {
+            let hash = c.finalized()?;
+            let slot = c.state(&hash).ok().flatten()?.components.tau;
+            Some(HashSlot { hash, slot })
+        })
+    }
+
+    fn import(&self, block: &Block) -> Result<(), NodeError> {
+        BlockImporter::import(self, block).map(|_| ())
+    }
+}
+
+/// How the node joins the network.
+#[derive(Clone)]
+pub struct NetConfig {
+    /// The node's key.
+    pub key: NodeKey,
+    /// The chain's genesis header hash (it names the chain in the ALPN).
+    pub genesis_header_hash: HeaderHash,
+    /// The address to bind.
+    pub listen: SocketAddr,
+    /// Reconnection timing.
+    pub backoff: Backoff,
+}
+
+/// A bounded map of recent blocks, oldest evicted first.
+#[derive(Default)]
+struct Cache {
+    blocks: HashMap<HeaderHash, Block>,
+    order: VecDeque<HeaderHash>,
+}
+
+impl Cache {
+    fn insert(&mut self, hash: HeaderHash, block: Block) {
+        if self.blocks.insert(hash, block).is_none() {
+            self.order.push_back(hash);
+            while self.order.len() > CACHED_BLOCKS {
+                if let Some(old) = self.order.pop_front() {
+                    self.blocks.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+struct Shared {
+    chain: Arc<dyn ChainView>,
+    spec: ChainSpec,
+    source: Option<BlockSource>,
+    cache: Mutex<Cache>,
+    /// The writer of each peer's UP 0 stream.
+    up: Mutex<HashMap<PeerId, mpsc::UnboundedSender<Vec<u8>>>>,
+    network: OnceLock<Network>,
+    /// One fetch at a time: concurrent announcements of one chain would fetch it twice.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The largest CE 128 response this node takes or sends, as a stream limit.
+fn max_response(spec: &ChainSpec) -> u32 {
+    u32::try_from(BlockResponse::max_size_for(spec, MAX_REQUEST_BLOCKS)).unwrap_or(u32::MAX)
+}
+
+fn limits(spec: &ChainSpec) -> Limits {
+    let up = Handshake::max_size(spec).max(BlockAnnouncement::max_size(spec));
+    let up = u32::try_from(up).unwrap_or(u32::MAX);
+    let request = u32::try_from(BlockRequest::max_size(spec)).unwrap_or(u32::MAX);
+    let response = max_response(spec);
+    let mut l = Limits::default()
+        .with_kind(UP_BLOCK_ANNOUNCEMENT, up)
+        .with_kind_limits(CE_BLOCK_REQUEST, request, response);
+    l.max_ce_stream_bytes = l.max_ce_stream_bytes.max(u64::from(response) + 64);
+    l
+}
+
+/// The node's block protocols on its endpoint. Cheap to clone.
+#[derive(Clone)]
+pub struct BlockNet {
+    shared: Arc<Shared>,
+    network: Network,
+    /// The runtime the endpoint runs on: calls from other threads spawn there.
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for BlockNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockNet")
+            .field("network", &self.network)
+            .finish()
+    }
+}
+
+impl BlockNet {
+    /// Binds `config.listen` and serves UP 0 and CE 128 for `chain`. Call within a Tokio
+    /// runtime.
+    pub fn start(
+        config: NetConfig,
+        chain: Arc<dyn ChainView>,
+        source: Option<BlockSource>,
+    ) -> Result<BlockNet, NetworkError> {
+        let spec = chain.spec();
+        let shared = Arc::new(Shared {
+            chain,
+            spec,
+            source,
+            cache: Mutex::new(Cache::default()),
+            up: Mutex::new(HashMap::new()),
+            network: OnceLock::new(),
+            fetching: tokio::sync::Mutex::new(()),
+        });
+        let net_config = Config {
+            key: config.key,
+            genesis_header_hash: config.genesis_header_hash,
+            builder: false,
+            limits: limits(&spec),
+            backoff: config.backoff,
+        };
+        let network = Network::listen(
+            net_config,
+            config.listen,
+            Arc::new(Handler(Arc::clone(&shared))),
+        )?;
+        // Set once, here; the handler sees no connection before `listen` returns the socket.
+        let _ = shared.network.set(network.clone());
+        Ok(BlockNet {
+            shared,
+            network,
+            runtime: tokio::runtime::Handle::current(),
+        })
+    }
+
+    /// The transport.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// Keeps a connection to `peer` at `addr` (with backoff, [`Network::keep_connected`]).
+    /// Callable from any thread.
+    pub fn keep_connected(&self, peer: PeerId, addr: SocketAddr) {
+        if peer != self.network.key() {
+            let _runtime = self.runtime.enter();
+            self.network.keep_connected(peer, addr);
+        }
+    }
+
+    /// The number of peers with a UP 0 stream (those that hear our announcements).
+    pub fn peer_count(&self) -> usize {
+        lock(&self.shared.up).len()
+    }
+
+    /// Keeps `block` to serve, and announces it to every peer: call for each block the node
+    /// authors (blocks imported from peers are announced by this module).
+    pub fn announce(&self, block: &Block) {
+        self.shared.announce(block, None);
+    }
+
+    /// Closes the endpoint.
+    pub async fn close(&self) {
+        lock(&self.shared.up).clear();
+        self.network.close().await;
+    }
+}
+
+impl Shared {
+    fn network(&self) -> Option<&Network> {
+        self.network.get()
+    }
+
+    fn handshake(&self) -> Handshake {
+        let best = self.chain.best();
+        let finalized = self.chain.finalized().or(best).unwrap_or(HashSlot {
+            hash: [0; 32],
+            slot: 0,
+        });
+        Handshake {
+            finalized,
+            leaves: best.into_iter().collect(),
+        }
+    }
+
+    fn announce(&self, block: &Block, except: Option<PeerId>) {
+        let hash = block.header.hash();
+        lock(&self.cache).insert(hash, block.clone());
+        let finalized = self.chain.finalized().unwrap_or(HashSlot {
+            hash,
+            slot: block.header.slot,
+        });
+        let message = BlockAnnouncement {
+            header: block.header.clone(),
+            finalized,
+        }
+        .to_bytes();
+        let up = lock(&self.up);
+        for (peer, tx) in up.iter() {
+            if Some(*peer) != except {
+                // A closed writer is removed by its task.
+                let _ = tx.send(message.clone());
+            }
+        }
+    }
+
+    fn block(&self, hash: &HeaderHash) -> Option<Block> {
+        if let Some(b) = lock(&self.cache).blocks.get(hash) {
+            return Some(b.clone());
+        }
+        self.source.as_ref().and_then(|s| s(hash))
+    }
+
+    /// The CE 128 response: at most `max` blocks, within the response limit.
+    fn respond(&self, req: &BlockRequest) -> Vec<Block> {
+        let max = req.max_blocks.min(MAX_REQUEST_BLOCKS) as usize;
+        let mut blocks = Vec::new();
+        match req.direction {
+            Direction::DescendingInclusive => {
+                let mut next = req.hash;
+                while blocks.len() < max {
+                    let Some(b) = self.block(&next) else { break };
+                    next = b.header.parent;
+                    blocks.push(b);
+                }
+            }
+            Direction::AscendingExclusive => {
+                // The best chain's blocks above `req.hash`: walk down from the best to it.
+                let Some(best) = self.chain.best() else {
+                    return blocks;
+                };
+                let mut chain = Vec::new();
+                let mut next = best.hash;
+                while next != req.hash && chain.len() < MAX_FETCH_BLOCKS {
+                    let Some(b) = self.block(&next) else {
+                        return blocks;
+                    };
+                    next = b.header.parent;
+                    chain.push(b);
+                }
+                if next != req.hash {
+                    return blocks;
+                }
+                chain.reverse();
+                chain.truncate(max);
+                blocks = chain;
+            }
+        }
+        blocks
+    }
+
+    /// Fetches the block `target` and its unknown ancestors from `peer` with CE 128 and
+    /// imports them, oldest first.
+    async fn fetch(self: &Arc<Self>, peer: PeerId, target: HeaderHash) {
+        let _one = self.fetching.lock().await;
+        if self.chain.knows(&target) {
+            return;
+        }
+        let Some(network) = self.network().cloned() else {
+            return;
+        };
+        // Newest first.
+        let mut pending: Vec<Block> = Vec::new();
+        let mut want = target;
+        loop {
+            let request = BlockRequest {
+                hash: want,
+                direction: Direction::DescendingInclusive,
+                max_blocks: MAX_REQUEST_BLOCKS,
+            };
+            let reply = match network
+                .request(&peer, CE_BLOCK_REQUEST, &[request.to_bytes()])
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(peer = %short(&peer), error = %e, "block request failed");
+                    return;
+                }
+            };
+            let blocks = match reply.as_slice() {
+                [] => Vec::new(),
+                [one] => {
+                    match BlockResponse::from_bytes_at_most(one, &self.spec, MAX_REQUEST_BLOCKS) {
+                        Ok(r) => r.blocks,
+                        Err(e) => {
+                            tracing::debug!(peer = %short(&peer), error = %e, "bad block response");
+                            network.report(&peer, Misbehaviour::Malformed);
+                            return;
+                        }
+                    }
+                }
+                _ => {
+                    network.report(&peer, Misbehaviour::Malformed);
+                    return;
+                }
+            };
+            if blocks.is_empty() {
+                tracing::debug!(peer = %short(&peer), want = %short(&want), "peer lacks the block");
+                return;
+            }
+            let mut reached_known = false;
+            for b in blocks {
+                // The response must be the chain down from `want`, as asked.
+                if b.header.hash() != want {
+                    network.report(&peer, Misbehaviour::Malformed);
+                    return;
+                }
+                want = b.header.parent;
+                pending.push(b);
+                if self.chain.knows(&want) {
+                    reached_known = true;
+                    break;
+                }
+            }
+            if reached_known {
+                break;
+            }
+            if pending.len() >= MAX_FETCH_BLOCKS {
+                tracing::warn!(peer = %short(&peer), "too far behind for one fetch");
+                return;
+            }
+        }
+        while let Some(block) = pending.pop() {
+            let this = Arc::clone(self);
+            let b = block.clone();
+            let started = std::time::Instant::now();
+            let result = tokio::task::spawn_blocking(move || this.chain.import(&b)).await;
+            match result {
+                Ok(Ok(())) => {
+                    let h = &block.header;
+                    tracing::info!(
+                        target: "marmalade_node",
+                        slot = h.slot,
+                        hash = %short(&h.hash()),
+                        author = h.author_index,
+                        import_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
+                        peer = %short(&peer),
+                        "imported block"
+                    );
+                    self.announce(&block, Some(peer));
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(peer = %short(&peer), slot = block.header.slot, error = %e, "block from peer does not import");
+                    network.report(&peer, Misbehaviour::Malformed);
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// A peer's UP 0 stream: our handshake first, then ours and theirs both ways.
+    async fn up_stream(self: Arc<Self>, mut stream: Stream) {
+        let peer = stream.peer();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        lock(&self.up).insert(peer, tx.clone());
+        if stream.send(&self.handshake().to_bytes()).await.is_ok() {
+            let mut handshaken = false;
+            loop {
+                tokio::select! {
+                    biased;
+                    r = stream.recv() => match r {
+                        Ok(Some(m)) => {
+                            if !self.on_up_message(peer, &m, &mut handshaken) {
+                                stream.malformed();
+                                break;
+                            }
+                        }
+                        Ok(None) | Err(_) => break,
+                    },
+                    Some(m) = rx.recv() => {
+                        if stream.send(&m).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let mut up = lock(&self.up);
+        if up.get(&peer).is_some_and(|t| t.same_channel(&tx)) {
+            up.remove(&peer);
+        }
+    }
+
+    /// Handles one UP 0 message; `false` if it does not decode.
+    fn on_up_message(self: &Arc<Self>, peer: PeerId, m: &[u8], handshaken: &mut bool) -> bool {
+        let wanted: Vec<HeaderHash> = if !*handshaken {
+            let Ok(h) = Handshake::from_bytes(m, &self.spec) else {
+                return false;
+            };
+            *handshaken = true;
+            h.leaves.iter().map(|l| l.hash).collect()
+        } else {
+            let Ok(a) = BlockAnnouncement::from_bytes(m, &self.spec) else {
+                return false;
+            };
+            vec![a.header.hash()]
+        };
+        for hash in wanted {
+            if !self.chain.knows(&hash) {
+                let this = Arc::clone(self);
+                tokio::spawn(async move { this.fetch(peer, hash).await });
+            }
+        }
+        true
+    }
+
+    /// Serves one CE 128 request.
+    async fn serve(self: Arc<Self>, mut stream: Stream) {
+        let Ok(messages) = stream.recv_to_end().await else {
+            return;
+        };
+        let request = match messages.as_slice() {
+            [one] => BlockRequest::from_bytes(one, &self.spec),
+            _ => {
+                stream.malformed();
+                return;
+            }
+        };
+        let Ok(request) = request else {
+            stream.malformed();
+            return;
+        };
+        let this = Arc::clone(&self);
+        let Ok(blocks) = tokio::task::spawn_blocking(move || this.respond(&request)).await else {
+            return;
+        };
+        let bytes = BlockResponse { blocks }.to_bytes();
+        if stream.send(&bytes).await.is_ok() {
+            let _ = stream.finish();
+        }
+    }
+}
+
+struct Handler(Arc<Shared>);
+
+impl StreamHandler for Handler {
+    fn stream(&self, stream: Stream) {
+        let shared = Arc::clone(&self.0);
+        match stream.kind().0 {
+            UP_BLOCK_ANNOUNCEMENT => {
+                tokio::spawn(shared.up_stream(stream));
+            }
+            CE_BLOCK_REQUEST => {
+                tokio::spawn(shared.serve(stream));
+            }
+            // The transport passes only the kinds of our limits.
+            _ => {}
+        }
+    }
+
+    fn connected(&self, peer: &PeerInfo) {
+        if !peer.we_initiated {
+            return;
+        }
+        let shared = Arc::clone(&self.0);
+        let key = peer.key;
+        tokio::spawn(async move {
+            let Some(network) = shared.network().cloned() else {
+                return;
+            };
+            match network.open(&key, UP_BLOCK_ANNOUNCEMENT).await {
+                Ok(stream) => shared.up_stream(stream).await,
+                Err(e) => tracing::debug!(peer = %short(&key), error = %e, "UP 0 not opened"),
+            }
+        });
+    }
+
+    fn disconnected(&self, peer: &PeerId) {
+        lock(&self.0.up).remove(peer);
+    }
+}
+
+fn short(hash: &[u8; 32]) -> String {
+    format!("{}…", hex::encode(&hash[..4]))
+}
