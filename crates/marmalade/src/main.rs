@@ -33,6 +33,8 @@ enum Command {
     ChainSpec(cmd::chain_spec::Args),
     /// Run a validator node authoring blocks (`--chain dev --dev-validators all`).
     Run(cmd::run::Args),
+    /// Run N local dev validator processes on loopback with a live table (`--validators 6`).
+    Testnet(cmd::testnet::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Refine(args) => cmd::refine::run(args),
         Command::ChainSpec(args) => cmd::chain_spec::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Testnet(args) => cmd::testnet::run(args),
     };
     match result {
         Ok(code) => code,

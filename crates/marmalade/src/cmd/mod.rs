@@ -10,3 +10,4 @@ pub mod import;
 pub mod pvm;
 pub mod refine;
 pub mod run;
+pub mod testnet;
