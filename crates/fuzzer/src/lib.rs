@@ -1,0 +1,30 @@
+//! A block-generating, mutating, differential fuzzer for the JAM conformance fuzz protocol v1
+//! (`marmalade fuzz`).
+//!
+//! - [`generator`]: a deterministic (seeded) source of valid blocks on the dev chain, authored
+//!   with the six JIP-5 development keys over an in-process [`marmalade_chain::Chain`] (the
+//!   oracle): random slot skips, fallback or ticket seals, tickets with ring proofs when due,
+//!   occasional sibling blocks (forks of depth one, as protocol v1's fork feature allows).
+//! - [`mutate`]: structure-aware mutations of a valid block, each a [`MutationKind`], each
+//!   making a block a correct node must reject without changing its state.
+//! - [`client`]: the fuzzer side of protocol v1 over a Unix socket ([`TargetClient`]).
+//! - [`driver`]: a session that sends the same steps to one or more targets, compares their
+//!   answers with the oracle's after every step and, on a mismatch, writes a reproducer in
+//!   the trace-step format `marmalade conformance` runs.
+//! - [`rng`]: the small seeded generator everything random draws from (a session is a pure
+//!   function of its seed).
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod driver;
+pub mod generator;
+pub mod mutate;
+pub mod rng;
+
+pub use client::{ClientError, ImportAnswer, TargetClient};
+pub use driver::{Config, DriverError, Fuzzer, Mismatch, Progress, Report};
+pub use generator::{Generated, Generator, GeneratorConfig, GeneratorError};
+pub use mutate::{mutate, MutationKind};
+pub use rng::Rng;
