@@ -30,8 +30,7 @@ use marmalade_jamnp::{
     BlockAnnouncement, BlockRequest, BlockResponse, Direction, Handshake, HashSlot, Message,
 };
 use marmalade_network::{
-    Backoff, Config, Limits, Misbehaviour, Network, NetworkError, NodeKey, PeerId, PeerInfo,
-    Stream, StreamHandler,
+    Config, Limits, Misbehaviour, Network, NetworkError, PeerId, PeerInfo, Stream, StreamHandler,
 };
 use marmalade_store::StateStore;
 use marmalade_types::{Block, ChainSpec, HeaderHash};
@@ -39,6 +38,8 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::mpsc;
+
+pub use marmalade_network::{metadata_address, node_name, Backoff, NodeKey};
 
 /// UP 0: block announcement.
 pub const UP_BLOCK_ANNOUNCEMENT: u8 = 0;
@@ -255,6 +256,49 @@ impl BlockNet {
     pub async fn close(&self) {
         lock(&self.shared.up).clear();
         self.network.close().await;
+    }
+}
+
+/// A [`BlockNet`] on a Tokio runtime of its own, for a node whose authoring loop is a plain
+/// thread (`marmalade run`). Dropping it stops the network.
+pub struct NetService {
+    net: BlockNet,
+    // Dropped after `net`: the endpoint's tasks end with it.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for NetService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.net.fmt(f)
+    }
+}
+
+impl NetService {
+    /// Starts a runtime of two worker threads and [`BlockNet::start`] on it.
+    pub fn start(
+        config: NetConfig,
+        chain: Arc<dyn ChainView>,
+        source: Option<BlockSource>,
+    ) -> Result<NetService, NetworkError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("marmalade-net")
+            .enable_all()
+            .build()
+            .map_err(NetworkError::Bind)?;
+        let net = {
+            let _runtime = runtime.enter();
+            BlockNet::start(config, chain, source)?
+        };
+        Ok(NetService {
+            net,
+            _runtime: runtime,
+        })
+    }
+
+    /// The block protocols (callable from any thread).
+    pub fn net(&self) -> &BlockNet {
+        &self.net
     }
 }
 

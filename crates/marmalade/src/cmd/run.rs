@@ -23,13 +23,25 @@
 //! `submitWorkPackage` has the local validators assigned to the core refine and guarantee
 //! the package (packages without imports), and they assure its availability in later
 //! blocks.
+//!
+//! The node joins the JAMNP-S network (QUIC; `--no-network` for none) with the Ed25519 key
+//! of its first local validator key as its identity, listening on `--listen ADDR` (default:
+//! 0.0.0.0 with the port of that validator's metadata address in κ when it carries one, else
+//! port 40000 + its validator index; 40000 when it is no validator). It keeps connections
+//! (with backoff) to the other validators of κ whose metadata carries an address and to each
+//! `--bootnode NAME@HOST:PORT` (JIP-4 form), announces its blocks (UP 0), fetches and imports
+//! those of its peers (CE 128; an "imported block" line each), and serves blocks from the
+//! database (`marmalade_node::net`).
 
 use super::base_path::BasePathArgs;
 use super::chain_arg::ChainArgs;
 use anyhow::{bail, Context};
-use marmalade_chainspec::KeyFile;
+use marmalade_chainspec::{Bootnode, KeyFile, ValidatorSeed};
 use marmalade_metrics::NodeMetrics;
 use marmalade_node::db::{open_chain, persist};
+use marmalade_node::net::{
+    metadata_address, node_name, BlockSource, NetConfig, NetService, NodeKey,
+};
 use marmalade_node::{
     dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, RpcConfig, SlotClock, SystemClock,
     ValidatorKeys, VirtualClock, DEFAULT_FINALITY_DEPTH, SLOT_PERIOD_MS,
@@ -83,6 +95,17 @@ pub struct Args {
     /// benchmarks, not for a node among others.
     #[arg(long, conflicts_with = "slot_ms")]
     virtual_slots: bool,
+    /// The JAMNP-S (QUIC) address to listen on (default: 0.0.0.0 with this validator's
+    /// metadata port, else 40000 + its validator index).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// A node to keep connected to, `NAME@HOST:PORT` (NAME: the JAMNP-S name of its Ed25519
+    /// key); repeatable.
+    #[arg(long, value_name = "NAME@HOST:PORT")]
+    bootnode: Vec<Bootnode>,
+    /// Do not join the network.
+    #[arg(long, conflicts_with_all = ["listen", "bootnode"])]
+    no_network: bool,
 }
 
 /// Runs the node until Ctrl-C or `--blocks`.
@@ -177,6 +200,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if ours.is_empty() {
         tracing::warn!(target: "marmalade_node", "none of the keys is a genesis validator: nothing to author until one is");
     }
+    let network = if args.no_network {
+        None
+    } else {
+        Some(start_network(
+            &args,
+            &node,
+            &validators,
+            ours.first().copied(),
+            genesis_hash,
+            &db,
+        )?)
+    };
     let virtual_clock = VirtualClock::at(0);
     let clock: &dyn SlotClock = if args.virtual_slots {
         &virtual_clock
@@ -186,12 +221,95 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let authored = node.run(clock, &stop, args.blocks, |a| {
         metrics.inc_blocks_authored();
         metrics.observe_block_import(a.import_time);
+        if let Some(n) = &network {
+            n.net().announce(&a.block);
+            metrics.set_peers(n.net().peer_count());
+        }
     })?;
+    drop(network);
     drop(rpc);
     let best = node.best_hash().map(hex::encode).unwrap_or_default();
     let finalized = node.finalized_hash().map(hex::encode).unwrap_or_default();
     eprintln!("authored {authored} blocks; best 0x{best}; finalized 0x{finalized}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Joins the network: listens, keeps connections to κ's addressed validators and the
+/// bootnodes, and imports their blocks through the node's import path (the database hook).
+fn start_network(
+    args: &Args,
+    node: &Node,
+    validators: &[marmalade_types::ValidatorData],
+    our_index: Option<usize>,
+    genesis_hash: marmalade_types::HeaderHash,
+    db: &Arc<ChainDb>,
+) -> anyhow::Result<NetService> {
+    let seed = first_seed(args)?;
+    let key = NodeKey::from_validator_seed(seed.expose());
+    let listen = match args.listen {
+        Some(a) => a,
+        None => {
+            let port = our_index
+                .and_then(|i| validators.get(i))
+                .map(|v| metadata_address(&v.metadata).port())
+                .filter(|&p| p != 0)
+                .or_else(|| {
+                    let i = u16::try_from(our_index.unwrap_or(0)).ok()?;
+                    40000u16.checked_add(i)
+                })
+                .unwrap_or(40000);
+            SocketAddr::from(([0, 0, 0, 0], port))
+        }
+    };
+    let source_db = Arc::clone(db);
+    let source: BlockSource = Arc::new(move |h| source_db.block(h).ok().flatten());
+    let config = NetConfig {
+        key: key.clone(),
+        genesis_header_hash: genesis_hash,
+        listen,
+        backoff: Default::default(),
+    };
+    let service = NetService::start(config, Arc::new(node.importer()), Some(source))
+        .with_context(|| format!("listening on {listen}"))?;
+    let mut peers = 0;
+    for (i, v) in validators.iter().enumerate() {
+        let addr = metadata_address(&v.metadata);
+        if Some(i) != our_index && addr.port() != 0 && !addr.ip().is_unspecified() {
+            service.net().keep_connected(v.ed25519, addr);
+            peers += 1;
+        }
+    }
+    for b in &args.bootnode {
+        service.net().keep_connected(b.ed25519, b.address);
+        peers += 1;
+    }
+    tracing::info!(
+        target: "marmalade_node",
+        addr = %service.net().network().local_addr()?,
+        name = %node_name(&key.public()),
+        peers,
+        "network listening"
+    );
+    Ok(service)
+}
+
+/// The seed of the first key the flags name (the node's network identity).
+fn first_seed(args: &Args) -> anyhow::Result<ValidatorSeed> {
+    if let Some(&i) = args.dev_validator.first() {
+        return Ok(ValidatorSeed::trivial(i));
+    }
+    if args.dev_validators.is_some() {
+        return Ok(ValidatorSeed::trivial(0));
+    }
+    match args.key.first() {
+        Some(path) => Ok(ValidatorSeed::new(
+            *KeyFile::load(path)
+                .with_context(|| format!("key file {}", path.display()))?
+                .seed()
+                .expose(),
+        )),
+        None => bail!("no validator keys"),
+    }
 }
 
 /// The keys the flags name, in order: dev validators, the whole dev set, key files.
