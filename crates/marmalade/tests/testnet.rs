@@ -95,8 +95,7 @@ fn three_nodes_reach_height_and_are_stopped() {
     // Not a terminal: one summary line a second; the last shows every node at height >= 3.
     let last = stdout
         .lines()
-        .filter(|l| l.starts_with("t="))
-        .last()
+        .rfind(|l| l.starts_with("t="))
         .unwrap_or_else(|| panic!("no summary line:\n{stdout}"));
     let best = last
         .split_whitespace()
