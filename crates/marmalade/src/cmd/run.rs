@@ -263,14 +263,25 @@ fn start_network(
     };
     let source_db = Arc::clone(db);
     let source: BlockSource = Arc::new(move |h| source_db.block(h).ok().flatten());
-    let config = NetConfig {
+    let config = |listen| NetConfig {
         key: key.clone(),
         genesis_header_hash: genesis_hash,
         listen,
         backoff: Default::default(),
     };
-    let service = NetService::start(config, Arc::new(node.importer()), Some(source))
-        .with_context(|| format!("listening on {listen}"))?;
+    let chain = Arc::new(node.importer());
+    let service = match NetService::start(config(listen), chain.clone(), Some(source.clone())) {
+        Ok(s) => s,
+        // The default port may be taken (another node of the same validator set on this
+        // machine): any free port then, since peers find this node by its connections.
+        Err(e) if args.listen.is_none() => {
+            tracing::warn!(target: "marmalade_node", %listen, error = %e, "default network port unavailable; using any free port");
+            let any = SocketAddr::new(listen.ip(), 0);
+            NetService::start(config(any), chain, Some(source))
+                .with_context(|| format!("listening on {any}"))?
+        }
+        Err(e) => return Err(e).with_context(|| format!("listening on {listen}")),
+    };
     let mut peers = 0;
     for (i, v) in validators.iter().enumerate() {
         let addr = metadata_address(&v.metadata);
