@@ -22,6 +22,8 @@ enum Command {
     Import(cmd::import::Args),
     /// Write the best chain of a node's database as a block folder for `import`.
     ExportBlocks(cmd::export::Args),
+    /// Fuzz protocol-v1 targets with generated and mutated dev-chain blocks, differentially.
+    Fuzz(cmd::fuzz::Args),
     /// Serve the conformance fuzz protocol v1 on a Unix socket.
     FuzzTarget(cmd::fuzz_target::Args),
     /// PVM tools: disassembler and tracer.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Pvm(command) => cmd::pvm::run(command),
         Command::Import(args) => cmd::import::run(args),
         Command::ExportBlocks(args) => cmd::export::run(args),
+        Command::Fuzz(args) => cmd::fuzz::run(args),
         Command::FuzzTarget(args) => cmd::fuzz_target::run(args),
         Command::Refine(args) => cmd::refine::run(args),
         Command::ChainSpec(args) => cmd::chain_spec::run(args),

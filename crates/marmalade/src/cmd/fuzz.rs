@@ -1,0 +1,98 @@
+//! `marmalade fuzz`: generates valid blocks on the dev chain (some mutated into blocks that
+//! must be rejected), sends the same steps to one or more fuzz-protocol-v1 targets, compares
+//! every answer with our own chain's and stops at the first mismatch, writing a reproducer
+//! (see [`marmalade_fuzzer::driver`]).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use marmalade_fuzzer::{Config, Fuzzer, GeneratorConfig};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arguments of `marmalade fuzz`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A target's Unix socket (repeatable: every target gets the same steps).
+    #[arg(long = "target", required = true)]
+    targets: Vec<PathBuf>,
+    /// Steps (`ImportBlock` messages) to run.
+    #[arg(long, default_value_t = 1000)]
+    steps: u64,
+    /// The seed the session is drawn from.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The share of blocks preceded by a mutation that must be rejected.
+    #[arg(long = "mutate", default_value_t = 0.1)]
+    mutate_share: f64,
+    /// Resume: run steps before this one in our own chain only, then initialize the targets
+    /// at the block reached.
+    #[arg(long, default_value_t = 0)]
+    start_step: u64,
+    /// The share of blocks preceded by a valid sibling (a fork of depth one).
+    #[arg(long, default_value_t = 0.05)]
+    fork_share: f64,
+    /// The most slots skipped between a block and its parent.
+    #[arg(long, default_value_t = 2)]
+    max_skip: u32,
+    /// Where a mismatch's reproducer goes (`<DIR>/traces/seed-S-step-N/`).
+    #[arg(long, default_value = "fuzz-out")]
+    out: PathBuf,
+    /// Seconds a target may take to answer.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+}
+
+/// Runs the session; exit code 1 on a mismatch.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config {
+        seed: args.seed,
+        steps: args.steps,
+        start_step: args.start_step,
+        mutate_share: args.mutate_share,
+        out_dir: Some(args.out),
+        generator: GeneratorConfig {
+            max_skip: args.max_skip,
+            fork_share: args.fork_share,
+        },
+        timeout: Duration::from_secs(args.timeout),
+    };
+    let mut fuzzer = Fuzzer::dev(config)?;
+    let mut targets = fuzzer.connect(&args.targets)?;
+    for (i, t) in targets.iter().enumerate() {
+        let p = t.peer();
+        eprintln!(
+            "target {i}: {} {} (fuzz v{}, jam {}, features {:#x})",
+            p.app_name, p.app_version, p.fuzz_version, p.jam_version, p.fuzz_features
+        );
+    }
+    let bar = ProgressBar::new(args.steps);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = fuzzer.run(&mut targets, |p| bar.set_position(p.step))?;
+    bar.finish_and_clear();
+    let secs = report.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        report.sent as f64 / secs
+    } else {
+        0.0
+    };
+    println!(
+        "seed {}: {} steps sent in {:.1} s ({:.1} steps/s): {} valid ({} forks), {} invalid",
+        args.seed, report.sent, secs, rate, report.valid, report.forks, report.invalid
+    );
+    for (kind, n) in &report.mutations {
+        println!("  {kind}: {n}");
+    }
+    match &report.mismatch {
+        None => {
+            println!("no mismatch");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(m) => {
+            println!("MISMATCH {m}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
