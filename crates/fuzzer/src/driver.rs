@@ -290,15 +290,6 @@ impl Fuzzer {
                     self.initialize(targets)?;
                     started = Some(Instant::now());
                 }
-                let pre = if sending {
-                    Some(
-                        self.generator
-                            .chain_mut()
-                            .get_state(&out.block.header.parent),
-                    )
-                } else {
-                    None
-                };
                 let expected = self.generator.import(&out.block).map_err(|e| e.to_string());
                 if out.mutation.is_none() {
                     if let Err(error) = &expected {
@@ -319,7 +310,10 @@ impl Fuzzer {
                             _ => false,
                         };
                         if !agree {
-                            let pre = pre.unwrap_or_else(|| Ok(Vec::new()))?;
+                            // Every block of a step is sent on the tip (a wrong parent
+                            // hash is a mutation), so the tip's state is the pre-state.
+                            let tip = self.generator.tip();
+                            let pre = self.generator.chain_mut().get_state(&tip)?;
                             let m = self.mismatch(step, i, t, &out, pre, expected.clone(), got)?;
                             report.mismatch = Some(m);
                             report.elapsed = started.map(|s| s.elapsed()).unwrap_or_default();
