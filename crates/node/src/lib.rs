@@ -200,6 +200,15 @@ struct BlockBase<'a> {
     slot: TimeSlot,
 }
 
+/// A background ticket prover ([`Node::set_background_tickets`]).
+struct TicketJob {
+    handle: std::thread::JoinHandle<()>,
+    /// Set when its tickets are no longer wanted (a later epoch's are).
+    cancel: Arc<AtomicBool>,
+    /// The $\eta'_2$ it makes tickets for.
+    entropy: Hash,
+}
+
 /// What [`Node::set_import_hook`] takes.
 pub type ImportHook = Box<dyn FnMut(&Imported<'_>) -> Result<(), NodeError> + Send>;
 
@@ -209,8 +218,13 @@ pub struct Node<S: StateStore = MemoryStore, E: BlockExecutor = Upsilon> {
     chain: Arc<ChainBackend<S, E>>,
     authors: Vec<Author>,
     keys: Vec<ValidatorKeys>,
-    /// The $\eta'_2$ this node last made its tickets for (they went into the pool).
-    tickets_made_for: Option<Hash>,
+    /// The $\eta'_2$s this node made (or is making) its tickets for, latest last (they go
+    /// into the pool).
+    tickets_made_for: Vec<Hash>,
+    /// Whether ring proofs are made on a background thread ([`Node::set_background_tickets`]).
+    background_tickets: bool,
+    /// The background ticket prover, while it runs.
+    ticket_job: Option<TicketJob>,
     pools: Arc<Pools>,
     guarantor: Arc<Guarantor>,
     work: Option<WorkSubmitter>,
@@ -340,7 +354,9 @@ where
             work: None,
             authors: keys.iter().cloned().map(Author::new).collect(),
             keys,
-            tickets_made_for: None,
+            tickets_made_for: Vec::new(),
+            background_tickets: false,
+            ticket_job: None,
             pools: Arc::new(Pools::default()),
             import_hook: Arc::new(std::sync::Mutex::new(None)),
         }
@@ -462,7 +478,7 @@ where
             return Ok(None);
         };
         let tickets_start = Instant::now();
-        self.tickets_for(&spec, &*state, slot)?;
+        self.tickets_for(&spec, &state, slot)?;
         let tickets_time = tickets_start.elapsed();
         for a in self.guarantor.assurances(&spec, &*state, &parent) {
             if let Err(e) = self.pools.add_assurance(a) {
@@ -536,67 +552,152 @@ where
         Ok((block, author_time, start.elapsed(), outcome))
     }
 
+    /// Makes ring proofs for tickets on a background thread (`true`) or on the authoring
+    /// thread (`false`, the default). In the background a block is never held up by the
+    /// epoch's proofs (seconds for a node holding many keys); the tickets reach the pool,
+    /// and the blocks, when they are done. On the authoring thread every block of the
+    /// submission period can carry them: for virtual clocks, which do not wait for slots.
+    pub fn set_background_tickets(&mut self, background: bool) {
+        self.background_tickets = background;
+    }
+
     /// Makes the local validators' tickets a block at `slot` on `state` may carry and pools
     /// them: none in the epoch's tail ($m' \ge \mathsf{Y}$, GP (6.30)); otherwise those of
     /// the epoch whose $\eta'_2$ (GP (6.23): $\eta_1$ on an epoch change, else $\eta_2$)
     /// they are made for, once per epoch. Each local key in $\gamma'_P$ proves its
     /// $\mathsf{N}$ tickets with one ring prover (built by [`make_tickets`]), the keys in
-    /// parallel. Returns how many were made.
+    /// parallel. Returns how many were made here.
+    ///
+    /// In the background ([`Node::set_background_tickets`]) one prover runs at a time, and
+    /// once this epoch's tickets are made it makes the next epoch's a whole epoch ahead:
+    /// their $\eta'_2$ will be this epoch's $\eta_1$ and their ring $\Phi(\iota)$
+    /// (GP (6.13), (6.23)), both known now, so they are ready when its submission period
+    /// opens (a designation changing $\iota$ within the epoch would void them).
     fn tickets_for(
         &mut self,
         spec: &ChainSpec,
-        state: &dyn StateReader,
+        state: &Arc<marmalade_state::State>,
         slot: TimeSlot,
     ) -> Result<usize, NodeError> {
-        if spec.slot_phase(slot) >= spec.ticket_submission_end {
-            return Ok(0);
-        }
         let c = state.components();
         let new_epoch = spec.epoch_of(slot) > spec.epoch_of(c.tau);
-        let entropy = if new_epoch { c.eta[1] } else { c.eta[2] };
-        if self.tickets_made_for == Some(entropy) {
+        let mut wanted: Vec<(TimeSlot, Hash)> = Vec::with_capacity(2);
+        if spec.slot_phase(slot) < spec.ticket_submission_end {
+            wanted.push((slot, if new_epoch { c.eta[1] } else { c.eta[2] }));
+        }
+        if self.background_tickets && !new_epoch {
+            let next = spec
+                .epoch_of(slot)
+                .checked_add(1)
+                .and_then(|e| e.checked_mul(spec.epoch_length));
+            if let Some(next) = next {
+                wanted.push((next, c.eta[1]));
+            }
+        }
+        if self.background_tickets {
+            if let Some(running) = self.ticket_job.as_ref().filter(|j| !j.handle.is_finished()) {
+                // Still wanted: let it finish. Else stop it after its current key; the next
+                // prover starts on a later call, once it has.
+                if !wanted.iter().any(|(_, e)| *e == running.entropy) {
+                    running.cancel.store(true, Ordering::Relaxed);
+                }
+                return Ok(0);
+            }
+        }
+        let Some(&(slot, entropy)) = wanted
+            .iter()
+            .find(|(_, e)| !self.tickets_made_for.contains(e))
+        else {
             return Ok(0);
+        };
+        if self.tickets_made_for.len() >= 4 {
+            self.tickets_made_for.remove(0);
         }
-        let made: Vec<Result<Vec<Ticket>, AuthoringError>> = self
-            .keys
-            .par_iter()
-            .map(|k| match make_tickets(spec, state, slot, k) {
-                // Not a validator of the next epoch: no tickets to make.
-                Err(AuthoringError::NotInPendingSet) => Ok(Vec::new()),
-                other => other,
-            })
-            .collect();
-        let mut tickets = Vec::new();
-        for t in made {
-            tickets.extend(t?);
+        self.tickets_made_for.push(entropy);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let cancelled = Arc::clone(&cancel);
+        let keys = self.keys.clone();
+        let pools = Arc::clone(&self.pools);
+        let spec = *spec;
+        let state = Arc::clone(state);
+        let job = move || -> Result<usize, NodeError> {
+            let start = Instant::now();
+            let made: Vec<Result<Vec<Ticket>, AuthoringError>> = keys
+                .par_iter()
+                .map(|k| {
+                    if cancelled.load(Ordering::Relaxed) {
+                        return Ok(Vec::new());
+                    }
+                    match make_tickets(&spec, &*state, slot, k) {
+                        // Not a validator of the next epoch: no tickets to make.
+                        Err(AuthoringError::NotInPendingSet) => Ok(Vec::new()),
+                        other => other,
+                    }
+                })
+                .collect();
+            if cancelled.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            let mut tickets = Vec::new();
+            for t in made {
+                tickets.extend(t?);
+            }
+            let n = tickets.len();
+            if let Err(e) = pools.add_tickets(entropy, tickets) {
+                tracing::warn!(error = %e, "not all local tickets were pooled");
+            }
+            if n > 0 {
+                tracing::info!(
+                    epoch = spec.epoch_of(slot),
+                    tickets = n,
+                    ms = ms(start.elapsed()),
+                    "made tickets"
+                );
+            }
+            Ok(n)
+        };
+        if !self.background_tickets {
+            return job();
         }
-        let n = tickets.len();
-        if let Err(e) = self.pools.add_tickets(entropy, tickets) {
-            tracing::warn!(error = %e, "not all local tickets were pooled");
-        }
-        self.tickets_made_for = Some(entropy);
-        Ok(n)
+        // Its own rayon pool, half the cores: the proofs' parallel work must not queue the
+        // authoring thread's (import, sealing) behind seconds of proving in the global pool.
+        let threads = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
+        let handle = std::thread::spawn(move || {
+            let made = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool.install(job),
+                Err(_) => job(),
+            };
+            if let Err(e) = made {
+                tracing::warn!(error = %e, "making tickets failed");
+            }
+        });
+        self.ticket_job = Some(TicketJob {
+            handle,
+            cancel,
+            entropy,
+        });
+        Ok(0)
     }
 
     /// Makes the local validators' tickets for a block at `slot` on the best block, if that
     /// slot is in a submission period and they are not made yet ([`Node::author`] makes
     /// them on demand otherwise). The loop calls it between slots, so that the ring proofs
-    /// do not delay a block. Returns the time spent.
+    /// do not delay a block. Returns the time spent on this thread.
     pub fn prepare_tickets(&mut self, slot: TimeSlot) -> Result<Duration, NodeError> {
         let (_, state, _) = self.best()?;
         let spec = self.chain.spec();
         let start = Instant::now();
-        let made = self.tickets_for(&spec, &*state, slot)?;
-        let took = start.elapsed();
-        if took > Duration::from_millis(1) {
-            tracing::info!(
-                epoch = spec.epoch_of(slot),
-                tickets = made,
-                ms = ms(took),
-                "made tickets"
-            );
+        self.tickets_for(&spec, &state, slot)?;
+        Ok(start.elapsed())
+    }
+
+    /// Waits for a background ticket prover to finish, if one runs (tests; shutdown).
+    pub fn wait_for_tickets(&mut self) {
+        if let Some(job) = self.ticket_job.take() {
+            if job.handle.join().is_err() {
+                tracing::warn!("the ticket prover panicked");
+            }
         }
-        Ok(took)
     }
 
     /// The authoring loop: from the slot after the best block's (or the clock's, if later),

@@ -231,7 +231,7 @@ impl Pools {
     /// - disputes: the first pooled extrinsic that passes the disputes transition on
     ///   `state` (GP section 10); the failing ones are dropped;
     /// - tickets: [`select_tickets`] over those made for this epoch's $\eta'_2$
-    ///   (GP (6.30)–(6.35)); tickets of other epochs are dropped;
+    ///   (GP (6.30)–(6.35)); tickets of other epochs than this and the next are dropped;
     /// - preimages: those `state` awaits (GP (12.37)), ordered by service then blob without
     ///   duplicates (GP (12.36)); the others are dropped (provided, or no longer requested);
     /// - guarantees: at most one per core, ordered by core (GP (11.24)), for cores without a
@@ -262,8 +262,16 @@ impl Pools {
 
         let new_epoch = spec.epoch_of(slot) > spec.epoch_of(c.tau);
         let entropy = if new_epoch { c.eta[1] } else { c.eta[2] };
-        p.tickets.retain(|(e, _)| *e == entropy);
-        let pooled: Vec<Ticket> = p.tickets.iter().map(|(_, t)| t.clone()).collect();
+        // Tickets made a whole epoch ahead stay: the next epoch's $\eta'_2$ is this one's
+        // $\eta'_1$ (GP (6.23)).
+        let next = if new_epoch { c.eta[0] } else { c.eta[1] };
+        p.tickets.retain(|(e, _)| *e == entropy || *e == next);
+        let pooled: Vec<Ticket> = p
+            .tickets
+            .iter()
+            .filter(|(e, _)| *e == entropy)
+            .map(|(_, t)| t.clone())
+            .collect();
         let tickets = select_tickets(spec, state, slot, &pooled);
 
         let mut preimages = Vec::new();

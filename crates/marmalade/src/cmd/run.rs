@@ -136,6 +136,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "database opened"
     );
     let mut node = Node::with_chain(chain, keys);
+    // On the wall clock ring proofs must not hold up a slot's block; a virtual clock does not
+    // wait for slots, so there the proofs come first and every block may carry tickets.
+    node.set_background_tickets(!args.virtual_slots);
     let genesis_hash = genesis.header.hash();
     let metrics = NodeMetrics::new();
     let _metrics_server = match args.prometheus_port {
