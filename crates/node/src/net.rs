@@ -146,8 +146,12 @@ struct Shared {
     /// The writer of each peer's UP 0 stream.
     up: Mutex<HashMap<PeerId, mpsc::UnboundedSender<Vec<u8>>>>,
     network: OnceLock<Network>,
-    /// One fetch at a time: concurrent announcements of one chain would fetch it twice.
-    fetching: tokio::sync::Mutex<()>,
+    /// One fetch at a time from each peer (concurrent announcements of one chain would fetch
+    /// it twice); per peer, so that a peer that never answers holds up only its own fetches,
+    /// not the import of other peers' blocks.
+    fetching: Mutex<HashMap<PeerId, Arc<tokio::sync::Mutex<()>>>>,
+    /// One fetched chain imported at a time (fetches from two peers may bring the same blocks).
+    importing: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -204,7 +208,8 @@ impl BlockNet {
             cache: Mutex::new(Cache::default()),
             up: Mutex::new(HashMap::new()),
             network: OnceLock::new(),
-            fetching: tokio::sync::Mutex::new(()),
+            fetching: Mutex::new(HashMap::new()),
+            importing: tokio::sync::Mutex::new(()),
         });
         let net_config = Config {
             key: config.key,
@@ -388,7 +393,8 @@ impl Shared {
     /// Fetches the block `target` and its unknown ancestors from `peer` with CE 128 and
     /// imports them, oldest first.
     async fn fetch(self: &Arc<Self>, peer: PeerId, target: HeaderHash) {
-        let _one = self.fetching.lock().await;
+        let from_peer = Arc::clone(lock(&self.fetching).entry(peer).or_default());
+        let _one = from_peer.lock().await;
         if self.chain.knows(&target) {
             return;
         }
@@ -457,7 +463,12 @@ impl Shared {
                 return;
             }
         }
+        let _importing = self.importing.lock().await;
         while let Some(block) = pending.pop() {
+            if self.chain.knows(&block.header.hash()) {
+                // Another peer's fetch imported it meanwhile.
+                continue;
+            }
             let this = Arc::clone(self);
             let b = block.clone();
             let started = std::time::Instant::now();
@@ -605,6 +616,8 @@ impl StreamHandler for Handler {
 
     fn disconnected(&self, peer: &PeerId) {
         lock(&self.0.up).remove(peer);
+        // A fetch still running holds its own handle.
+        lock(&self.0.fetching).remove(peer);
     }
 }
 
