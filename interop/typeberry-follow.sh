@@ -12,7 +12,7 @@
 #    authored block (so every block of N whole epochs), both stop; `marmalade export-blocks`
 #    writes the best chain with the state roots Marmalade computed, and every block is looked
 #    up in typeberry's log ("Storing post-state-root for <hash>: <root>").
-# Passes only if typeberry imported every block of the exported chain up to its best, with the
+# Passes only if some blocks were sealed by tickets and typeberry imported every block of the exported chain up to its best, with the
 # same root, and rejected none of them. Exit 0: pass; 1: a mismatch, a missing block or a
 # timeout (the logs are kept in the printed folder).
 set -euo pipefail
@@ -138,4 +138,9 @@ awk -v first="$FIRST" -v epoch="$EPOCH_LEN" -v epochs="$EPOCHS" '
     printf "typeberry imported blocks 1..%d of %d exported (first authored slot %d, %d whole epochs), every state root equal\n", last, total, first, epochs
   }
 ' "$WORK/typeberry-roots.txt" "$WORK/export/state_roots.txt" || fail "state roots differ"
+# The chain must have gone past the fallback keys: Safrole tickets (ring proofs made and carried
+# in blocks, GP (6.29)-(6.35)) seal the later epochs, which typeberry verified above.
+SEALED="$(strip "$MLOG" | grep -c 'authored block.* seal=Ticket' || true)"
+[ "$SEALED" -gt 0 ] || fail "no block was sealed by a ticket"
+echo "$SEALED blocks sealed by tickets"
 rm -rf "$WORK"
