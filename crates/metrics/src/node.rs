@@ -23,6 +23,7 @@ use std::time::Duration;
 /// | `marmalade_blocks_imported_total` | counter | [`inc_blocks_imported`](Self::inc_blocks_imported) |
 /// | `marmalade_peers` | gauge | [`set_peers`](Self::set_peers) (0 until networking) |
 /// | `marmalade_rpc_connections` | gauge | [`set_rpc_connections`](Self::set_rpc_connections) |
+/// | `marmalade_network_bytes_sent_total` | counter | [`set_network_bytes_sent`](Self::set_network_bytes_sent) |
 #[derive(Clone, Debug)]
 pub struct NodeMetrics {
     inner: Arc<Inner>,
@@ -39,6 +40,7 @@ struct Inner {
     blocks_imported: Counter,
     peers: Gauge,
     rpc_connections: Gauge,
+    network_bytes_sent: Counter,
 }
 
 /// A count or height as a gauge value (gauges are `i64`); values past `i64::MAX` cannot
@@ -59,6 +61,7 @@ impl NodeMetrics {
         let blocks_imported = Counter::default();
         let peers = Gauge::default();
         let rpc_connections = Gauge::default();
+        let network_bytes_sent = Counter::default();
         registry.register(
             "best_block_height",
             "Height of the best block (its number of ancestors)",
@@ -98,6 +101,11 @@ impl NodeMetrics {
             "Open JIP-2 RPC connections",
             rpc_connections.clone(),
         );
+        registry.register(
+            "network_bytes_sent",
+            "UDP octets sent on the node's QUIC connections (JAMNP-S)",
+            network_bytes_sent.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 registry,
@@ -109,6 +117,7 @@ impl NodeMetrics {
                 blocks_imported,
                 peers,
                 rpc_connections,
+                network_bytes_sent,
             }),
         }
     }
@@ -147,6 +156,13 @@ impl NodeMetrics {
     /// Sets the number of open RPC connections.
     pub fn set_rpc_connections(&self, connections: usize) {
         self.inner.rpc_connections.set(gauge_value(connections));
+    }
+
+    /// Raises the network's sent-octets counter to `total` (the transport's running count);
+    /// a lower `total` than already counted leaves it, so the counter never goes back.
+    pub fn set_network_bytes_sent(&self, total: u64) {
+        let c = &self.inner.network_bytes_sent;
+        c.inc_by(total.saturating_sub(c.get()));
     }
 
     /// The block-import histogram (for reading its count and sum in tests and logs).
@@ -193,6 +209,21 @@ mod tests {
     }
 
     #[test]
+    fn network_bytes_sent_follows_the_running_total_and_never_goes_back() {
+        let m = NodeMetrics::new();
+        m.set_network_bytes_sent(1000);
+        m.set_network_bytes_sent(400);
+        m.set_network_bytes_sent(1500);
+        m.set_network_bytes_sent(1200);
+        let text = m.encode();
+        assert!(
+            text.lines()
+                .any(|l| l == "marmalade_network_bytes_sent_total 1500"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn histogram_exposition_is_cumulative_with_inf_equal_to_count() {
         let m = NodeMetrics::new();
         m.observe_block_import(Duration::from_micros(300)); // <= 0.5 ms
@@ -228,6 +259,7 @@ mod tests {
             ("marmalade_blocks_imported_total", "counter"),
             ("marmalade_peers", "gauge"),
             ("marmalade_rpc_connections", "gauge"),
+            ("marmalade_network_bytes_sent_total", "counter"),
         ] {
             let line = format!("# TYPE {name} {kind}");
             assert!(

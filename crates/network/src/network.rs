@@ -11,6 +11,7 @@ use crate::stream::{code, later, Reporter, Stream, StreamError};
 use marmalade_types::Ed25519Public;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -159,6 +160,8 @@ struct Inner {
     alpns: [Vec<u8>; 2],
     handler: Arc<dyn StreamHandler>,
     state: Mutex<State>,
+    /// UDP octets sent on connections that have ended ([`Network::bytes_sent`]).
+    ended_tx_bytes: AtomicU64,
 }
 
 impl Drop for Inner {
@@ -263,6 +266,7 @@ impl Network {
             alpns,
             handler,
             state: Mutex::new(State::default()),
+            ended_tx_bytes: AtomicU64::new(0),
         });
         tokio::spawn(accept_loop(endpoint, Arc::downgrade(&inner)));
         Ok(Network { inner })
@@ -311,6 +315,18 @@ impl Network {
             pc.conn.close(varint(close_code::SHUTDOWN), b"disconnect");
             self.inner.handler.disconnected(peer);
         }
+    }
+
+    /// The UDP octets this endpoint has sent on its connections (QUIC's count, headers and
+    /// retransmissions included): those of ended connections plus the current ones'.
+    /// Connections that never completed their handshake are not counted.
+    pub fn bytes_sent(&self) -> u64 {
+        let live: u64 = lock(&self.inner.state)
+            .peers
+            .values()
+            .map(|p| p.conn.stats().udp_tx.bytes)
+            .sum();
+        live.saturating_add(self.inner.ended_tx_bytes.load(Ordering::Relaxed))
     }
 
     /// The connected peers.
@@ -673,6 +689,10 @@ impl Inner {
             loser
                 .conn
                 .close(varint(close_code::DUPLICATE), b"duplicate");
+            // A driven connection is counted when its driver ends; this one never was.
+            if Arc::ptr_eq(&loser, &new) {
+                self.count_ended(&loser.conn);
+            }
         }
         if Arc::ptr_eq(&winner, &new) {
             tokio::spawn(drive(Arc::downgrade(self), new.clone()));
@@ -680,6 +700,12 @@ impl Inner {
         }
         // If the new connection lost, the caller is connected through the kept one.
         Ok(winner)
+    }
+
+    /// Adds an ended connection's sent octets to [`Network::bytes_sent`]'s total.
+    fn count_ended(&self, conn: &quinn::Connection) {
+        self.ended_tx_bytes
+            .fetch_add(conn.stats().udp_tx.bytes, Ordering::Relaxed);
     }
 
     /// Drops `pc` from the table if it is still the peer's connection.
@@ -831,5 +857,6 @@ async fn drive(weak: Weak<Inner>, pc: Arc<PeerConn>) {
     }
     if let Some(inner) = weak.upgrade() {
         inner.remove(&pc);
+        inner.count_ended(&pc.conn);
     }
 }

@@ -483,3 +483,33 @@ fn limits_default_to_serving_nothing() {
     assert!(l.kinds.is_empty());
     let _: fn(Config) -> Config = |c| c;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_sent_counts_what_a_connection_sent_and_keeps_it_when_it_ends() {
+    let a = start(0);
+    let b = start(1);
+    assert_eq!((a.net.bytes_sent(), b.net.bytes_sent()), (0, 0));
+    let ka = a.net.key();
+    b.net.connect(a.addr(), ka).await.unwrap();
+    let before = b.net.bytes_sent();
+    // The handshake alone sent something each way.
+    assert!(before > 0);
+    assert!(eventually(5, || a.net.bytes_sent() > 0).await);
+    // 50 requests of 1000 payload octets go out from b (UDP counts headers on top).
+    for _ in 0..50 {
+        b.net.request(&ka, ECHO, &[vec![5u8; 1000]]).await.unwrap();
+    }
+    let sent = 50_000;
+    let after = b.net.bytes_sent();
+    assert!(after >= before + sent, "{before} + {sent} > {after}");
+    // The echo came back: a sent at least as much.
+    assert!(a.net.bytes_sent() >= sent);
+    // When the connection ends its count stays.
+    b.net.disconnect(&ka);
+    assert!(eventually(5, || !a.net.is_connected(&b.net.key())).await);
+    assert!(eventually(5, || b.net.peers().is_empty()).await);
+    assert!(b.net.bytes_sent() >= after);
+    assert!(a.net.bytes_sent() >= sent);
+    a.net.close().await;
+    b.net.close().await;
+}

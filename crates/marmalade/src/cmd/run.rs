@@ -40,7 +40,7 @@ use marmalade_chainspec::{Bootnode, KeyFile, ValidatorSeed};
 use marmalade_metrics::NodeMetrics;
 use marmalade_node::db::{open_chain, persist};
 use marmalade_node::net::{
-    metadata_address, node_name, BlockSource, NetConfig, NetService, NodeKey,
+    metadata_address, node_name, BlockNet, BlockSource, NetConfig, NetService, NodeKey,
 };
 use marmalade_node::{
     dev_key_set, dev_keys, stop_on_ctrl_c, Genesis, Node, RpcConfig, SlotClock, SystemClock,
@@ -51,7 +51,7 @@ use marmalade_types::ChainSpec;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Arguments of `marmalade run`.
 #[derive(clap::Args)]
@@ -156,6 +156,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let shared = Arc::clone(node.shared_chain());
     let hook_db = Arc::clone(&db);
     let hook_metrics = metrics.clone();
+    // Set while the network is up: the hook then also refreshes its sent-octets counter.
+    let hook_net: Arc<Mutex<Option<BlockNet>>> = Arc::new(Mutex::new(None));
+    let hook_net_set = Arc::clone(&hook_net);
     node.set_import_hook(move |imported| {
         let p =
             shared.with_chain(|c| persist(&hook_db, c, imported.block, &imported.state_root))?;
@@ -163,6 +166,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         hook_metrics.set_best_block(p.height, imported.block.header.slot);
         if let Some((_, h)) = p.finalized {
             hook_metrics.set_finalized_height(h);
+        }
+        if let Some(net) = &*hook_net.lock().unwrap_or_else(|p| p.into_inner()) {
+            hook_metrics.set_network_bytes_sent(net.network().bytes_sent());
         }
         Ok(())
     });
@@ -215,6 +221,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &db,
         )?)
     };
+    if let Some(n) = &network {
+        *hook_net_set.lock().unwrap_or_else(|p| p.into_inner()) = Some(n.net().clone());
+    }
     let virtual_clock = VirtualClock::at(0);
     let clock: &dyn SlotClock = if args.virtual_slots {
         &virtual_clock
@@ -229,6 +238,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             metrics.set_peers(n.net().peer_count());
         }
     })?;
+    // The hook's handle would keep the endpoint open past the service.
+    hook_net_set
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
     drop(network);
     drop(rpc);
     let best = node.best_hash().map(hex::encode).unwrap_or_default();
