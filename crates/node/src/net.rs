@@ -7,7 +7,9 @@
 //! [`BlockAnnouncement`] for every block it authors ([`BlockNet::announce`]) or imports from a
 //! peer. A header or handshake leaf of an unknown block is fetched with CE 128: descending
 //! from the announced hash ([`Direction::DescendingInclusive`]) until a known ancestor, in
-//! requests of at most [`MAX_REQUEST_BLOCKS`], then imported oldest first through
+//! requests of at most [`MAX_REQUEST_BLOCKS`] (the first for the announced block alone: it
+//! usually extends our best, and its ancestors would be sent for nothing), then imported
+//! oldest first through
 //! [`ChainView::import`] (for a node: [`BlockImporter`], the node's own import path, so the
 //! blocks are persisted and RPC subscribers notified). A node that starts behind catches up
 //! this way from its peers' handshakes. Blocks that do not decode, do not chain to the hash
@@ -404,12 +406,18 @@ impl Shared {
         // Newest first.
         let mut pending: Vec<Block> = Vec::new();
         let mut want = target;
+        // The announced block alone first: it is almost always the child of our best, and
+        // the peer would otherwise send up to `MAX_REQUEST_BLOCKS` of its ancestors that we
+        // have (tens of kilobytes per block and peer). Only a block whose parent we lack
+        // asks for more.
+        let mut ask = 1;
         loop {
             let request = BlockRequest {
                 hash: want,
                 direction: Direction::DescendingInclusive,
-                max_blocks: MAX_REQUEST_BLOCKS,
+                max_blocks: ask,
             };
+            ask = MAX_REQUEST_BLOCKS;
             let reply = match network
                 .request(&peer, CE_BLOCK_REQUEST, &[request.to_bytes()])
                 .await
