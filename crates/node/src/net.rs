@@ -15,6 +15,15 @@
 //! this way from its peers' handshakes. Blocks that do not decode, do not chain to the hash
 //! asked for, or do not import count against the peer ([`Network::report`]).
 //!
+//! Safrole tickets go to the other validators with CE 132 ([`BlockNet::share_tickets`]):
+//! every ticket in the node's pool made for the best block's epoch (its $\eta_2$) is sent
+//! once to each connected peer, directly (the generating validator acts as its own proxy,
+//! so CE 131 is not used; on a full mesh of validators this reaches all of them). A
+//! received ticket for the next epoch is checked against the best state's ring root
+//! $\gamma_Z$ and $\eta_2$ (GP (6.29)) and pooled, so that any author's block can carry it;
+//! without this only a validator's own blocks carry its tickets, and one that authored
+//! nothing in a submission period (stopped, or unlucky) gets no slot in the next epoch.
+//!
 //! CE 128 is served from the blocks this node saw (a bounded cache of the last
 //! [`CACHED_BLOCKS`]) and then from a [`BlockSource`] (the database), both directions.
 //!
@@ -26,17 +35,21 @@
 //! then costs the stream (it is reopened with the connection). A split `Stream` in the
 //! transport would remove this.
 
-use crate::{BlockImporter, NodeError};
+use crate::{BlockImporter, NodeError, Pools};
+use marmalade_authoring::Ticket;
 use marmalade_chain::BlockExecutor;
 use marmalade_jamnp::{
     BlockAnnouncement, BlockRequest, BlockResponse, Direction, Handshake, HashSlot, Message,
+    TicketDistribution,
 };
 use marmalade_network::{
     Config, Limits, Misbehaviour, Network, NetworkError, PeerId, PeerInfo, Stream, StreamHandler,
 };
 use marmalade_store::StateStore;
-use marmalade_types::{Block, ChainSpec, HeaderHash};
-use std::collections::{HashMap, VecDeque};
+use marmalade_types::{
+    BandersnatchRingCommitment, Block, ChainSpec, EpochIndex, Hash, HeaderHash, TicketId,
+};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::mpsc;
@@ -54,6 +67,30 @@ pub const MAX_REQUEST_BLOCKS: u32 = 64;
 pub const MAX_FETCH_BLOCKS: usize = 4096;
 /// How many recent blocks the node keeps to serve CE 128 without its database.
 pub const CACHED_BLOCKS: usize = 2048;
+/// CE 132: Safrole ticket, proxy to all current validators.
+pub const CE_TICKET_DISTRIBUTION: u8 = 132;
+/// How often the pool is looked at for tickets to share.
+const TICKET_SHARE_PERIOD: std::time::Duration = std::time::Duration::from_millis(250);
+/// The most ticket identifiers remembered as shared or received (a bound; forgetting one
+/// at worst sends it again).
+const SEEN_TICKETS: usize = 4096;
+
+/// What checking a received ticket needs, from the best block's state: its epoch, and the
+/// ring root $\gamma_Z$ (of a ring of `ring_size` keys) and entropy $\eta_2$ that the
+/// tickets of blocks in that epoch are proved under (GP (6.29)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketContext {
+    /// The best block's epoch.
+    pub epoch: EpochIndex,
+    /// $\eta_2$ of the best state.
+    pub entropy: Hash,
+    /// $\gamma_Z$ of the best state.
+    pub gamma_z: BandersnatchRingCommitment,
+    /// The number of keys in the ring, $|\gamma_P|$.
+    pub ring_size: usize,
+    /// Whether the best block is in the epoch's tail, where blocks carry no tickets.
+    pub in_tail: bool,
+}
 
 /// Blocks the node has beyond its cache (its database), by header hash.
 pub type BlockSource = Arc<dyn Fn(&HeaderHash) -> Option<Block> + Send + Sync>;
@@ -70,6 +107,10 @@ pub trait ChainView: Send + Sync + 'static {
     fn finalized(&self) -> Option<HashSlot>;
     /// Imports a block received from a peer.
     fn import(&self, block: &Block) -> Result<(), NodeError>;
+    /// What checking tickets needs, from the best state; `None`: tickets are not shared.
+    fn ticket_context(&self) -> Option<TicketContext> {
+        None
+    }
 }
 
 impl<S, E> ChainView for BlockImporter<S, E>
@@ -104,6 +145,21 @@ where
 
     fn import(&self, block: &Block) -> Result<(), NodeError> {
         BlockImporter::import(self, block).map(|_| ())
+    }
+
+    fn ticket_context(&self) -> Option<TicketContext> {
+        self.chain().with_chain(|c| {
+            let spec = c.spec();
+            let state = c.state(&c.best()?).ok().flatten()?;
+            let s = &state.components;
+            Some(TicketContext {
+                epoch: spec.epoch_of(s.tau),
+                entropy: s.eta[2],
+                gamma_z: s.gamma_z,
+                ring_size: s.gamma_p.len(),
+                in_tail: spec.slot_phase(s.tau) >= spec.ticket_submission_end,
+            })
+        })
     }
 }
 
@@ -154,6 +210,10 @@ struct Shared {
     fetching: Mutex<HashMap<PeerId, Arc<tokio::sync::Mutex<()>>>>,
     /// One fetched chain imported at a time (fetches from two peers may bring the same blocks).
     importing: tokio::sync::Mutex<()>,
+    /// The pool tickets are shared from and received into ([`BlockNet::share_tickets`]).
+    pools: OnceLock<Arc<Pools>>,
+    /// Tickets already sent or received, by identifier.
+    tickets_seen: Mutex<HashSet<TicketId>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -170,9 +230,11 @@ fn limits(spec: &ChainSpec) -> Limits {
     let up = u32::try_from(up).unwrap_or(u32::MAX);
     let request = u32::try_from(BlockRequest::max_size(spec)).unwrap_or(u32::MAX);
     let response = max_response(spec);
+    let ticket = u32::try_from(TicketDistribution::max_size(spec)).unwrap_or(u32::MAX);
     let mut l = Limits::default()
         .with_kind(UP_BLOCK_ANNOUNCEMENT, up)
-        .with_kind_limits(CE_BLOCK_REQUEST, request, response);
+        .with_kind_limits(CE_BLOCK_REQUEST, request, response)
+        .with_kind_limits(CE_TICKET_DISTRIBUTION, ticket, 0);
     l.max_ce_stream_bytes = l.max_ce_stream_bytes.max(u64::from(response) + 64);
     l
 }
@@ -212,6 +274,8 @@ impl BlockNet {
             network: OnceLock::new(),
             fetching: Mutex::new(HashMap::new()),
             importing: tokio::sync::Mutex::new(()),
+            pools: OnceLock::new(),
+            tickets_seen: Mutex::new(HashSet::new()),
         });
         let net_config = Config {
             key: config.key,
@@ -257,6 +321,25 @@ impl BlockNet {
     /// authors (blocks imported from peers are announced by this module).
     pub fn announce(&self, block: &Block) {
         self.shared.announce(block, None);
+    }
+
+    /// Shares Safrole tickets through `pools` from now on: the tickets the pool holds for
+    /// the best block's epoch go to every connected peer once (CE 132, looked for every
+    /// [`TICKET_SHARE_PERIOD`]), and the valid ones peers send go into it. Callable from any
+    /// thread; only the first call has an effect.
+    pub fn share_tickets(&self, pools: Arc<Pools>) {
+        if self.shared.pools.set(pools).is_err() {
+            return;
+        }
+        let weak = Arc::downgrade(&self.shared);
+        self.runtime.spawn(async move {
+            let mut tick = tokio::time::interval(TICKET_SHARE_PERIOD);
+            loop {
+                tick.tick().await;
+                let Some(shared) = weak.upgrade() else { return };
+                shared.send_tickets();
+            }
+        });
     }
 
     /// Closes the endpoint.
@@ -561,6 +644,102 @@ impl Shared {
         true
     }
 
+    /// Remembers `id` as sent or received; `false` if it already was.
+    fn first_sight(&self, id: TicketId) -> bool {
+        let mut seen = lock(&self.tickets_seen);
+        if seen.len() >= SEEN_TICKETS {
+            seen.clear();
+        }
+        seen.insert(id)
+    }
+
+    /// Sends the pooled tickets made for the best block's epoch that no peer has had from
+    /// us (nor sent us) to every connected peer, CE 132.
+    fn send_tickets(self: &Arc<Self>) {
+        let (Some(pools), Some(network)) = (self.pools.get(), self.network()) else {
+            return;
+        };
+        let Some(ctx) = self.chain.ticket_context() else {
+            return;
+        };
+        if ctx.in_tail {
+            return;
+        }
+        let Some(epoch_index) = ctx.epoch.checked_add(1) else {
+            return;
+        };
+        for (entropy, ticket) in pools.tickets() {
+            if entropy != ctx.entropy || !self.first_sight(ticket.id) {
+                continue;
+            }
+            let message = TicketDistribution {
+                epoch_index,
+                ticket: ticket.envelope,
+            }
+            .to_bytes();
+            for peer in network.peers() {
+                let network = network.clone();
+                let message = message.clone();
+                tokio::spawn(async move {
+                    let r = network
+                        .request(&peer.key, CE_TICKET_DISTRIBUTION, &[message])
+                        .await;
+                    if let Err(e) = r {
+                        tracing::debug!(peer = %short(&peer.key), error = %e, "ticket not sent");
+                    }
+                });
+            }
+        }
+    }
+
+    /// Receives one CE 132 ticket: pooled if it is for the epoch after the best block's and
+    /// its ring proof holds under the best state's $\gamma_Z$ and $\eta_2$ (GP (6.29)).
+    async fn receive_ticket(self: Arc<Self>, mut stream: Stream) {
+        let peer = stream.peer();
+        let Ok(messages) = stream.recv_to_end().await else {
+            return;
+        };
+        let Some(Ok(m)) = (match messages.as_slice() {
+            [one] => Some(TicketDistribution::from_bytes(one, &self.spec)),
+            _ => None,
+        }) else {
+            stream.malformed();
+            return;
+        };
+        let _ = stream.finish();
+        let (Some(pools), Some(ctx)) = (self.pools.get(), self.chain.ticket_context()) else {
+            return;
+        };
+        // A ticket for another epoch than the next (a peer on another fork or epoch, or
+        // late) cannot be checked against this state: it is dropped, not held against it.
+        if ctx.in_tail || ctx.epoch.checked_add(1) != Some(m.epoch_index) {
+            tracing::debug!(peer = %short(&peer), epoch = m.epoch_index, "ticket not for the next epoch");
+            return;
+        }
+        let envelope = m.ticket;
+        let checked = tokio::task::spawn_blocking(move || {
+            let verifier = marmalade_crypto::bandersnatch::RingVerifier::from_commitment(
+                &ctx.gamma_z,
+                ctx.ring_size,
+            )
+            .ok()?;
+            marmalade_stf::safrole::verify_tickets(&verifier, &ctx.entropy, &[envelope])
+                .ok()?
+                .first()
+                .copied()
+        })
+        .await;
+        let Ok(Some(id)) = checked else {
+            tracing::debug!(peer = %short(&peer), "ticket proof does not hold");
+            return;
+        };
+        if self.first_sight(id) {
+            if let Err(e) = pools.add_tickets(ctx.entropy, [Ticket { id, envelope }]) {
+                tracing::debug!(error = %e, "received ticket not pooled");
+            }
+        }
+    }
+
     /// Serves one CE 128 request.
     async fn serve(self: Arc<Self>, mut stream: Stream) {
         let Ok(messages) = stream.recv_to_end().await else {
@@ -599,6 +778,9 @@ impl StreamHandler for Handler {
             }
             CE_BLOCK_REQUEST => {
                 tokio::spawn(shared.serve(stream));
+            }
+            CE_TICKET_DISTRIBUTION => {
+                tokio::spawn(shared.receive_ticket(stream));
             }
             // The transport passes only the kinds of our limits.
             _ => {}

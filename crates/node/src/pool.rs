@@ -199,6 +199,12 @@ impl Pools {
         Ok(added)
     }
 
+    /// The pooled tickets, each with the $\eta'_2$ it was made for (to share them with other
+    /// validators, JAMNP-S CE 131/132).
+    pub fn tickets(&self) -> Vec<(Hash, Ticket)> {
+        self.lock().tickets.clone()
+    }
+
     /// Pools a disputes extrinsic (verdicts, culprits and faults that go in together).
     pub fn add_disputes(&self, d: DisputesExtrinsic) -> Result<(), PoolError> {
         let mut p = self.lock();

@@ -223,6 +223,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     if let Some(n) = &network {
         *hook_net_set.lock().unwrap_or_else(|p| p.into_inner()) = Some(n.net().clone());
+        // Other validators' blocks carry our tickets, and ours theirs (CE 132).
+        n.net().share_tickets(Arc::clone(node.pools()));
     }
     let virtual_clock = VirtualClock::at(0);
     let clock: &dyn SlotClock = if args.virtual_slots {
