@@ -59,7 +59,7 @@ fn one_block_behind_fetches_one_block() {
     marmalade_crypto::bandersnatch::prepare_ring(TINY.validators).expect("ring");
     // A chain of 12 blocks by a node holding every key, in epochs' tails (slots of phase
     // 10 and 11, after the submission period: no ring proofs to make).
-    assert!(TINY.ticket_submission_end <= 10 && TINY.epoch_length == 12);
+    const { assert!(TINY.ticket_submission_end <= 10 && TINY.epoch_length == 12) };
     let mut a = Node::new(TINY, &genesis, dev_key_set(TINY.validators), 3).expect("node");
     let first = TINY.epoch_of(a.best_slot().expect("slot")) + 1;
     let mut blocks = Vec::new();
