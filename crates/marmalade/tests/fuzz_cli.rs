@@ -1,4 +1,4 @@
-//! `marmalade fuzz` against `marmalade fuzz-target` (both our binary, two processes): 200
+//! `marmalade fuzz` against `marmalade fuzz-target` (both our binary, two processes): 72
 //! generated steps with the default share of mutations, no mismatch, exit 0.
 
 use std::os::unix::fs::FileTypeExt;
@@ -53,11 +53,11 @@ impl Drop for TargetProcess {
 }
 
 #[test]
-fn fuzz_our_target_200_steps_without_mismatch() {
+fn fuzz_our_target_72_steps_without_mismatch() {
     let target = TargetProcess::start();
     let out = target.dir.join("out");
     let output = Command::new(env!("CARGO_BIN_EXE_marmalade"))
-        .args(["fuzz", "--steps", "200", "--seed", "1", "--target"])
+        .args(["fuzz", "--steps", "72", "--seed", "1", "--target"])
         .arg(&target.socket)
         .arg("--out")
         .arg(&out)
@@ -70,9 +70,9 @@ fn fuzz_our_target_200_steps_without_mismatch() {
         "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
         output.status
     );
-    assert!(stdout.contains("200 steps sent"), "{stdout}");
+    assert!(stdout.contains("72 steps sent"), "{stdout}");
     assert!(stdout.contains("no mismatch"), "{stdout}");
-    // Some of the 200 steps were mutations, which the target rejected as we did.
+    // Some of the 72 steps were mutations, which the target rejected as we did.
     assert!(!stdout.contains(" 0 invalid"), "{stdout}");
     assert!(!out.join("traces").exists(), "a reproducer was written");
 }
