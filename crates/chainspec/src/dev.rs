@@ -16,19 +16,9 @@
 
 use crate::bootnode::Bootnode;
 use crate::spec::{ChainSpecFile, Genesis};
+use crate::synthetic::{genesis_from, SyntheticGenesisError};
 use marmalade_authoring::{dev_key_set, ValidatorKeys};
-use marmalade_crypto::bandersnatch::{ring_commitment, BandersnatchError};
-use marmalade_crypto::{blake2b_256, blake2b_256_concat};
-use marmalade_state::account::request_octets;
-use marmalade_state::{State, StateTrie};
-use marmalade_stf::safrole::fallback_key_sequence;
-use marmalade_types::constants::{AUTH_POOL_SIZE, AUTH_QUEUE_SIZE};
-use marmalade_types::{
-    AuthPools, AuthQueue, AuthQueues, BlockInfo, ChainSpec, Entropy, EntropyBuffer, EpochMark,
-    EpochMarkValidatorKeys, Hash, Header, RecentBlocks, ServiceId, ServiceInfo, TicketsOrKeys,
-    ValidatorData, ValidatorMetadata, ValidatorsData,
-};
-use std::collections::BTreeMap;
+use marmalade_types::{ChainSpec, Entropy, Hash, ServiceId, ValidatorData, ValidatorMetadata};
 
 /// The dev chain's `id` (typeberry's, so that both name the same network).
 pub const DEV_ID: &str = "typeberry-dev";
@@ -111,115 +101,20 @@ pub fn dev_validators(keys: &[ValidatorKeys]) -> Vec<ValidatorData> {
         .collect()
 }
 
-/// The dev chain's genesis under `tiny`, built from [`dev_key_set`].
-pub fn dev_genesis() -> Result<Genesis, BandersnatchError> {
-    let params = ChainSpec::TINY;
-    let validators = dev_validators(&dev_key_set(DEV_VALIDATORS));
-    let mut state = State::empty(&params);
-    let c = &mut state.components;
-
-    // The validator sets: pending, staging, active and previous are all the dev set.
-    let set = ValidatorsData(validators.clone());
-    (c.gamma_p, c.iota, c.kappa, c.lambda) = (set.clone(), set.clone(), set.clone(), set);
-    let bandersnatch: Vec<_> = validators.iter().map(|v| v.bandersnatch).collect();
-    // γ_Z = O([k_b | k ∈ γ_P]) (GP (6.13)).
-    c.gamma_z = ring_commitment(&bandersnatch)?;
-    // No tickets at genesis: the fallback keys F(η'_2, κ') (GP (6.24), (6.26)), with the
-    // epoch mark's second entropy as η'_2.
-    c.gamma_s = TicketsOrKeys::Keys(fallback_key_sequence(
-        &EPOCH_MARK_ENTROPY[1],
-        &validators,
-        params.epoch_len(),
-    ));
-    c.eta = EntropyBuffer(ENTROPY);
-
-    // The authorizer of the NULL Authorizer with empty configuration, H(H(c) ⌢ []) (GP (14.10)),
-    // fills every pool and queue (GP (8.1)).
-    let auth_code_hash = blake2b_256(NULL_AUTHORIZER);
-    let authorizer = blake2b_256_concat(&[&auth_code_hash, &[]]);
-    c.alpha = AuthPools(vec![vec![authorizer; AUTH_POOL_SIZE]; params.cores]);
-    c.phi = AuthQueues(vec![
-        AuthQueue(vec![authorizer; AUTH_QUEUE_SIZE]);
-        params.cores
-    ]);
-
-    // Service 0 holds both blobs as preimages, each requested and available since slot 0
-    // (l[(h, |p|)] = [0]); it is every privileged service (χ all 0, as `empty` has it).
-    let code_hash = blake2b_256(BOOTSTRAP_CODE);
-    let mut octets = 0u64;
-    for blob in [BOOTSTRAP_CODE, NULL_AUTHORIZER] {
-        let hash = blake2b_256(blob);
-        state.set_preimage(BOOTSTRAP_SERVICE, &hash, Some(blob.to_vec()));
-        // Preimages are far below 2^32 octets: both are constants of this crate.
-        state.set_lookup(BOOTSTRAP_SERVICE, &hash, blob.len() as u32, Some(&[0]));
-        octets += request_octets(blob.len() as u64);
-    }
-    state.accounts = BTreeMap::from([(
-        BOOTSTRAP_SERVICE,
-        ServiceInfo {
-            version: 0,
-            code_hash,
-            balance: u64::MAX,
-            min_item_gas: 10,
-            min_memo_gas: 10,
-            // a_o and a_i (GP (9.8)): 81 + z per request, two items per request.
-            bytes: octets,
-            // Gratis storage covers all: the service needs no balance for its footprint.
-            deposit_offset: u64::MAX,
-            items: 4,
-            creation_slot: 0,
-            last_accumulation_slot: 0,
-            parent_service: 0,
-        },
-    )]);
-
-    // H^0: no parent, no prior state root, no extrinsic, slot 0; the epoch mark introduces
-    // the validators (GP (6.27)); no author (index 2^16 - 1), no VRF signatures.
-    let header = Header {
-        parent: [0; 32],
-        parent_state_root: [0; 32],
-        extrinsic_hash: [0; 32],
-        slot: 0,
-        epoch_mark: Some(EpochMark {
-            entropy: EPOCH_MARK_ENTROPY[0],
-            tickets_entropy: EPOCH_MARK_ENTROPY[1],
-            validators: validators
-                .iter()
-                .map(|v| EpochMarkValidatorKeys {
-                    bandersnatch: v.bandersnatch,
-                    ed25519: v.ed25519,
-                })
-                .collect(),
-        }),
-        tickets_mark: None,
-        author_index: u16::MAX,
-        entropy_source: [0; 96],
-        offenders_mark: Vec::new(),
-        seal: [0; 96],
-    };
-    let header_hash = header.hash();
-    // β_H holds the genesis block itself, with a zero state root that the next block
-    // corrects (GP (7.5)) and an empty accumulation-output belt (GP (7.7)).
-    state.components.beta = RecentBlocks {
-        history: vec![BlockInfo {
-            header_hash,
-            beefy_root: [0; 32],
-            state_root: [0; 32],
-            reported: Vec::new(),
-        }],
-        mmr: Default::default(),
-    };
-    let state_root = StateTrie::from_state(&state, &params).root();
-    Ok(Genesis {
-        header,
-        header_hash,
-        state,
-        state_root,
-    })
+/// The dev chain's genesis under `tiny`: [`genesis_from`] with the [`dev_validators`] of
+/// [`dev_key_set`], [`ENTROPY`] as $\eta$ and [`EPOCH_MARK_ENTROPY`] in the epoch mark
+/// (typeberry's `dev` genesis, which `crate::tests` checks against its spec file).
+pub fn dev_genesis() -> Result<Genesis, SyntheticGenesisError> {
+    genesis_from(
+        &ChainSpec::TINY,
+        &dev_validators(&dev_key_set(DEV_VALIDATORS)),
+        ENTROPY,
+        EPOCH_MARK_ENTROPY,
+    )
 }
 
 /// The dev chain's spec: [`DEV_ID`], [`DEV_BOOTNODE`] and [`dev_genesis`].
-pub fn dev_spec() -> Result<ChainSpecFile, BandersnatchError> {
+pub fn dev_spec() -> Result<ChainSpecFile, SyntheticGenesisError> {
     let bootnode: Bootnode = DEV_BOOTNODE
         .parse()
         .expect("DEV_BOOTNODE is a valid entry (tested)");

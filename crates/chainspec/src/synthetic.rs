@@ -203,7 +203,7 @@ pub fn genesis_from(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dev::{dev_genesis, ENTROPY, EPOCH_MARK_ENTROPY};
+    use crate::dev::dev_genesis;
     use crate::ChainSpecFile;
     use marmalade_accumulation::CodeCache;
     use marmalade_authoring::{dev_key_set, make_tickets, select_tickets, slot_author, Author};
@@ -257,15 +257,6 @@ mod tests {
         )
         .expect("the block imports");
         carried
-    }
-
-    /// With `tiny`, the dev validators and the `dev` chain's entropy, the genesis is the
-    /// `dev` chain's, which `crate::tests` checks against typeberry's spec file.
-    #[test]
-    fn genesis_from_dev_choices_is_the_dev_genesis() {
-        let validators = dev_validators(&marmalade_authoring::dev_key_set(6));
-        let g = genesis_from(&ChainSpec::TINY, &validators, ENTROPY, EPOCH_MARK_ENTROPY).unwrap();
-        assert_eq!(g, dev_genesis().unwrap());
     }
 
     /// The synthetic `tiny` genesis over the dev keys has the dev chain's validator sets and

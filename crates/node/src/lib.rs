@@ -115,9 +115,9 @@ pub enum NodeError {
     /// The timeslot after the best block's does not exist ($2^{32}$, GP (4.28)).
     #[error("out of timeslots")]
     OutOfSlots,
-    /// The dev chain's ring root $\gamma_Z$ could not be made.
-    #[error("ring: {0}")]
-    Ring(#[from] marmalade_crypto::bandersnatch::BandersnatchError),
+    /// The dev chain's genesis could not be made (its ring root $\gamma_Z$).
+    #[error("dev genesis: {0}")]
+    DevGenesis(#[from] marmalade_chainspec::synthetic::SyntheticGenesisError),
     /// The chain spec's genesis does not decode.
     #[error("chain spec: {0}")]
     ChainSpec(#[from] marmalade_chainspec::ChainSpecError),
