@@ -204,6 +204,8 @@ struct Shared {
     /// The writer of each peer's UP 0 stream.
     up: Mutex<HashMap<PeerId, mpsc::UnboundedSender<Vec<u8>>>>,
     network: OnceLock<Network>,
+    /// The in-core protocols (`crate::net_work`), once attached.
+    work: OnceLock<Arc<crate::net_work::WorkNet>>,
     /// One fetch at a time from each peer (concurrent announcements of one chain would fetch
     /// it twice); per peer, so that a peer that never answers holds up only its own fetches,
     /// not the import of other peers' blocks.
@@ -236,7 +238,7 @@ fn limits(spec: &ChainSpec) -> Limits {
         .with_kind_limits(CE_BLOCK_REQUEST, request, response)
         .with_kind_limits(CE_TICKET_DISTRIBUTION, ticket, 0);
     l.max_ce_stream_bytes = l.max_ce_stream_bytes.max(u64::from(response) + 64);
-    l
+    crate::net_work::limits(l, spec)
 }
 
 /// The node's block protocols on its endpoint. Cheap to clone.
@@ -272,6 +274,7 @@ impl BlockNet {
             cache: Mutex::new(Cache::default()),
             up: Mutex::new(HashMap::new()),
             network: OnceLock::new(),
+            work: OnceLock::new(),
             fetching: Mutex::new(HashMap::new()),
             importing: tokio::sync::Mutex::new(()),
             pools: OnceLock::new(),
@@ -340,6 +343,17 @@ impl BlockNet {
                 shared.send_tickets();
             }
         });
+    }
+
+    /// Serves the in-core protocols through `work` (`Node::attach_work_net`); `false` if
+    /// already set.
+    pub(crate) fn set_work(&self, work: Arc<crate::net_work::WorkNet>) -> bool {
+        self.shared.work.set(work).is_ok()
+    }
+
+    /// The runtime the endpoint runs on.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
     }
 
     /// Closes the endpoint.
@@ -781,6 +795,11 @@ impl StreamHandler for Handler {
             }
             CE_TICKET_DISTRIBUTION => {
                 tokio::spawn(shared.receive_ticket(stream));
+            }
+            kind if crate::net_work::serves(kind) => {
+                if let Some(work) = shared.work.get() {
+                    work.stream(stream);
+                }
             }
             // The transport passes only the kinds of our limits.
             _ => {}

@@ -10,20 +10,22 @@ use crate::pool::Pools;
 use marmalade_authoring::{assurance, bitfield, ValidatorKeys};
 use marmalade_chain::BlockExecutor;
 use marmalade_codec::decode_all;
+use marmalade_da::{Availability, ValidatorShards};
 use marmalade_da::{DaStore, MemoryDaStore};
 use marmalade_guarantor::{
-    build_report, guarantee, sign_report, Bundle, CodeCache, NoSegmentRoots,
+    build_report, guarantee, sign_report, Bundle, CodeCache, GuaranteedWork, NoSegmentRoots,
 };
-use marmalade_rpc::{BackendError, ChainBackend, RpcBackend};
+use marmalade_rpc::{BackendError, ChainBackend, RpcBackend, StateRef};
 use marmalade_state::StateReader;
 use marmalade_stf::reports::guarantors::GuarantorAssignments;
 use marmalade_stf::safrole;
 use marmalade_store::StateStore;
 use marmalade_types::{
-    AvailAssurance, ChainSpec, CoreIndex, HeaderHash, ReportGuarantee, ValidatorIndex, WorkPackage,
+    AvailAssurance, ChainSpec, CoreIndex, Ed25519Public, Ed25519Signature, ErasureRoot, HeaderHash,
+    ReportGuarantee, TimeSlot, ValidatorData, ValidatorIndex, WorkPackage, WorkReport,
 };
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Packages queued for the worker at most; more are refused.
 const QUEUE: usize = 16;
@@ -62,6 +64,20 @@ impl WorkSubmitter {
         }
         let package: WorkPackage = decode_all(&package, self.spec.seq_lens())
             .map_err(|e| BackendError::Rejected(format!("work package: {e}")))?;
+        self.submit_package(core, package, extrinsics)
+    }
+
+    /// Queues a decoded `package` for core `core` (JAMNP-S CE 133 decodes it); as
+    /// [`WorkSubmitter::submit`].
+    pub(crate) fn submit_package(
+        &self,
+        core: CoreIndex,
+        package: WorkPackage,
+        extrinsics: Vec<Vec<u8>>,
+    ) -> Result<(), BackendError> {
+        if usize::from(core) >= self.spec.cores {
+            return Err(BackendError::Rejected(format!("no core {core}")));
+        }
         if package.items.iter().any(|w| !w.import_segments.is_empty()) {
             return Err(BackendError::NotSupported("importing segments"));
         }
@@ -75,9 +91,10 @@ impl WorkSubmitter {
     }
 }
 
-/// Why a queued package was not guaranteed (logged by the worker).
+/// Why a package was not guaranteed (logged by the worker), or not refined for a
+/// co-guarantor (CE 134).
 #[derive(Debug, thiserror::Error)]
-enum WorkError {
+pub(crate) enum WorkError {
     #[error("no best block")]
     NoBest,
     #[error("out of timeslots")]
@@ -86,8 +103,54 @@ enum WorkError {
     Guarantee(#[from] marmalade_guarantor::GuaranteeError),
     #[error("safrole: {0}")]
     Safrole(#[from] safrole::Error),
-    #[error("fewer than two local guarantors are assigned to core {0}")]
+    #[error("fewer than two guarantors of core {0} signed")]
     NotAssigned(CoreIndex),
+    #[error("the guarantor has no chain yet")]
+    NoChain,
+}
+
+/// What the guarantor asks of the network (`net_work`): the other guarantors' signatures
+/// (JAMNP-S CE 134) and the distribution of a guarantee (CE 135) whose shards it keeps to
+/// serve (CE 137).
+pub(crate) trait GuarantorNet: Send + Sync {
+    /// Sends the bundle to `cosigners` (validator index and Ed25519 key, GP (11.19)–(11.22))
+    /// and returns the signatures of those whose report hash matches `report`'s, checked
+    /// (GP (11.26)). Blocks the calling (worker) thread.
+    fn cosign(
+        &self,
+        core: CoreIndex,
+        bundle: &[u8],
+        report: &WorkReport,
+        cosigners: &[(ValidatorIndex, Ed25519Public)],
+    ) -> Vec<(ValidatorIndex, Ed25519Signature)>;
+
+    /// Distributes `guarantee` and keeps `availability` to serve its shards.
+    fn distribute(&self, guarantee: &ReportGuarantee, availability: Availability);
+}
+
+/// A guarantor's view of the slot after the best block: the posterior $\kappa'$ and the
+/// assignment $\mathbf{M}$ (GP (11.19)–(11.21)) of that slot, over the best state.
+pub(crate) struct Duty {
+    /// The best block's state, which packages are refined on.
+    pub state: StateRef,
+    /// $\tau'$: the slot after the best block's.
+    pub slot: TimeSlot,
+    /// $\kappa'$ of that slot.
+    pub kappa: Vec<ValidatorData>,
+    /// $\mathbf{M}$ of that slot.
+    pub assignments: GuarantorAssignments,
+}
+
+impl Duty {
+    /// The validators assigned to `core` with their (non-offender) Ed25519 keys.
+    pub fn assigned(&self, core: CoreIndex) -> Vec<(ValidatorIndex, Ed25519Public)> {
+        (0..self.kappa.len())
+            .filter_map(|v| match self.assignments.get(v) {
+                Some((c, Some(key))) if c == core => Some((v as ValidatorIndex, key)),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// The local validators' guarantor and assurer duties.
@@ -95,6 +158,12 @@ pub struct Guarantor {
     keys: Vec<ValidatorKeys>,
     /// Each local validator's shards by (erasure root, validator index).
     da: Mutex<MemoryDaStore>,
+    /// The chain packages are refined on, set when the worker starts.
+    chain: OnceLock<Arc<dyn RpcBackend>>,
+    /// Service code decoded once, for the worker and CE 134 alike.
+    cache: CodeCache,
+    /// The network, once attached: co-guarantors and distribution.
+    net: OnceLock<Arc<dyn GuarantorNet>>,
 }
 
 impl std::fmt::Debug for Guarantor {
@@ -109,11 +178,19 @@ impl Guarantor {
         Guarantor {
             keys,
             da: Mutex::new(MemoryDaStore::new(validators)),
+            chain: OnceLock::new(),
+            cache: CodeCache::new(),
+            net: OnceLock::new(),
         }
     }
 
     fn da(&self) -> MutexGuard<'_, MemoryDaStore> {
         self.da.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Attaches the network; `false` if one already is.
+    pub(crate) fn attach(&self, net: Arc<dyn GuarantorNet>) -> bool {
+        self.net.set(net).is_ok()
     }
 
     /// Starts the worker thread; it stops when every [`WorkSubmitter`] is dropped.
@@ -128,23 +205,27 @@ impl Guarantor {
     {
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
         let spec = chain.spec();
+        let _ = self.chain.set(chain);
         let me = Arc::clone(self);
         std::thread::Builder::new()
             .name("guarantor".into())
             .spawn(move || {
-                let cache = CodeCache::new();
                 while let Ok(job) = rx.recv() {
                     let core = job.core;
-                    match me.guarantee(&*chain, &cache, job) {
-                        Ok(g) => {
+                    match me.guarantee(job) {
+                        Ok((g, availability)) => {
                             let hash = g.report.package_spec.hash;
-                            match pools.add_guarantee(g) {
+                            match pools.add_guarantee(g.clone()) {
                                 Ok(()) => tracing::info!(
                                     core,
                                     package = %hex::encode(&hash[..4]),
+                                    signatures = g.signatures.len(),
                                     "guaranteed a work package"
                                 ),
                                 Err(e) => tracing::warn!(core, error = %e, "guarantee not pooled"),
+                            }
+                            if let Some(net) = me.net.get() {
+                                net.distribute(&g, availability);
                             }
                         }
                         Err(e) => tracing::warn!(core, error = %e, "work package not guaranteed"),
@@ -154,17 +235,10 @@ impl Guarantor {
         Ok(WorkSubmitter { tx, spec })
     }
 
-    /// Refines `job` on the best block's state (the chain's lock is held only to read it),
-    /// keeps the local validators' shards and signs the report with the local validators
-    /// assigned to its core for the slot after the best block's: $\mathbf{M}$ with the
-    /// posterior $\eta'$ and $\kappa'$ of that slot (GP (11.19)–(11.21)), two or three of them
-    /// (GP (11.25)).
-    fn guarantee(
-        &self,
-        chain: &dyn RpcBackend,
-        cache: &CodeCache,
-        job: Job,
-    ) -> Result<ReportGuarantee, WorkError> {
+    /// The duty of the slot after the best block's: $\mathbf{M}$ with the posterior $\eta'$
+    /// and $\kappa'$ of that slot (GP (11.19)–(11.21)).
+    pub(crate) fn duty(&self) -> Result<Duty, WorkError> {
+        let chain = self.chain.get().ok_or(WorkError::NoChain)?;
         let spec = chain.spec();
         let best = chain.best_block().ok().flatten().ok_or(WorkError::NoBest)?;
         let state = chain
@@ -172,13 +246,6 @@ impl Guarantor {
             .ok()
             .flatten()
             .ok_or(WorkError::NoBest)?;
-        let bundle = Bundle {
-            package: job.package,
-            extrinsics: job.extrinsics,
-            imports: Vec::new(),
-            justifications: Vec::new(),
-        };
-        let work = build_report(&spec, &*state, job.core, &bundle, &NoSegmentRoots, cache)?;
         let c = state.components();
         let slot = c.tau.checked_add(1).ok_or(WorkError::OutOfSlots)?;
         let saf = safrole::transition(
@@ -188,38 +255,149 @@ impl Guarantor {
             &[0; 32],
             &[],
         )?;
-        let m = GuarantorAssignments::current(&spec, &saf.eta, slot, saf.kappa, &c.psi.offenders);
-        let mut signatures = Vec::new();
-        for v in 0..spec.validators {
-            let Some((core, Some(key))) = m.get(v) else {
-                continue;
-            };
-            if core != job.core || signatures.len() == 3 {
-                continue;
+        let kappa: Vec<ValidatorData> = saf.kappa.iter().cloned().collect();
+        let assignments =
+            GuarantorAssignments::current(&spec, &saf.eta, slot, &kappa, &c.psi.offenders);
+        drop(saf);
+        Ok(Duty {
+            state,
+            slot,
+            kappa,
+            assignments,
+        })
+    }
+
+    /// The local validators among `assigned`, with their keys.
+    pub(crate) fn local<'a>(
+        &'a self,
+        assigned: &'a [(ValidatorIndex, Ed25519Public)],
+    ) -> impl Iterator<Item = (ValidatorIndex, &'a ValidatorKeys)> + 'a {
+        assigned.iter().filter_map(|(v, key)| {
+            let k = self.keys.iter().find(|k| k.ed25519_public() == *key)?;
+            Some((*v, k))
+        })
+    }
+
+    /// $\Xi(\mathbf{p}, c)$ (GP (14.12)) of `bundle` on the duty's state, with its shards.
+    pub(crate) fn refine(
+        &self,
+        duty: &Duty,
+        core: CoreIndex,
+        bundle: &Bundle,
+    ) -> Result<GuaranteedWork, WorkError> {
+        let chain = self.chain.get().ok_or(WorkError::NoChain)?;
+        let spec = chain.spec();
+        Ok(build_report(
+            &spec,
+            &*duty.state,
+            core,
+            bundle,
+            &NoSegmentRoots,
+            &self.cache,
+        )?)
+    }
+
+    /// Keeps each local validator's shards of `availability` (what CE 137 would send it),
+    /// reported at `slot`.
+    pub(crate) fn keep_local_shards(
+        &self,
+        availability: &Availability,
+        kappa: &[ValidatorData],
+        slot: TimeSlot,
+    ) {
+        let root = availability.spec.erasure_root;
+        let mut da = self.da();
+        for (v, val) in kappa.iter().enumerate() {
+            let local = self.keys.iter().any(|k| k.ed25519_public() == val.ed25519);
+            let shards = availability.shards.get(v).cloned();
+            if let (true, Some(shards), Ok(index)) = (local, shards, u16::try_from(v)) {
+                if let Err(e) = da.insert(root, index, shards, slot) {
+                    tracing::warn!(error = %e, validator = v, "shards not kept");
+                }
             }
-            if let Some(k) = self.keys.iter().find(|k| k.ed25519_public() == key) {
-                let v = v as ValidatorIndex;
-                signatures.push((v, sign_report(&work.report, &k.ed25519)));
+        }
+    }
+
+    /// Keeps validator `index`'s shards received over CE 137; the store checks them
+    /// against the erasure root (GP (14.17)).
+    pub(crate) fn keep_shards(
+        &self,
+        root: ErasureRoot,
+        index: u16,
+        shards: ValidatorShards,
+        slot: TimeSlot,
+    ) -> Result<(), marmalade_da::DaError> {
+        self.da().insert(root, index, shards, slot)
+    }
+
+    /// Whether validator `index`'s shards of `root` are kept.
+    pub(crate) fn has_shards(&self, root: &ErasureRoot, index: u16) -> bool {
+        self.da().bundle_shard(root, index).is_some()
+    }
+
+    /// The best block and its state, once the worker runs.
+    pub(crate) fn best_state(&self) -> Option<(HeaderHash, StateRef)> {
+        let chain = self.chain.get()?;
+        let best = chain.best_block().ok().flatten()?;
+        let state = chain.state(&best.hash).ok().flatten()?;
+        Some((best.hash, state))
+    }
+
+    /// The local validators' indices in `kappa`.
+    pub(crate) fn local_indices(&self, kappa: &[ValidatorData]) -> Vec<ValidatorIndex> {
+        kappa
+            .iter()
+            .enumerate()
+            .filter(|(_, val)| self.keys.iter().any(|k| k.ed25519_public() == val.ed25519))
+            .map(|(v, _)| v as ValidatorIndex)
+            .collect()
+    }
+
+    /// Refines `job` on the best block's state (the chain's lock is held only to read it),
+    /// keeps the local validators' shards and signs the report with the local validators
+    /// assigned to its core for the slot after the best block's (GP (11.19)–(11.21)); if
+    /// fewer than three of them are local and the network is attached, the other assigned
+    /// validators are asked for theirs (JAMNP-S CE 134). Two or three signatures make the
+    /// guarantee (GP (11.23)–(11.25)).
+    fn guarantee(&self, job: Job) -> Result<(ReportGuarantee, Availability), WorkError> {
+        let duty = self.duty()?;
+        let bundle = Bundle {
+            package: job.package,
+            extrinsics: job.extrinsics,
+            imports: Vec::new(),
+            justifications: Vec::new(),
+        };
+        let work = self.refine(&duty, job.core, &bundle)?;
+        let assigned = duty.assigned(job.core);
+        let mut signatures: Vec<(ValidatorIndex, Ed25519Signature)> = self
+            .local(&assigned)
+            .take(3)
+            .map(|(v, k)| (v, sign_report(&work.report, &k.ed25519)))
+            .collect();
+        if signatures.is_empty() {
+            return Err(WorkError::NotAssigned(job.core));
+        }
+        if signatures.len() < 3 {
+            if let Some(net) = self.net.get() {
+                let others: Vec<_> = assigned
+                    .iter()
+                    .filter(|(v, _)| signatures.iter().all(|(s, _)| s != v))
+                    .copied()
+                    .collect();
+                let more = net.cosign(job.core, &bundle.encode(), &work.report, &others);
+                for (v, s) in more {
+                    if signatures.len() < 3 && signatures.iter().all(|(w, _)| *w != v) {
+                        signatures.push((v, s));
+                    }
+                }
             }
         }
         if signatures.len() < 2 {
             return Err(WorkError::NotAssigned(job.core));
         }
-        // Every local validator keeps its own shards (what CE 137 would send it).
-        let root = work.report.package_spec.erasure_root;
-        {
-            let mut da = self.da();
-            for (v, val) in saf.kappa.iter().enumerate() {
-                let local = self.keys.iter().any(|k| k.ed25519_public() == val.ed25519);
-                let shards = work.availability.shards.get(v).cloned();
-                if let (true, Some(shards), Ok(index)) = (local, shards, u16::try_from(v)) {
-                    if let Err(e) = da.insert(root, index, shards, slot) {
-                        tracing::warn!(error = %e, validator = v, "shards not kept");
-                    }
-                }
-            }
-        }
-        Ok(guarantee(work.report, slot, signatures)?)
+        self.keep_local_shards(&work.availability, &duty.kappa, duty.slot);
+        let g = guarantee(work.report, duty.slot, signatures)?;
+        Ok((g, work.availability))
     }
 
     /// The assurances a block on `parent` (posterior state `state`) may carry from the local
