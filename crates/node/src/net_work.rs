@@ -17,10 +17,9 @@
 //! - CE 135: the guarantee goes to every connected peer (JAMNP-S asks for the next block
 //!   authors at least; on a testnet all is simplest). A receiver checks its credentials
 //!   against $\kappa'$ (GP (11.26)) and pools it.
-//! - CE 137: a CE 135 receiver then asks the sender for the shards of each of its local
-//!   validators, and keeps them once their justification holds under the erasure root
-//!   (GP (14.17)). The shard index asked for is the validator index, as the node's DA store
-//!   keys them; JAMNP-S's rotation of shard indices by core is not applied.
+//! - CE 137: a CE 135 receiver then asks the sender for the shards assigned to each of its
+//!   local validators (JAMNP-S "Shard assignment", [`crate::work`]'s `shard_index`), and
+//!   keeps them once their justification holds under the erasure root (GP (14.17)).
 //! - CE 141: whenever the best block changes, the local validators holding shards of reports
 //!   pending on it ($\rho$) sign an assurance anchored on it (GP (11.10)–(11.13), the
 //!   authoring crate's `assurance`) and send it to every connected peer; a receiver checks
@@ -33,7 +32,7 @@
 
 use crate::net::BlockNet;
 use crate::pool::Pools;
-use crate::work::{Guarantor, GuarantorNet, WorkSubmitter};
+use crate::work::{shard_index, Guarantor, GuarantorNet, WorkSubmitter};
 use crate::Node;
 use marmalade_chain::BlockExecutor;
 use marmalade_crypto::ed25519;
@@ -243,8 +242,8 @@ impl WorkNet {
         }
     }
 
-    /// The local validators assigned to `core` for the slot after the best block's
-    /// (GP (11.19)–(11.21)); empty if none or the duty cannot be known.
+    /// Whether a local validator is assigned to `core` for the slot after the best block's
+    /// (GP (11.19)–(11.21)); `false` if the duty cannot be known.
     fn assigned_locally(&self, core: CoreIndex) -> bool {
         match self.guarantor.duty() {
             Ok(duty) => {
@@ -342,8 +341,13 @@ impl WorkNet {
                 }
             };
             // This guarantor holds the bundle: it keeps its own shards and can serve others.
-            this.guarantor
-                .keep_local_shards(&work.availability, &duty.kappa, duty.slot);
+            this.guarantor.keep_local_shards(
+                &this.spec,
+                core,
+                &work.availability,
+                &duty.kappa,
+                duty.slot,
+            );
             let response = SharingResponse {
                 report_hash: report_hash(&work.report),
                 signature: sign_report(&work.report, &secret),
@@ -398,20 +402,23 @@ impl WorkNet {
             return;
         };
         let root = g.report.package_spec.erasure_root;
-        let slot = g.slot;
+        let (core, slot) = (g.report.core_index, g.slot);
         match self.pools.add_guarantee(g) {
             Ok(()) => tracing::debug!(peer = %short(&peer), "pooled a received guarantee"),
             Err(e) => tracing::debug!(error = %e, "received guarantee not pooled"),
         }
         for v in local {
-            if !self.guarantor.has_shards(&root, v) {
-                self.fetch_shards(peer, root, v, slot).await;
+            let Some(index) = shard_index(&self.spec, core, usize::from(v)) else {
+                continue;
+            };
+            if !self.guarantor.has_shards(&root, index) {
+                self.fetch_shards(peer, root, index, slot).await;
             }
         }
     }
 
-    /// CE 137: asks `peer` for validator `index`'s shards of `root` and keeps them if they
-    /// are justified under the root.
+    /// CE 137: asks `peer` for shard `index` of `root` and keeps it if it is justified under
+    /// the root.
     async fn fetch_shards(&self, peer: PeerId, root: ErasureRoot, index: u16, slot: u32) {
         let request = ShardRequest {
             erasure_root: root,

@@ -297,10 +297,12 @@ impl Guarantor {
         )?)
     }
 
-    /// Keeps each local validator's shards of `availability` (what CE 137 would send it),
-    /// reported at `slot`.
+    /// Keeps each local validator's shards of `availability`, a report of `core` (what
+    /// CE 137 would send it: its assigned shard, [`shard_index`]), reported at `slot`.
     pub(crate) fn keep_local_shards(
         &self,
+        spec: &ChainSpec,
+        core: CoreIndex,
         availability: &Availability,
         kappa: &[ValidatorData],
         slot: TimeSlot,
@@ -308,9 +310,13 @@ impl Guarantor {
         let root = availability.spec.erasure_root;
         let mut da = self.da();
         for (v, val) in kappa.iter().enumerate() {
-            let local = self.keys.iter().any(|k| k.ed25519_public() == val.ed25519);
-            let shards = availability.shards.get(v).cloned();
-            if let (true, Some(shards), Ok(index)) = (local, shards, u16::try_from(v)) {
+            if !self.keys.iter().any(|k| k.ed25519_public() == val.ed25519) {
+                continue;
+            }
+            let Some(index) = shard_index(spec, core, v) else {
+                continue;
+            };
+            if let Some(shards) = availability.shards.get(usize::from(index)).cloned() {
                 if let Err(e) = da.insert(root, index, shards, slot) {
                     tracing::warn!(error = %e, validator = v, "shards not kept");
                 }
@@ -318,8 +324,8 @@ impl Guarantor {
         }
     }
 
-    /// Keeps validator `index`'s shards received over CE 137; the store checks them
-    /// against the erasure root (GP (14.17)).
+    /// Keeps shard `index` received over CE 137; the store checks it against the erasure
+    /// root (GP (14.17)).
     pub(crate) fn keep_shards(
         &self,
         root: ErasureRoot,
@@ -330,7 +336,7 @@ impl Guarantor {
         self.da().insert(root, index, shards, slot)
     }
 
-    /// Whether validator `index`'s shards of `root` are kept.
+    /// Whether shard `index` of `root` is kept.
     pub(crate) fn has_shards(&self, root: &ErasureRoot, index: u16) -> bool {
         self.da().bundle_shard(root, index).is_some()
     }
@@ -395,7 +401,8 @@ impl Guarantor {
         if signatures.len() < 2 {
             return Err(WorkError::NotAssigned(job.core));
         }
-        self.keep_local_shards(&work.availability, &duty.kappa, duty.slot);
+        let spec = self.chain.get().ok_or(WorkError::NoChain)?.spec();
+        self.keep_local_shards(&spec, job.core, &work.availability, &duty.kappa, duty.slot);
         let g = guarantee(work.report, duty.slot, signatures)?;
         Ok((g, work.availability))
     }
@@ -425,7 +432,9 @@ impl Guarantor {
                 .enumerate()
                 .filter_map(|(core, a)| {
                     let root = a.as_ref()?.report.package_spec.erasure_root;
-                    da.bundle_shard(&root, index).map(|_| core)
+                    let shard =
+                        shard_index(spec, CoreIndex::try_from(core).ok()?, usize::from(index))?;
+                    da.bundle_shard(&root, shard).map(|_| core)
                 })
                 .collect();
             if cores.is_empty() {
@@ -440,4 +449,16 @@ impl Guarantor {
         }
         out
     }
+}
+
+/// The shard validator `v` holds of a report of `core` (JAMNP-S "Shard assignment"):
+/// $i = (cR + v) \bmod V$, $R$ the erasure code's recovery threshold (GP appendix H's data
+/// chunks). `None` on a chain without an erasure code.
+pub(crate) fn shard_index(spec: &ChainSpec, core: CoreIndex, v: usize) -> Option<u16> {
+    let r = marmalade_da::erasure_params(spec).ok()?.data_shards();
+    let i = usize::from(core)
+        .checked_mul(r)?
+        .checked_add(v)?
+        .checked_rem(spec.validators)?;
+    u16::try_from(i).ok()
 }

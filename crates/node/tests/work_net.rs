@@ -4,7 +4,8 @@
 //! itself):
 //!
 //! - a package submitted with CE 133 to a validator not assigned to its core is refused, a
-//!   malformed submission is reset, and one to an assigned validator is taken;
+//!   malformed submission (or CE 134, 135, 137, 141 message) is reset, and one to an
+//!   assigned validator is taken;
 //! - that guarantor shares the bundle with the core's other guarantors (CE 134), who refine it
 //!   and sign, and distributes the guarantee of two or three credentials to every node
 //!   (CE 135), which fetch their shards from it (CE 137);
@@ -24,7 +25,10 @@ use marmalade_jamnp::work::WorkPackageSubmission;
 use marmalade_jamnp::Message;
 use marmalade_network::{Backoff, NodeKey};
 use marmalade_node::net::{BlockNet, NetConfig};
-use marmalade_node::net_work::CE_WORK_PACKAGE_SUBMISSION;
+use marmalade_node::net_work::{
+    CE_ASSURANCE_DISTRIBUTION, CE_SHARD_DISTRIBUTION, CE_WORK_PACKAGE_SHARING,
+    CE_WORK_PACKAGE_SUBMISSION, CE_WORK_REPORT_DISTRIBUTION,
+};
 use marmalade_node::{dev_keys, genesis_chain, Genesis, Node};
 use marmalade_state::StateReader;
 use marmalade_stf::reports::guarantors::GuarantorAssignments;
@@ -132,7 +136,8 @@ fn package_submitted_over_ce133_is_guaranteed_assured_and_accumulated_across_nod
     )
     .expect("safrole");
     let m = GuarantorAssignments::current(&SPEC, &saf.eta, slot, saf.kappa, &c.psi.offenders);
-    let core: CoreIndex = 0;
+    // Core 1: its shards are rotated (JAMNP-S "Shard assignment", i = (cR + v) mod V).
+    let core: CoreIndex = 1;
     let assigned: Vec<usize> = (0..SPEC.validators)
         .filter(|&v| m.get(v).is_some_and(|(k, _)| k == core))
         .collect();
@@ -209,6 +214,17 @@ fn package_submitted_over_ce133_is_guaranteed_assured_and_accumulated_across_nod
         submit(guarantor, vec![vec![0xff; 7], Vec::new()]).is_err(),
         "a malformed submission is reset"
     );
+    // Input that does not decode resets the stream of every in-core kind.
+    for kind in [
+        CE_WORK_PACKAGE_SHARING,
+        CE_WORK_REPORT_DISTRIBUTION,
+        CE_SHARD_DISTRIBUTION,
+        CE_ASSURANCE_DISTRIBUTION,
+    ] {
+        let peer = nodes[guarantor].net.network().key();
+        let r = rt.block_on(builder.request(&peer, kind, &[vec![0xff; 7]]));
+        assert!(r.is_err(), "CE {kind}: garbage is reset");
+    }
     let taken = submit(guarantor, vec![submission, Vec::new()]).expect("taken");
     assert!(taken.is_empty(), "CE 133 has no response");
 
