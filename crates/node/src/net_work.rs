@@ -82,6 +82,9 @@ const ASSURANCE_PERIOD: Duration = Duration::from_millis(100);
 /// How long the guarantor waits for the other guarantors' CE 134 answers.
 const SHARING_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The block assured on and each local validator's bitfield sent for it.
+type Assured = (HeaderHash, Vec<(ValidatorIndex, Vec<u8>)>);
+
 /// Whether this module serves streams of `kind`.
 pub(crate) fn serves(kind: u8) -> bool {
     KINDS.contains(&kind)
@@ -191,15 +194,18 @@ where
         let weak = Arc::downgrade(&work);
         work.runtime.spawn(async move {
             let mut tick = tokio::time::interval(ASSURANCE_PERIOD);
-            let mut last: Option<HeaderHash> = None;
+            let mut last: Arc<Assured> = Arc::default();
             loop {
                 tick.tick().await;
                 let Some(work) = weak.upgrade() else { return };
                 let w = Arc::clone(&work);
-                let Ok(assured) = tokio::task::spawn_blocking(move || w.assure(last)).await else {
+                let seen = Arc::clone(&last);
+                let Ok(assured) = tokio::task::spawn_blocking(move || w.assure(&seen)).await else {
                     return;
                 };
-                last = assured.or(last);
+                if let Some(now) = assured {
+                    last = Arc::new(now);
+                }
             }
         });
         Ok(())
@@ -486,14 +492,22 @@ impl WorkNet {
         let _ = stream.send_all_and_finish(&messages).await;
     }
 
-    /// Makes and sends the local validators' assurances on the best block if it is not
-    /// `last` (CE 141); returns the block assured on, if it changed.
-    fn assure(&self, last: Option<HeaderHash>) -> Option<HeaderHash> {
+    /// Makes and sends the local validators' assurances on the best block (CE 141) unless
+    /// they are `last`, the ones sent before; returns them if new. Shards that arrive after
+    /// the best block was first looked at are assured then.
+    fn assure(&self, last: &Assured) -> Option<Assured> {
         let (best, state) = self.guarantor.best_state()?;
-        if Some(best) == last {
+        let assurances = self.guarantor.assurances(&self.spec, &*state, &best);
+        let now: Assured = (
+            best,
+            assurances
+                .iter()
+                .map(|a| (a.validator_index, a.bitfield.clone()))
+                .collect(),
+        );
+        if now == *last {
             return None;
         }
-        let assurances = self.guarantor.assurances(&self.spec, &*state, &best);
         for a in assurances {
             if let Err(e) = self.pools.add_assurance(a.clone()) {
                 tracing::debug!(error = %e, "local assurance not pooled");
@@ -512,7 +526,7 @@ impl WorkNet {
                 });
             }
         }
-        Some(best)
+        Some(now)
     }
 
     /// CE 141: pools an assurance whose signature holds under the key of the sender's
