@@ -181,7 +181,19 @@ pub fn mutate(
         MutationKind::TicketDuplicate => {
             let i = rng.index(tickets.len());
             let t = *tickets.get(i)?;
-            tickets.insert(i, t);
+            if tickets.len() < spec.max_tickets_per_extrinsic {
+                tickets.insert(i, t);
+            } else {
+                // A full extrinsic: overwrite a neighbour, so that the count stays within
+                // $\mathsf{K}$ (GP (6.30)) and the duplicate is the only fault (decoders may
+                // bound the sequence by $\mathsf{K}$).
+                let j = if i + 1 < tickets.len() {
+                    i + 1
+                } else {
+                    i.checked_sub(1)?
+                };
+                *tickets.get_mut(j)? = t;
+            }
             h.extrinsic_hash = extrinsic_hash(&b.extrinsic);
         }
         MutationKind::TicketBadProof => {
