@@ -7,8 +7,10 @@ mod support {
 }
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::process::{Child, Stdio};
+use std::time::Duration;
 use support::node::{marmalade, strip_ansi};
 
 /// A UDP port free now on loopback.
@@ -59,17 +61,38 @@ fn two_processes_exchange_blocks() {
     let (pa, pb) = (free_port(), free_port());
     // Dev validator 0's JAMNP-S name, N of its Ed25519 key (JIP-5 `trivial_seed(0)`).
     let a_name = "eecgwpgwq3noky4ijm4jmvjtmuzv44qvigciusxakq5epnrfj2utb";
-    let a = node(["0", "1", "2"], pa, None);
+    let mut a = node(["0", "1", "2"], pa, None);
+    // B dials A once A listens: a QUIC Initial sent to a port not yet bound is lost, and its
+    // retransmission comes seconds later, after these short runs have authored their blocks.
+    let a_log = {
+        let stderr = a.stderr.take().expect("piped");
+        let (listening, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut log = String::new();
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("network listening") {
+                    let _ = listening.send(());
+                }
+                log.push_str(&line);
+                log.push('\n');
+            }
+            log
+        });
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("a listens within 60 s");
+        reader
+    };
     let b = node(
         ["3", "4", "5"],
         pb,
         Some(format!("{a_name}@127.0.0.1:{pa}")),
     );
-    let a = a.wait_with_output().expect("a runs");
+    let a_status = a.wait().expect("a runs");
     let b = b.wait_with_output().expect("b runs");
-    let la = strip_ansi(&String::from_utf8_lossy(&a.stderr));
+    let la = strip_ansi(&a_log.join().expect("a's log"));
     let lb = strip_ansi(&String::from_utf8_lossy(&b.stderr));
-    assert!(a.status.success(), "{la}");
+    assert!(a_status.success(), "{la}");
     assert!(b.status.success(), "{lb}");
     assert!(la.contains(&format!("name={a_name}")), "{la}");
     let (auth_a, auth_b) = (hashes(&la, "authored block"), hashes(&lb, "authored block"));

@@ -294,7 +294,17 @@ impl Network {
     /// connection is lost, waiting with jittered exponential backoff between failures and
     /// out a ban. Replaces an earlier call's task for the same peer.
     pub fn keep_connected(&self, peer: PeerId, addr: SocketAddr) {
-        let task = tokio::spawn(maintain(Arc::downgrade(&self.inner), peer, addr));
+        self.maintain(peer, addr, true);
+    }
+
+    /// [`Network::keep_connected`] without the preferred-initiator grace: for a bootnode,
+    /// which knows nothing of this node and so never connects first.
+    pub fn keep_connected_eagerly(&self, peer: PeerId, addr: SocketAddr) {
+        self.maintain(peer, addr, false);
+    }
+
+    fn maintain(&self, peer: PeerId, addr: SocketAddr, grace: bool) {
+        let task = tokio::spawn(maintain(Arc::downgrade(&self.inner), peer, addr, grace));
         let mut st = lock(&self.inner.state);
         if let Some(old) = st.maintained.insert(peer, task.abort_handle()) {
             old.abort();
@@ -447,15 +457,15 @@ async fn accept_loop(endpoint: quinn::Endpoint, weak: Weak<Inner>) {
 }
 
 /// Keeps a connection to `peer` ([`Network::keep_connected`]).
-async fn maintain(weak: Weak<Inner>, peer: PeerId, addr: SocketAddr) {
+async fn maintain(weak: Weak<Inner>, peer: PeerId, addr: SocketAddr, grace: bool) {
     let mut failures = 0u32;
-    let mut waited_for_peer = false;
+    let mut waited_for_peer = !grace;
     loop {
         let Some(inner) = weak.upgrade() else { return };
         if let Some(pc) = inner.peer_conn(&peer) {
             drop(inner);
             pc.conn.closed().await;
-            (failures, waited_for_peer) = (0, false);
+            (failures, waited_for_peer) = (0, !grace);
             continue;
         }
         if let Some(left) = inner.ban_remaining(&peer) {

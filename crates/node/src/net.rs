@@ -315,6 +315,15 @@ impl BlockNet {
         }
     }
 
+    /// Keeps a connection to the bootnode `peer` at `addr`, dialling at once
+    /// ([`Network::keep_connected_eagerly`]: a bootnode does not know us to connect first).
+    pub fn keep_connected_to_bootnode(&self, peer: PeerId, addr: SocketAddr) {
+        if peer != self.network.key() {
+            let _runtime = self.runtime.enter();
+            self.network.keep_connected_eagerly(peer, addr);
+        }
+    }
+
     /// The number of peers with a UP 0 stream (those that hear our announcements).
     pub fn peer_count(&self) -> usize {
         lock(&self.shared.up).len()

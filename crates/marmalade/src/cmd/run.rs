@@ -197,10 +197,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         slot_ms = args.slot_ms,
         "starting"
     );
+    // Work packages arrive over JIP-2 (`submitWorkPackage`) or JAMNP-S (CE 133/134).
+    if !(args.no_rpc && args.no_network) {
+        node.start_guarantor()?;
+    }
     let rpc = if args.no_rpc {
         None
     } else {
-        node.start_guarantor()?;
         let config = RpcConfig::on(args.rpc_port, args.rpc_external);
         let rpc = node.serve_rpc(&config)?;
         tracing::info!(target: "marmalade_node", addr = %rpc.local_addr(), "rpc listening");
@@ -225,6 +228,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         *hook_net_set.lock().unwrap_or_else(|p| p.into_inner()) = Some(n.net().clone());
         // Other validators' blocks carry our tickets, and ours theirs (CE 132).
         n.net().share_tickets(Arc::clone(node.pools()));
+        // The in-core half between validators: CE 133-135, 137, 141.
+        node.attach_work_net(n.net())?;
     }
     let virtual_clock = VirtualClock::at(0);
     let clock: &dyn SlotClock = if args.virtual_slots {
@@ -310,7 +315,9 @@ fn start_network(
         }
     }
     for b in &args.bootnode {
-        service.net().keep_connected(b.ed25519, b.address);
+        service
+            .net()
+            .keep_connected_to_bootnode(b.ed25519, b.address);
         peers += 1;
     }
     tracing::info!(
