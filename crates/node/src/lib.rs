@@ -21,6 +21,7 @@ pub mod api;
 pub mod clock;
 pub mod db;
 pub mod net;
+pub mod net_serve;
 pub mod net_work;
 pub mod pool;
 pub mod work;

@@ -206,6 +206,8 @@ struct Shared {
     network: OnceLock<Network>,
     /// The in-core protocols (`crate::net_work`), once attached.
     work: OnceLock<Arc<crate::net_work::WorkNet>>,
+    /// The request protocols (`crate::net_serve`), once attached.
+    serve: OnceLock<Arc<crate::net_serve::ServeNet>>,
     /// One fetch at a time from each peer (concurrent announcements of one chain would fetch
     /// it twice); per peer, so that a peer that never answers holds up only its own fetches,
     /// not the import of other peers' blocks.
@@ -238,7 +240,7 @@ fn limits(spec: &ChainSpec) -> Limits {
         .with_kind_limits(CE_BLOCK_REQUEST, request, response)
         .with_kind_limits(CE_TICKET_DISTRIBUTION, ticket, 0);
     l.max_ce_stream_bytes = l.max_ce_stream_bytes.max(u64::from(response) + 64);
-    crate::net_work::limits(l, spec)
+    crate::net_serve::limits(crate::net_work::limits(l, spec), spec)
 }
 
 /// The node's block protocols on its endpoint. Cheap to clone.
@@ -275,6 +277,7 @@ impl BlockNet {
             up: Mutex::new(HashMap::new()),
             network: OnceLock::new(),
             work: OnceLock::new(),
+            serve: OnceLock::new(),
             fetching: Mutex::new(HashMap::new()),
             importing: tokio::sync::Mutex::new(()),
             pools: OnceLock::new(),
@@ -358,6 +361,12 @@ impl BlockNet {
     /// already set.
     pub(crate) fn set_work(&self, work: Arc<crate::net_work::WorkNet>) -> bool {
         self.shared.work.set(work).is_ok()
+    }
+
+    /// Serves the request protocols through `serve` (`Node::attach_serve_net`); `false` if
+    /// already set.
+    pub(crate) fn set_serve(&self, serve: Arc<crate::net_serve::ServeNet>) -> bool {
+        self.shared.serve.set(serve).is_ok()
     }
 
     /// The runtime the endpoint runs on.
@@ -808,6 +817,11 @@ impl StreamHandler for Handler {
             kind if crate::net_work::serves(kind) => {
                 if let Some(work) = shared.work.get() {
                     work.stream(stream);
+                }
+            }
+            kind if crate::net_serve::serves(kind) => {
+                if let Some(serve) = shared.serve.get() {
+                    serve.stream(stream);
                 }
             }
             // The transport passes only the kinds of our limits.

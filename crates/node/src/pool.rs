@@ -14,7 +14,7 @@ use marmalade_state::StateReader;
 use marmalade_stf::{assurances::assured_cores, disputes};
 use marmalade_types::{
     AvailAssurance, ChainSpec, DisputesExtrinsic, Extrinsic, Hash, HeaderHash, Preimage,
-    ReportGuarantee, ServiceId, TimeSlot, ValidatorIndex,
+    ReportGuarantee, ServiceId, TimeSlot, ValidatorIndex, WorkReport,
 };
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -216,6 +216,30 @@ impl Pools {
         }
         p.disputes.push_back(d);
         Ok(())
+    }
+
+    /// The pooled preimage whose hash is `hash`, for any service (CE 143 serves it).
+    pub fn preimage(&self, hash: &Hash) -> Option<Vec<u8>> {
+        self.lock()
+            .preimages
+            .iter()
+            .find(|((_, h), _)| h == hash)
+            .map(|(_, blob)| blob.clone())
+    }
+
+    /// Whether the preimage of `hash` is pooled for `service`.
+    pub fn has_preimage(&self, service: ServiceId, hash: &Hash) -> bool {
+        self.lock().preimages.contains_key(&(service, *hash))
+    }
+
+    /// The report of a pooled guarantee whose report hash ($\mathcal{H}(\mathcal{E}(r))$,
+    /// GP (11.2)) is `hash` (CE 136 serves it).
+    pub fn report(&self, hash: &Hash) -> Option<WorkReport> {
+        self.lock()
+            .guarantees
+            .iter()
+            .find(|(h, _)| h == hash)
+            .map(|(_, g)| g.report.clone())
     }
 
     /// How many items each pool holds.
