@@ -4,12 +4,14 @@
 //!
 //! - CE 129 ("State request"): the posterior state of the block asked for, if the chain
 //!   still stores it, as its serialized key/values $T(\sigma)$ (GP (D.2)) from the start key
-//!   to at most the end key (31-octet keys, both inclusive), sorted, within the request's
-//!   maximum size (always at least one pair) and [`MAX_STATE_RESPONSE`]. **The boundary-node
-//!   list is sent empty**: the state trie (GP (D.3)–(D.6)) is not built here node by node, so
-//!   the paths to the start key and the last key are not available; a peer that checks the
-//!   range against the state root cannot do so with this answer. Unknown block: reset
-//!   ([`code::REFUSED`]).
+//!   to at most the end key (31-octet keys, both inclusive), sorted, with the boundary nodes:
+//!   the trie nodes (branches `B`, GP (D.3), and leaves `L`, GP (D.4), of $\mathcal{M}_\sigma$,
+//!   GP (D.5)–(D.6)) on the paths from the root to the start key and to the last key sent,
+//!   each once, parents first. The whole answer stays within the request's maximum size
+//!   (counting each path's nodes in full, so possibly a little below it) and
+//!   [`MAX_STATE_RESPONSE`], but always carries at least one pair. The trie is rehashed from
+//!   the state's key/values for each request (the chain keeps no node store). Unknown block:
+//!   reset ([`code::REFUSED`]).
 //! - CE 136 ("Work-report request"): the report whose hash $\mathcal{H}(\mathcal{E}(r))$
 //!   (GP (11.2)) is asked for, if a guarantee of the node's pool carries it (the guarantees
 //!   this node makes and receives go there); else reset ([`code::REFUSED`]).
@@ -34,12 +36,13 @@ use marmalade_chain::BlockExecutor;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_jamnp::{
     BoundaryNodes, KeyValue, KeyValues, Message, PreimageAnnouncement, PreimageRequest,
-    PreimageResponse, StateRequest, WorkReportRequest,
+    PreimageResponse, StateRequest, TrieNode, WorkReportRequest,
 };
 use marmalade_network::{code, Limits, Misbehaviour, Network, PeerId, Stream};
 use marmalade_state::{ServiceItems, State, StateReader};
 use marmalade_store::StateStore;
 use marmalade_types::{ChainSpec, Hash, HeaderHash, WorkReport};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// CE 129: state request.
@@ -156,36 +159,146 @@ where
     }
 }
 
-/// The key/values of `state` in `[start, end]` (31-octet keys), sorted, the first always and
-/// the others while the encoded total stays within `max_size` (JAMNP-S CE 129).
+/// A trie key (GP (D.1)).
+type Key = [u8; 31];
+
+/// Bit `i` (most significant first, GP (3.7)) of `key`; `i < 248`.
+fn bit(key: &Key, i: usize) -> bool {
+    (key[i >> 3] >> (7 - (i & 7))) & 1 == 1
+}
+
+/// The first index of `kvs` (sorted, sharing their first `depth` bits) whose bit `depth` is 1.
+fn split<V>(kvs: &[(Key, V)], depth: usize) -> usize {
+    kvs.partition_point(|(k, _)| !bit(k, depth))
+}
+
+/// The number of nodes on the path from the root of $\mathcal{M}_\sigma$ over `kvs` (sorted,
+/// distinct) to `key`: the branches descended, and the leaf where it ends if any.
+fn path_len<V>(kvs: &[(Key, V)], key: &Key) -> usize {
+    let mut slice = kvs;
+    let mut nodes = 0;
+    for depth in 0..248 {
+        match slice.len() {
+            0 => return nodes,
+            1 => return nodes + 1,
+            _ => {}
+        }
+        nodes += 1;
+        let at = split(slice, depth);
+        slice = if bit(key, depth) {
+            &slice[at..]
+        } else {
+            &slice[..at]
+        };
+    }
+    nodes
+}
+
+/// `L(k, v)` (GP (D.4)): the value embedded if at most 32 octets, else its hash.
+fn leaf(key: &Key, value: &[u8]) -> TrieNode {
+    let mut n = [0u8; 64];
+    n[1..32].copy_from_slice(key);
+    if value.len() <= 32 {
+        n[0] = 0x80 | value.len() as u8;
+        n[32..32 + value.len()].copy_from_slice(value);
+    } else {
+        n[0] = 0xc0;
+        n[32..].copy_from_slice(&blake2b_256(value));
+    }
+    n
+}
+
+/// `B(l, r)` (GP (D.3)): the first bit of the left hash replaced by the branch marker 0.
+fn branch(left: &Hash, right: &Hash) -> TrieNode {
+    let mut n = [0u8; 64];
+    n[..32].copy_from_slice(left);
+    n[0] &= 0x7f;
+    n[32..].copy_from_slice(right);
+    n
+}
+
+/// $\mathcal{M}$ (GP (D.6)) of `kvs` (sorted, distinct, sharing their first `depth` bits);
+/// the nodes on the paths to `targets` (where `on` says the sub-trie lies on them) are pushed
+/// to `out`, each parent before its children.
+fn merkle(
+    kvs: &[(Key, Cow<'_, [u8]>)],
+    depth: usize,
+    targets: &[Key; 2],
+    on: [bool; 2],
+    out: &mut Vec<TrieNode>,
+) -> Hash {
+    let on_path = on[0] || on[1];
+    match kvs {
+        [] => [0; 32],
+        [(k, v)] => {
+            let node = leaf(k, v);
+            if on_path {
+                out.push(node);
+            }
+            blake2b_256(&node)
+        }
+        // Distinct 248-bit keys part before this depth.
+        _ if depth >= 248 => [0; 32],
+        _ => {
+            let slot = on_path.then(|| {
+                out.push([0; 64]);
+                out.len() - 1
+            });
+            let at = split(kvs, depth);
+            let side = |right: bool| {
+                [
+                    on[0] && bit(&targets[0], depth) == right,
+                    on[1] && bit(&targets[1], depth) == right,
+                ]
+            };
+            let l = merkle(&kvs[..at], depth + 1, targets, side(false), out);
+            let r = merkle(&kvs[at..], depth + 1, targets, side(true), out);
+            let node = branch(&l, &r);
+            if let Some(i) = slot {
+                out[i] = node;
+            }
+            blake2b_256(&node)
+        }
+    }
+}
+
+/// The CE 129 answer on `state`: the key/values in `[start, end]` (31-octet keys), sorted,
+/// the first always and the others while the whole answer (pairs, and the boundary nodes
+/// counted as two full paths) stays within `max_size`; and the boundary nodes of the paths
+/// to `start` and to the last key sent.
 fn state_range(
     spec: &ChainSpec,
     state: &State,
-    start: &[u8; 31],
-    end: &[u8; 31],
+    start: &Key,
+    end: &Key,
     max_size: u32,
-) -> KeyValues {
+) -> (BoundaryNodes, KeyValues) {
+    let kvs = state.key_values_ref(spec);
+    let start_nodes = path_len(&kvs, start);
+    let first = kvs.partition_point(|(k, _)| k < start);
     let mut pairs = Vec::new();
     let mut total = 0usize;
-    for (key, value) in state.key_values_ref(spec) {
-        if key < *start {
-            continue;
-        }
-        if key > *end {
-            break;
-        }
-        let pair = KeyValue {
-            key,
-            value: value.into_owned(),
-        };
-        let len = marmalade_codec::Encode::encode(&pair).len();
-        if !pairs.is_empty() && total.saturating_add(len) > max_size as usize {
+    for (key, value) in kvs[first..].iter().take_while(|(k, _)| k <= end) {
+        let len = marmalade_codec::Encode::encode(&KeyValue {
+            key: *key,
+            value: value.to_vec(),
+        })
+        .len();
+        let nodes = std::mem::size_of::<TrieNode>() * (start_nodes + path_len(&kvs, key));
+        if !pairs.is_empty() && total.saturating_add(len).saturating_add(nodes) > max_size as usize
+        {
             break;
         }
         total = total.saturating_add(len);
-        pairs.push(pair);
+        pairs.push(KeyValue {
+            key: *key,
+            value: value.to_vec(),
+        });
     }
-    KeyValues(pairs)
+    let last = pairs.last().map_or(*start, |p| p.key);
+    let mut nodes = Vec::new();
+    merkle(&kvs, 0, &[*start, last], [true, true], &mut nodes);
+    (BoundaryNodes(nodes), KeyValues(pairs))
 }
 
 /// The preimage of `hash` in any service account of `state` (GP (9.3)).
@@ -231,7 +344,7 @@ impl ServeNet {
         decoded
     }
 
-    /// CE 129 served: the range of the block's state, with an empty boundary-node list.
+    /// CE 129 served: the range of the block's state and its boundary nodes.
     async fn serve_state(self: Arc<Self>, mut stream: Stream) {
         let Some(request) = self.request::<StateRequest>(&mut stream).await else {
             return;
@@ -249,12 +362,11 @@ impl ServeNet {
             ))
         })
         .await;
-        let Ok(Some(pairs)) = answer else {
+        let Ok(Some((nodes, pairs))) = answer else {
             stream.reset(code::REFUSED);
             return;
         };
-        // No boundary nodes: see the module documentation.
-        let messages = [BoundaryNodes::default().to_bytes(), pairs.to_bytes()];
+        let messages = [nodes.to_bytes(), pairs.to_bytes()];
         let _ = stream.send_all_and_finish(&messages).await;
     }
 

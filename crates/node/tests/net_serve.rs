@@ -7,8 +7,8 @@ use marmalade_authoring::trivial_seed;
 use marmalade_codec::Encode;
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_jamnp::{
-    KeyValue, KeyValues, Message, PreimageAnnouncement, PreimageRequest, StateRequest,
-    WorkReportRequest,
+    BoundaryNodes, KeyValue, KeyValues, Message, PreimageAnnouncement, PreimageRequest,
+    StateRequest, WorkReportRequest,
 };
 use marmalade_network::{Backoff, Network, NodeKey, PeerId};
 use marmalade_node::net::{BlockNet, NetConfig};
@@ -58,6 +58,28 @@ fn ask(
     message: Vec<u8>,
 ) -> Option<Vec<Vec<u8>>> {
     rt.block_on(from.request(to, kind, &[message])).ok()
+}
+
+/// The boundary nodes hold together: the first is the root node (its hash the chain's
+/// state root), each other node's hash is a child of an earlier one, and the paths end at the
+/// leaves of `start` and `last` (keys present in the state).
+fn check_boundary(nodes: &BoundaryNodes, root: &[u8; 32], start: &[u8; 31], last: &[u8; 31]) {
+    let first = nodes.0.first().expect("a root node");
+    assert_eq!(&blake2b_256(first), root);
+    for (i, n) in nodes.0.iter().enumerate().skip(1) {
+        let h = blake2b_256(n);
+        let child = nodes.0[..i].iter().any(|p| {
+            // A branch's left hash has its first bit replaced by the branch marker.
+            p[0] & 0x80 == 0 && (p[32..] == h[..] || (p[1..32] == h[1..] && p[0] == h[0] & 0x7f))
+        });
+        assert!(child, "node {i} is no child of an earlier node");
+    }
+    for key in [start, last] {
+        assert!(
+            nodes.0.iter().any(|n| n[0] & 0x80 != 0 && &n[1..32] == key),
+            "the leaf of a boundary key"
+        );
+    }
 }
 
 #[test]
@@ -162,9 +184,19 @@ fn serves_state_reports_and_preimages() {
         end: [0xff; 31],
         max_size: 1 << 22,
     };
+    let root = a
+        .read_chain(|c| c.state_root(&gh))
+        .expect("reads")
+        .expect("genesis root");
     let reply = ask(&rt, &bnet, &a_key, CE_STATE_REQUEST, whole.to_bytes()).expect("answered");
     assert_eq!(reply.len(), 2);
-    assert!(reply[0].is_empty(), "no boundary nodes are sent");
+    let nodes = BoundaryNodes::from_bytes(&reply[0], &TINY).expect("decodes");
+    check_boundary(
+        &nodes,
+        &root,
+        &expected[0].key,
+        &expected[expected.len() - 1].key,
+    );
     let kvs = KeyValues::from_bytes(&reply[1], &TINY).expect("decodes");
     assert_eq!(kvs.0, expected);
     let tiny = StateRequest {
@@ -185,8 +217,21 @@ fn serves_state_reports_and_preimages() {
         ..whole
     };
     let reply = ask(&rt, &bnet, &a_key, CE_STATE_REQUEST, one.to_bytes()).expect("answered");
+    let nodes = BoundaryNodes::from_bytes(&reply[0], &TINY).expect("decodes");
+    check_boundary(&nodes, &root, &third, &third);
     let kvs = KeyValues::from_bytes(&reply[1], &TINY).expect("decodes");
     assert_eq!(kvs.0, expected[2..3]);
+    // A size bound that leaves room for the boundary nodes and a few pairs only.
+    let some = StateRequest {
+        max_size: (reply[0].len() * 2 + 200) as u32,
+        ..whole
+    };
+    let reply = ask(&rt, &bnet, &a_key, CE_STATE_REQUEST, some.to_bytes()).expect("answered");
+    let total = reply[0].len() + reply[1].len();
+    assert!(total <= some.max_size as usize, "{total} octets");
+    let kvs = KeyValues::from_bytes(&reply[1], &TINY).expect("decodes");
+    assert!(!kvs.0.is_empty() && kvs.0.len() < expected.len());
+    assert_eq!(kvs.0, expected[..kvs.0.len()]);
     let unknown = StateRequest {
         header_hash: [7; 32],
         ..whole
