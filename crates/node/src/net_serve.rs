@@ -43,7 +43,8 @@ use marmalade_state::{ServiceItems, State, StateReader};
 use marmalade_store::StateStore;
 use marmalade_types::{ChainSpec, Hash, HeaderHash, WorkReport};
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 /// CE 129: state request.
 pub const CE_STATE_REQUEST: u8 = 129;
@@ -119,7 +120,14 @@ pub struct ServeNet {
     states: Arc<States>,
     pools: Arc<Pools>,
     network: Network,
+    /// The hashes of announced preimages being fetched (each fetched once at a time, however
+    /// often it is announced); at most [`MAX_FETCHING`].
+    fetching: Mutex<HashSet<Hash>>,
 }
+
+/// The most announced preimages fetched at once (a bound on what announcements can make the
+/// node ask for; an announcement beyond it is ignored).
+const MAX_FETCHING: usize = 64;
 
 impl std::fmt::Debug for ServeNet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -150,6 +158,7 @@ where
             states,
             pools: Arc::clone(&self.pools),
             network: net.network().clone(),
+            fetching: Mutex::new(HashSet::new()),
         });
         if net.set_serve(serve) {
             Ok(())
@@ -416,9 +425,18 @@ impl ServeNet {
         let peer = stream.peer();
         let this = Arc::clone(&self);
         let wanted = tokio::task::spawn_blocking(move || this.wanted(&announcement)).await;
-        if let Ok(Some(state)) = wanted {
-            self.fetch_preimage(peer, announcement, state).await;
+        let Ok(Some(state)) = wanted else { return };
+        {
+            let mut fetching = self.fetching.lock().unwrap_or_else(|p| p.into_inner());
+            if fetching.len() >= MAX_FETCHING || !fetching.insert(announcement.hash) {
+                return;
+            }
         }
+        self.fetch_preimage(peer, announcement, state).await;
+        self.fetching
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&announcement.hash);
     }
 
     /// The best state if its service awaits the announced preimage (GP (12.37)) and the node

@@ -62,8 +62,8 @@ fn ask(
 
 /// The boundary nodes hold together: the first is the root node (its hash the chain's
 /// state root), each other node's hash is a child of an earlier one, and the paths end at the
-/// leaves of `start` and `last` (keys present in the state).
-fn check_boundary(nodes: &BoundaryNodes, root: &[u8; 32], start: &[u8; 31], last: &[u8; 31]) {
+/// leaves of `leaves` (keys present in the state).
+fn check_boundary(nodes: &BoundaryNodes, root: &[u8; 32], leaves: &[&[u8; 31]]) {
     let first = nodes.0.first().expect("a root node");
     assert_eq!(&blake2b_256(first), root);
     for (i, n) in nodes.0.iter().enumerate().skip(1) {
@@ -74,9 +74,12 @@ fn check_boundary(nodes: &BoundaryNodes, root: &[u8; 32], start: &[u8; 31], last
         });
         assert!(child, "node {i} is no child of an earlier node");
     }
-    for key in [start, last] {
+    for key in leaves {
         assert!(
-            nodes.0.iter().any(|n| n[0] & 0x80 != 0 && &n[1..32] == key),
+            nodes
+                .0
+                .iter()
+                .any(|n| n[0] & 0x80 != 0 && n[1..32] == key[..]),
             "the leaf of a boundary key"
         );
     }
@@ -194,8 +197,7 @@ fn serves_state_reports_and_preimages() {
     check_boundary(
         &nodes,
         &root,
-        &expected[0].key,
-        &expected[expected.len() - 1].key,
+        &[&expected[0].key, &expected[expected.len() - 1].key],
     );
     let kvs = KeyValues::from_bytes(&reply[1], &TINY).expect("decodes");
     assert_eq!(kvs.0, expected);
@@ -218,9 +220,28 @@ fn serves_state_reports_and_preimages() {
     };
     let reply = ask(&rt, &bnet, &a_key, CE_STATE_REQUEST, one.to_bytes()).expect("answered");
     let nodes = BoundaryNodes::from_bytes(&reply[0], &TINY).expect("decodes");
-    check_boundary(&nodes, &root, &third, &third);
+    check_boundary(&nodes, &root, &[&third]);
     let kvs = KeyValues::from_bytes(&reply[1], &TINY).expect("decodes");
     assert_eq!(kvs.0, expected[2..3]);
+    // A start key absent from the state: no pairs, and the path to where it would be, which
+    // ends at a branch or at the leaf of another key.
+    let mut absent = third;
+    absent[30] ^= 1;
+    assert!(expected.iter().all(|kv| kv.key != absent));
+    let missing = StateRequest {
+        start: absent,
+        end: absent,
+        ..whole
+    };
+    let missing_reply =
+        ask(&rt, &bnet, &a_key, CE_STATE_REQUEST, missing.to_bytes()).expect("answered");
+    let missing_nodes = BoundaryNodes::from_bytes(&missing_reply[0], &TINY).expect("decodes");
+    check_boundary(&missing_nodes, &root, &[]);
+    assert!(missing_nodes.0.iter().all(|n| n[1..32] != absent[..]));
+    assert!(KeyValues::from_bytes(&missing_reply[1], &TINY)
+        .expect("decodes")
+        .0
+        .is_empty());
     // A size bound that leaves room for the boundary nodes and a few pairs only.
     let some = StateRequest {
         max_size: (reply[0].len() * 2 + 200) as u32,
