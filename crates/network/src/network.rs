@@ -456,6 +456,9 @@ async fn accept_loop(endpoint: quinn::Endpoint, weak: Weak<Inner>) {
     }
 }
 
+/// A connection closed sooner than this after it was made counts as a failed attempt.
+const SHORT_LIVED: Duration = Duration::from_secs(5);
+
 /// Keeps a connection to `peer` ([`Network::keep_connected`]).
 async fn maintain(weak: Weak<Inner>, peer: PeerId, addr: SocketAddr, grace: bool) {
     let mut failures = 0u32;
@@ -463,9 +466,21 @@ async fn maintain(weak: Weak<Inner>, peer: PeerId, addr: SocketAddr, grace: bool
     loop {
         let Some(inner) = weak.upgrade() else { return };
         if let Some(pc) = inner.peer_conn(&peer) {
+            let backoff = inner.backoff;
             drop(inner);
+            let since = Instant::now();
             pc.conn.closed().await;
-            (failures, waited_for_peer) = (0, !grace);
+            waited_for_peer = !grace;
+            if since.elapsed() >= SHORT_LIVED {
+                failures = 0;
+            } else {
+                // Closed at once (e.g. as the duplicate of a connection the peer still
+                // holds, dead until its idle timeout, after a restart of ours): a failure,
+                // so that redials back off instead of handshaking in a loop.
+                let wait = backoff.delay(failures, random());
+                failures = failures.saturating_add(1);
+                tokio::time::sleep(wait).await;
+            }
             continue;
         }
         if let Some(left) = inner.ban_remaining(&peer) {
@@ -482,7 +497,8 @@ async fn maintain(weak: Weak<Inner>, peer: PeerId, addr: SocketAddr, grace: bool
             continue;
         }
         match inner.connect(addr, peer).await {
-            Ok(_) => failures = 0,
+            // Failures reset once the connection has lasted (above).
+            Ok(_) => {}
             Err(e) => {
                 let wait = inner.backoff.delay(failures, random());
                 tracing::debug!("connecting to {}: {e}; retry in {wait:?}", node_name(&peer));
