@@ -484,6 +484,15 @@ fn six_nodes_agree_and_a_restarted_node_catches_up_and_authors() {
         latencies[latencies.len() - 1],
     );
     // Bytes: every node's sent-octets counter at the end, plus node 5's before its stop.
+    let per_node: Vec<f64> = final_metrics
+        .iter()
+        .map(|m| {
+            m.get("marmalade_network_bytes_sent_total")
+                .copied()
+                .unwrap_or(0.0)
+        })
+        .collect();
+    eprintln!("bytes sent per node at the end: {per_node:?}; node {RESTARTED} before its stop: {bytes_first_run}");
     let bytes: f64 = final_metrics
         .iter()
         .map(|m| {
@@ -527,6 +536,12 @@ fn six_nodes_agree_and_a_restarted_node_catches_up_and_authors() {
         again.len()
     );
     assert!(bytes > 0.0, "no node reported bytes sent");
+    // A block and its announcements are a few kB per node; a restarted peer once made two
+    // nodes redial it in a loop (full handshakes, ~2 MB per block), which this catches.
+    assert!(
+        bytes / (blocks as f64) < 400_000.0,
+        "{bytes:.0} octets sent for {blocks} blocks"
+    );
     // Blocks reach the others well within a slot.
     assert!(
         p50 < (SLOT_MS as i64) * 1000,

@@ -203,6 +203,9 @@ struct Shared {
     cache: Mutex<Cache>,
     /// The writer of each peer's UP 0 stream.
     up: Mutex<HashMap<PeerId, mpsc::UnboundedSender<Vec<u8>>>>,
+    /// Each peer's head: the latest block it announced, or its best leaf (else its
+    /// finalized block) from its UP 0 handshake.
+    heads: Mutex<HashMap<PeerId, HeaderHash>>,
     network: OnceLock<Network>,
     /// The in-core protocols (`crate::net_work`), once attached.
     work: OnceLock<Arc<crate::net_work::WorkNet>>,
@@ -275,6 +278,7 @@ impl BlockNet {
             source,
             cache: Mutex::new(Cache::default()),
             up: Mutex::new(HashMap::new()),
+            heads: Mutex::new(HashMap::new()),
             network: OnceLock::new(),
             work: OnceLock::new(),
             serve: OnceLock::new(),
@@ -330,6 +334,14 @@ impl BlockNet {
     /// The number of peers with a UP 0 stream (those that hear our announcements).
     pub fn peer_count(&self) -> usize {
         lock(&self.shared.up).len()
+    }
+
+    /// Whether some peer has told us its head (UP 0) and the chain has every peer's head:
+    /// the node has caught up with what it has heard of. A node should not author before
+    /// (its blocks would be a fork of a chain it has not seen yet).
+    pub fn synced(&self) -> bool {
+        let heads = lock(&self.shared.heads);
+        !heads.is_empty() && heads.values().all(|h| self.shared.chain.knows(h))
     }
 
     /// Keeps `block` to serve, and announces it to every peer: call for each block the node
@@ -660,12 +672,20 @@ impl Shared {
                 return false;
             };
             *handshaken = true;
+            let head = h
+                .leaves
+                .iter()
+                .max_by_key(|l| l.slot)
+                .unwrap_or(&h.finalized);
+            lock(&self.heads).insert(peer, head.hash);
             h.leaves.iter().map(|l| l.hash).collect()
         } else {
             let Ok(a) = BlockAnnouncement::from_bytes(m, &self.spec) else {
                 return false;
             };
-            vec![a.header.hash()]
+            let hash = a.header.hash();
+            lock(&self.heads).insert(peer, hash);
+            vec![hash]
         };
         for hash in wanted {
             if !self.chain.knows(&hash) {
@@ -848,6 +868,7 @@ impl StreamHandler for Handler {
 
     fn disconnected(&self, peer: &PeerId) {
         lock(&self.0.up).remove(peer);
+        lock(&self.0.heads).remove(peer);
         // A fetch still running holds its own handle.
         lock(&self.0.fetching).remove(peer);
     }

@@ -230,6 +230,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         n.net().share_tickets(Arc::clone(node.pools()));
         // The in-core half between validators: CE 133-135, 137, 141.
         node.attach_work_net(n.net())?;
+        // Answers from what the node has: CE 129 state, CE 136 reports, CE 142/143 preimages.
+        node.attach_serve_net(n.net())?;
+    }
+    // Catch up before authoring: a restarted or late node's blocks would fork a chain it has
+    // not seen yet. Waits until every peer's head is imported, at most two slots (a node
+    // whose peers are all down authors then).
+    if let (Some(n), false) = (&network, args.virtual_slots) {
+        let wait =
+            std::time::Duration::from_millis(args.slot_ms.saturating_mul(2).clamp(1_000, 12_000));
+        let deadline = std::time::Instant::now() + wait;
+        while !n.net().synced()
+            && std::time::Instant::now() < deadline
+            && !stop.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        tracing::info!(
+            target: "marmalade_node",
+            synced = n.net().synced(),
+            peers = n.net().peer_count(),
+            "authoring"
+        );
     }
     let virtual_clock = VirtualClock::at(0);
     let clock: &dyn SlotClock = if args.virtual_slots {
