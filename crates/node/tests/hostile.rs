@@ -20,11 +20,15 @@
 //! `marmalade_network::code`, bans, and stream credit that runs out. The attackers draw their
 //! bytes and keys from a seeded generator ([`SEED`]), so a failure reproduces.
 
+mod support {
+    pub mod clock;
+}
+
 use marmalade_authoring::trivial_seed;
 use marmalade_jamnp::{BlockRequest, BlockResponse, Direction, Handshake, HashSlot, Message};
 use marmalade_network::{alpn, close_code, code, Backoff, NodeKey};
 use marmalade_node::net::{BlockNet, ChainView, NetConfig, CE_BLOCK_REQUEST, MAX_REQUEST_BLOCKS};
-use marmalade_node::{dev_keys, Genesis, Node, SlotClock};
+use marmalade_node::{dev_keys, Genesis, Node};
 use marmalade_types::{ChainSpec, HeaderHash, TimeSlot};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -34,6 +38,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::clock::ShortSlots;
 
 const TINY: ChainSpec = ChainSpec::TINY;
 /// The attackers' generator seed.
@@ -83,39 +88,6 @@ impl Rng {
         let mut a = [0u8; 32];
         a.copy_from_slice(&self.bytes(32));
         a
-    }
-}
-
-/// Slot 0 until `start`, then one slot every [`SLOT_MS`]; A stops after [`LAST_SLOT`].
-struct TestClock {
-    start: Instant,
-}
-
-impl TestClock {
-    fn at(&self, slot: TimeSlot) -> Instant {
-        self.start + Duration::from_millis(u64::from(slot.saturating_sub(1)) * SLOT_MS)
-    }
-}
-
-impl SlotClock for TestClock {
-    fn now(&self) -> TimeSlot {
-        match Instant::now().checked_duration_since(self.start) {
-            Some(d) => 1 + (d.as_millis() / u128::from(SLOT_MS)) as TimeSlot,
-            None => 0,
-        }
-    }
-
-    fn wait_until(&self, slot: TimeSlot, stop: &AtomicBool) -> bool {
-        if slot > LAST_SLOT {
-            return false;
-        }
-        while self.now() < slot {
-            if stop.load(Ordering::Relaxed) {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        !stop.load(Ordering::Relaxed)
     }
 }
 
@@ -235,7 +207,7 @@ const ATTACKS: [Attack; 13] = [
     Attack::UnknownKind(200),
     Attack::UnknownKind(255),
     Attack::UnknownKind(1),
-    Attack::UnknownKind(129),
+    Attack::UnknownKind(199),
     Attack::TruncatedBody(UP0),
     Attack::TruncatedBody(CE128),
     Attack::TruncatedLength(CE128),
@@ -528,7 +500,9 @@ fn node_keeps_importing_under_hostile_peers() {
     // A's tickets before the clock runs, so that it authors from slot 1.
     node_a.prepare_tickets(1).expect("tickets");
     let a_view = node_a.importer();
-    let clock = Arc::new(TestClock {
+    let clock = Arc::new(ShortSlots {
+        slot_ms: SLOT_MS,
+        last: LAST_SLOT,
         start: Instant::now() + Duration::from_secs(1),
     });
     let (net_a, net_b) = {
