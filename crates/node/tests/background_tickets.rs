@@ -3,40 +3,21 @@
 //! while the six dev keys' 18 ring proofs are made (seconds: on the authoring thread they
 //! hold the loop up for many slots), and the proofs still reach the pool.
 
+mod support {
+    pub mod clock;
+}
+
 use marmalade_authoring::dev_key_set;
-use marmalade_node::{Genesis, Node, SlotClock};
+use marmalade_node::{Genesis, Node};
 use marmalade_types::{ChainSpec, TimeSlot};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+use support::clock::ShortSlots;
 
 const TINY: ChainSpec = ChainSpec::TINY;
 const SLOT_MS: u64 = 300;
 /// The last slot authored: into the second epoch (E = 12).
 const LAST_SLOT: TimeSlot = 20;
-
-/// Slot 1 at `start`, one slot per `SLOT_MS`; waiting for a slot after `LAST_SLOT` ends it.
-struct TestClock {
-    start: Instant,
-}
-
-impl SlotClock for TestClock {
-    fn now(&self) -> TimeSlot {
-        1 + (self.start.elapsed().as_millis() / u128::from(SLOT_MS)) as TimeSlot
-    }
-
-    fn wait_until(&self, slot: TimeSlot, stop: &AtomicBool) -> bool {
-        if slot > LAST_SLOT {
-            return false;
-        }
-        while self.now() < slot {
-            if stop.load(Ordering::Relaxed) {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        true
-    }
-}
 
 #[test]
 fn proofs_in_the_background_hold_up_no_slot() {
@@ -44,7 +25,9 @@ fn proofs_in_the_background_hold_up_no_slot() {
     assert_eq!(params, TINY);
     let mut node = Node::new(TINY, &genesis, dev_key_set(TINY.validators), 3).expect("node");
     node.set_background_tickets(true);
-    let clock = TestClock {
+    let clock = ShortSlots {
+        slot_ms: SLOT_MS,
+        last: LAST_SLOT,
         start: Instant::now(),
     };
     let stop = AtomicBool::new(false);

@@ -4,27 +4,20 @@
 
 use marmalade_authoring::trivial_seed;
 use marmalade_jamnp::{BlockResponse, Message};
-use marmalade_network::{Backoff, NodeKey};
+use marmalade_network::NodeKey;
 use marmalade_node::net::{BlockNet, NetConfig};
 use marmalade_node::{dev_key_set, dev_keys, Genesis, Node};
 use marmalade_types::{Block, ChainSpec};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TINY: ChainSpec = ChainSpec::TINY;
 
 fn net(rt: &tokio::runtime::Runtime, genesis: &Genesis, node: &Node, seed: u32) -> BlockNet {
-    let config = NetConfig {
-        key: NodeKey::from_validator_seed(&trivial_seed(seed)),
-        genesis_header_hash: genesis.header.hash(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        backoff: Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(500),
-            initiator_grace: Duration::from_millis(200),
-        },
-    };
+    let config = NetConfig::loopback(
+        NodeKey::from_validator_seed(&trivial_seed(seed)),
+        genesis.header.hash(),
+    );
     let _rt = rt.enter();
     BlockNet::start(config, Arc::new(node.importer()), None).expect("listens")
 }

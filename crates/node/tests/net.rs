@@ -4,17 +4,22 @@
 //! handshakes. At the end all three have the same best block and state root, and every
 //! node's chain holds blocks of every node's authors.
 
+mod support {
+    pub mod clock;
+}
+
 use marmalade_authoring::trivial_seed;
-use marmalade_network::{Backoff, NodeKey};
+use marmalade_network::NodeKey;
 use marmalade_node::net::{BlockNet, NetConfig};
 use marmalade_node::{dev_keys, Genesis, Node, SlotClock};
 use marmalade_store::StateStore;
 use marmalade_types::{ChainSpec, TimeSlot};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::clock::ShortSlots;
 
 const TINY: ChainSpec = ChainSpec::TINY;
 const SLOT_MS: u64 = 1000;
@@ -22,35 +27,6 @@ const SLOT_MS: u64 = 1000;
 const LAST_SLOT: TimeSlot = 10;
 /// The slot at which the third node starts.
 const LATE_START: TimeSlot = 5;
-
-/// A wall clock shared by the nodes: slot 0 until `start` (the nodes make their first
-/// tickets meanwhile), slot 1 from then on, and the clock ends after `LAST_SLOT` (waiting
-/// for a later slot returns `false`).
-struct TestClock {
-    start: Instant,
-}
-
-impl SlotClock for TestClock {
-    fn now(&self) -> TimeSlot {
-        match Instant::now().checked_duration_since(self.start) {
-            Some(d) => 1 + (d.as_millis() / u128::from(SLOT_MS)) as TimeSlot,
-            None => 0,
-        }
-    }
-
-    fn wait_until(&self, slot: TimeSlot, stop: &AtomicBool) -> bool {
-        if slot > LAST_SLOT {
-            return false;
-        }
-        while self.now() < slot {
-            if stop.load(Ordering::Relaxed) {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        !stop.load(Ordering::Relaxed)
-    }
-}
 
 struct Running {
     net: BlockNet,
@@ -62,21 +38,15 @@ fn start(
     rt: &tokio::runtime::Runtime,
     genesis: &Genesis,
     validators: [u32; 2],
-    clock: Arc<TestClock>,
+    clock: Arc<ShortSlots>,
     stop: Arc<AtomicBool>,
 ) -> Running {
     let keys = validators.iter().map(|&i| dev_keys(i)).collect();
     let mut node = Node::new(TINY, genesis, keys, 3).expect("node");
-    let config = NetConfig {
-        key: NodeKey::from_validator_seed(&trivial_seed(validators[0])),
-        genesis_header_hash: genesis.header.hash(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        backoff: Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(500),
-            initiator_grace: Duration::from_millis(200),
-        },
-    };
+    let config = NetConfig::loopback(
+        NodeKey::from_validator_seed(&trivial_seed(validators[0])),
+        genesis.header.hash(),
+    );
     let net = {
         let _rt = rt.enter();
         BlockNet::start(config, Arc::new(node.importer()), None).expect("listens")
@@ -115,7 +85,9 @@ fn three_nodes_converge_and_a_late_node_catches_up() {
         .expect("runtime");
     // The ring's setup, once per process, before the clock runs (as `marmalade run` does).
     marmalade_crypto::bandersnatch::prepare_ring(TINY.validators).expect("ring");
-    let clock = Arc::new(TestClock {
+    let clock = Arc::new(ShortSlots {
+        slot_ms: SLOT_MS,
+        last: LAST_SLOT,
         start: Instant::now() + Duration::from_secs(4),
     });
     let stop = Arc::new(AtomicBool::new(false));

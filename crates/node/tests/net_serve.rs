@@ -10,7 +10,7 @@ use marmalade_jamnp::{
     BoundaryNodes, KeyValue, KeyValues, Message, PreimageAnnouncement, PreimageRequest,
     StateRequest, WorkReportRequest,
 };
-use marmalade_network::{Backoff, Network, NodeKey, PeerId};
+use marmalade_network::{Network, NodeKey, PeerId};
 use marmalade_node::net::{BlockNet, NetConfig};
 use marmalade_node::net_serve::{
     CE_PREIMAGE_ANNOUNCEMENT, CE_PREIMAGE_REQUEST, CE_STATE_REQUEST, CE_WORK_REPORT_REQUEST,
@@ -19,23 +19,16 @@ use marmalade_node::{dev_keys, Genesis, Node};
 use marmalade_state::account::encode_timeslots;
 use marmalade_state::{lookup_key, ServiceItems, StateReader};
 use marmalade_types::{ChainSpec, ReportGuarantee, WorkReport};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TINY: ChainSpec = ChainSpec::TINY;
 
 fn net(rt: &tokio::runtime::Runtime, genesis: &Genesis, node: &Node, seed: u32) -> BlockNet {
-    let config = NetConfig {
-        key: NodeKey::from_validator_seed(&trivial_seed(seed)),
-        genesis_header_hash: genesis.header.hash(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        backoff: Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(500),
-            initiator_grace: Duration::from_millis(200),
-        },
-    };
+    let config = NetConfig::loopback(
+        NodeKey::from_validator_seed(&trivial_seed(seed)),
+        genesis.header.hash(),
+    );
     let _rt = rt.enter();
     let net = BlockNet::start(config, Arc::new(node.importer()), None).expect("listens");
     node.attach_serve_net(&net).expect("attaches");

@@ -3,12 +3,11 @@
 //! their ring proofs give, and a ticket whose proof does not hold is not pooled there.
 
 use marmalade_authoring::{make_tickets, trivial_seed, Ticket};
-use marmalade_network::{Backoff, NodeKey};
+use marmalade_network::NodeKey;
 use marmalade_node::net::{BlockNet, NetConfig};
 use marmalade_node::{dev_keys, Genesis, Node};
 use marmalade_types::ChainSpec;
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,16 +15,10 @@ const TINY: ChainSpec = ChainSpec::TINY;
 
 fn start(rt: &tokio::runtime::Runtime, genesis: &Genesis, validator: u32) -> (Node, BlockNet) {
     let node = Node::new(TINY, genesis, vec![dev_keys(validator)], 3).expect("node");
-    let config = NetConfig {
-        key: NodeKey::from_validator_seed(&trivial_seed(validator)),
-        genesis_header_hash: genesis.header.hash(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        backoff: Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(500),
-            initiator_grace: Duration::from_millis(200),
-        },
-    };
+    let config = NetConfig::loopback(
+        NodeKey::from_validator_seed(&trivial_seed(validator)),
+        genesis.header.hash(),
+    );
     let net = {
         let _rt = rt.enter();
         BlockNet::start(config, Arc::new(node.importer()), None).expect("listens")

@@ -23,7 +23,7 @@ use marmalade_conformance::trace::{find_null_authorizer, load_genesis};
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_jamnp::work::WorkPackageSubmission;
 use marmalade_jamnp::Message;
-use marmalade_network::{Backoff, NodeKey};
+use marmalade_network::NodeKey;
 use marmalade_node::net::{BlockNet, NetConfig};
 use marmalade_node::net_work::{
     CE_ASSURANCE_DISTRIBUTION, CE_SHARD_DISTRIBUTION, CE_WORK_PACKAGE_SHARING,
@@ -54,16 +54,10 @@ fn start(rt: &tokio::runtime::Runtime, genesis: &Genesis, v: u32) -> Running {
     let chain = genesis_chain(SPEC, genesis, marmalade_chain::FixedDepth(3)).expect("genesis");
     let mut node = Node::with_chain(chain, vec![dev_keys(v)]);
     node.start_guarantor().expect("guarantor");
-    let config = NetConfig {
-        key: NodeKey::from_validator_seed(&trivial_seed(v)),
-        genesis_header_hash: genesis.header.hash(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        backoff: Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(500),
-            initiator_grace: Duration::from_millis(200),
-        },
-    };
+    let config = NetConfig::loopback(
+        NodeKey::from_validator_seed(&trivial_seed(v)),
+        genesis.header.hash(),
+    );
     let net = {
         let _rt = rt.enter();
         BlockNet::start(config, Arc::new(node.importer()), None).expect("listens")
