@@ -67,6 +67,8 @@ pub const MAX_REQUEST_BLOCKS: u32 = 64;
 pub const MAX_FETCH_BLOCKS: usize = 4096;
 /// How many recent blocks the node keeps to serve CE 128 without its database.
 pub const CACHED_BLOCKS: usize = 2048;
+/// CE 131: Safrole ticket, generating validator to its proxy validator.
+pub const CE_TICKET_TO_PROXY: u8 = 131;
 /// CE 132: Safrole ticket, proxy to all current validators.
 pub const CE_TICKET_DISTRIBUTION: u8 = 132;
 /// How often the pool is looked at for tickets to share.
@@ -259,6 +261,7 @@ fn limits(spec: &ChainSpec) -> Limits {
     let mut l = Limits::default()
         .with_kind(UP_BLOCK_ANNOUNCEMENT, up)
         .with_kind_limits(CE_BLOCK_REQUEST, request, response)
+        .with_kind_limits(CE_TICKET_TO_PROXY, ticket, 0)
         .with_kind_limits(CE_TICKET_DISTRIBUTION, ticket, 0);
     l.max_ce_stream_bytes = l.max_ce_stream_bytes.max(u64::from(response) + 64);
     crate::net_serve::limits(crate::net_work::limits(l, spec), spec)
@@ -747,24 +750,14 @@ impl Shared {
                 ticket: ticket.envelope,
             }
             .to_bytes();
-            for peer in network.peers() {
-                let network = network.clone();
-                let message = message.clone();
-                tokio::spawn(async move {
-                    let r = network
-                        .request(&peer.key, CE_TICKET_DISTRIBUTION, &[message])
-                        .await;
-                    if let Err(e) = r {
-                        tracing::debug!(peer = %short(&peer.key), error = %e, "ticket not sent");
-                    }
-                });
-            }
+            broadcast_ticket(network, message, None);
         }
     }
 
-    /// Receives one CE 132 ticket: pooled if it is for the epoch after the best block's and
+    /// Receives one CE 131 or CE 132 ticket: pooled if it is for the epoch after the best block's and
     /// its ring proof holds under the best state's $\gamma_Z$ and $\eta_2$ (GP (6.29)).
-    async fn receive_ticket(self: Arc<Self>, mut stream: Stream) {
+    /// As the proxy (CE 131), a ticket that holds also goes on to every other peer by CE 132.
+    async fn receive_ticket(self: Arc<Self>, mut stream: Stream, proxy: bool) {
         let peer = stream.peer();
         let Ok(messages) = stream.recv_to_end().await else {
             return;
@@ -807,6 +800,14 @@ impl Shared {
             if let Err(e) = pools.add_tickets(ctx.entropy, [Ticket { id, envelope }]) {
                 tracing::debug!(error = %e, "received ticket not pooled");
             }
+            if let (true, Some(network)) = (proxy, self.network()) {
+                let message = TicketDistribution {
+                    epoch_index: m.epoch_index,
+                    ticket: envelope,
+                }
+                .to_bytes();
+                broadcast_ticket(network, message, Some(peer));
+            }
         }
     }
 
@@ -837,6 +838,25 @@ impl Shared {
     }
 }
 
+/// Sends one CE 132 ticket message to every connected peer but `except`.
+fn broadcast_ticket(network: &Network, message: Vec<u8>, except: Option<PeerId>) {
+    for peer in network.peers() {
+        if Some(peer.key) == except {
+            continue;
+        }
+        let network = network.clone();
+        let message = message.clone();
+        tokio::spawn(async move {
+            let r = network
+                .request(&peer.key, CE_TICKET_DISTRIBUTION, &[message])
+                .await;
+            if let Err(e) = r {
+                tracing::debug!(peer = %short(&peer.key), error = %e, "ticket not sent");
+            }
+        });
+    }
+}
+
 struct Handler(Arc<Shared>);
 
 impl StreamHandler for Handler {
@@ -849,8 +869,11 @@ impl StreamHandler for Handler {
             CE_BLOCK_REQUEST => {
                 tokio::spawn(shared.serve(stream));
             }
+            CE_TICKET_TO_PROXY => {
+                tokio::spawn(shared.receive_ticket(stream, true));
+            }
             CE_TICKET_DISTRIBUTION => {
-                tokio::spawn(shared.receive_ticket(stream));
+                tokio::spawn(shared.receive_ticket(stream, false));
             }
             kind if crate::net_work::serves(kind) => {
                 if let Some(work) = shared.work.get() {

@@ -1,8 +1,9 @@
-//! Safrole tickets over JAMNP-S (CE 132, [`BlockNet::share_tickets`]): two nodes of the `dev`
+//! Safrole tickets over JAMNP-S (CE 131/132, [`BlockNet::share_tickets`]): nodes of the `dev`
 //! chain on loopback; the tickets one node pools reach the other's pool with the identifiers
 //! their ring proofs give, and a ticket whose proof does not hold is not pooled there.
 
 use marmalade_authoring::{make_tickets, trivial_seed, Ticket};
+use marmalade_jamnp::Message;
 use marmalade_network::NodeKey;
 use marmalade_node::net::{BlockNet, NetConfig};
 use marmalade_node::{dev_keys, Genesis, Node};
@@ -83,5 +84,78 @@ fn pooled_tickets_reach_a_peer_and_a_bad_proof_does_not() {
     rt.block_on(async {
         net_a.close().await;
         net_b.close().await;
+    });
+}
+
+/// CE 131: a ticket sent to its proxy is pooled there and goes on by CE 132 to the proxy's
+/// other peers (here C, which is not connected to the ticket's sender A).
+#[test]
+fn a_proxy_forwards_a_ticket_to_its_other_peers() {
+    let (genesis, _) = Genesis::dev().expect("dev chain");
+    marmalade_crypto::bandersnatch::prepare_ring(TINY.validators).expect("ring");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (a, net_a) = start(&rt, &genesis, 0);
+    let (b, net_b) = start(&rt, &genesis, 1);
+    let (c, net_c) = start(&rt, &genesis, 2);
+    let addr = |n: &BlockNet| n.network().local_addr().expect("bound");
+    for (x, y) in [(&net_a, &net_b), (&net_b, &net_c)] {
+        x.keep_connected(y.network().key(), addr(y));
+        y.keep_connected(x.network().key(), addr(x));
+    }
+    let state = a.read_chain(|ch| ch.state(&ch.best().expect("best")).expect("state"));
+    let state = state.expect("genesis state");
+    let slot = state.components.tau + 1;
+    let ticket = make_tickets(&TINY, &*state, slot, &dev_keys(0))
+        .expect("tickets")
+        .remove(0);
+    let message = marmalade_jamnp::TicketDistribution {
+        epoch_index: TINY.epoch_of(slot) + 1,
+        ticket: ticket.envelope,
+    }
+    .to_bytes();
+    let key_b = net_b.network().key();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let sent = rt.block_on(async {
+        loop {
+            match net_a
+                .network()
+                .request(
+                    &key_b,
+                    marmalade_node::net::CE_TICKET_TO_PROXY,
+                    std::slice::from_ref(&message),
+                )
+                .await
+            {
+                Ok(_) => break true,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(_) => break false,
+            }
+        }
+    });
+    assert!(sent, "A could not reach B");
+    let want = BTreeSet::from([ticket.id]);
+    while pooled_ids(&c) != want && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(pooled_ids(&b), want, "the proxy pooled it");
+    assert_eq!(pooled_ids(&c), want, "the proxy forwarded it");
+    assert!(
+        net_c
+            .network()
+            .peers()
+            .iter()
+            .all(|p| p.key != net_a.network().key()),
+        "C heard it from B, not A"
+    );
+    rt.block_on(async {
+        net_a.close().await;
+        net_b.close().await;
+        net_c.close().await;
     });
 }
