@@ -10,6 +10,7 @@
 //! the same parent (a fork of depth one). The driver imports what it sends into the oracle
 //! ([`Generator::import`]) and moves the tip to the planned block ([`Generator::advance`]).
 
+use crate::extrinsics::{BlockContext, Extras, ExtrinsicConfig, ExtrinsicError};
 use crate::rng::Rng;
 use marmalade_authoring::{
     dev_key_set, make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket,
@@ -29,6 +30,8 @@ pub struct GeneratorConfig {
     pub max_skip: u32,
     /// The probability that a planned block comes with a valid sibling.
     pub fork_share: f64,
+    /// How often blocks carry guarantees, assurances, preimages and disputes.
+    pub extrinsics: ExtrinsicConfig,
 }
 
 impl Default for GeneratorConfig {
@@ -36,6 +39,7 @@ impl Default for GeneratorConfig {
         GeneratorConfig {
             max_skip: 2,
             fork_share: 0.05,
+            extrinsics: ExtrinsicConfig::default(),
         }
     }
 }
@@ -49,6 +53,9 @@ pub enum GeneratorError {
     /// Sealing or making tickets failed.
     #[error("authoring: {0}")]
     Authoring(#[from] AuthoringError),
+    /// Guarantees, assurances, preimages or disputes could not be made.
+    #[error("extrinsic: {0}")]
+    Extrinsic(#[from] ExtrinsicError),
     /// The dev chain spec could not be built.
     #[error("dev chain spec: {0}")]
     ChainSpec(String),
@@ -83,6 +90,7 @@ pub struct Generator {
     tip: HeaderHash,
     /// $\eta'_2$ the cached tickets were made for, and the tickets of every key.
     tickets: Option<(Hash, Arc<Vec<Ticket>>)>,
+    extras: Extras,
     rng: Rng,
     config: GeneratorConfig,
 }
@@ -146,6 +154,7 @@ impl Generator {
             genesis_header: header,
             genesis_key_values: key_values,
             tickets: None,
+            extras: Extras::new(config.extrinsics),
             rng: Rng::new(seed),
             config,
         })
@@ -252,10 +261,19 @@ impl Generator {
                 continue;
             };
             let tickets = self.tickets_for(state, slot)?;
-            let extrinsic = Extrinsic {
+            let mut extrinsic = Extrinsic {
                 tickets: select_tickets(&self.spec, state, slot, &tickets),
                 ..Default::default()
             };
+            let ctx = BlockContext {
+                spec: &self.spec,
+                parent: state,
+                parent_hash: self.tip,
+                parent_root: *root,
+                slot,
+                keys: &keys,
+            };
+            self.extras.fill(&ctx, &mut self.rng, &mut extrinsic)?;
             let block = self.authors[who]
                 .seal_block(&self.spec, state, root, &self.tip, slot, extrinsic)?;
             return Ok((block, slot));

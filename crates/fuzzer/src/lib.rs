@@ -19,12 +19,14 @@
 
 pub mod client;
 pub mod driver;
+pub mod extrinsics;
 pub mod generator;
 pub mod mutate;
 pub mod rng;
 
 pub use client::{ClientError, ImportAnswer, TargetClient};
 pub use driver::{Config, DriverError, Fuzzer, Mismatch, Progress, Report};
+pub use extrinsics::ExtrinsicConfig;
 pub use generator::{Generated, Generator, GeneratorConfig, GeneratorError};
 pub use mutate::{mutate, MutationKind};
 pub use rng::Rng;

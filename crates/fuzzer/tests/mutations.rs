@@ -10,6 +10,7 @@ fn generated_blocks_import_and_every_mutation_is_rejected() {
     let config = GeneratorConfig {
         max_skip: 1,
         fork_share: 0.2,
+        ..GeneratorConfig::default()
     };
     let mut g = Generator::dev(3, config).expect("dev generator");
     let spec = *g.spec();

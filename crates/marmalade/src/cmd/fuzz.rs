@@ -53,6 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         generator: GeneratorConfig {
             max_skip: args.max_skip,
             fork_share: args.fork_share,
+            ..GeneratorConfig::default()
         },
         timeout: Duration::from_secs(args.timeout),
     };
