@@ -209,7 +209,15 @@ struct Outgoing {
 impl Fuzzer {
     /// A session on the dev chain.
     pub fn dev(config: Config) -> Result<Fuzzer, DriverError> {
-        let generator = Generator::dev(config.seed, config.generator)?;
+        Fuzzer::for_spec(&marmalade_types::ChainSpec::TINY, config)
+    }
+
+    /// A session on `spec`'s development chain ([`Generator::for_spec`]).
+    pub fn for_spec(
+        spec: &marmalade_types::ChainSpec,
+        config: Config,
+    ) -> Result<Fuzzer, DriverError> {
+        let generator = Generator::for_spec(spec, config.seed, config.generator)?;
         Ok(Fuzzer::with_generator(config, generator))
     }
 

@@ -17,6 +17,7 @@ use marmalade_authoring::{
     ValidatorKeys,
 };
 use marmalade_chain::{Chain, ChainError};
+use marmalade_crypto::blake2b_256_concat;
 use marmalade_state::{State, StateKey};
 use marmalade_types::{Block, ChainSpec, Extrinsic, Hash, Header, HeaderHash, StateRoot, TimeSlot};
 use rayon::prelude::*;
@@ -32,6 +33,14 @@ pub struct GeneratorConfig {
     pub fork_share: f64,
     /// How often blocks carry guarantees, assurances, preimages and disputes.
     pub extrinsics: ExtrinsicConfig,
+    /// The share of epochs in which tickets are submitted (the rest are fallback-sealed).
+    /// Ring proofs are most of a session's cost; which epochs is a function of the seed and
+    /// the epoch's $\eta'_2$.
+    pub ticket_epochs: f64,
+    /// The most keys that submit tickets in an epoch (each makes $\mathsf{N}$ ring proofs);
+    /// which keys rotates with the epoch. With `full` (1,023 keys) a few suffice to exercise
+    /// the ticket rules; an epoch is then sealed by tickets only if $\mathsf{E}$ were made.
+    pub ticket_keys: usize,
 }
 
 impl Default for GeneratorConfig {
@@ -40,6 +49,8 @@ impl Default for GeneratorConfig {
             max_skip: 2,
             fork_share: 0.05,
             extrinsics: ExtrinsicConfig::default(),
+            ticket_epochs: 1.0,
+            ticket_keys: usize::MAX,
         }
     }
 }
@@ -91,6 +102,7 @@ pub struct Generator {
     /// $\eta'_2$ the cached tickets were made for, and the tickets of every key.
     tickets: Option<(Hash, Arc<Vec<Ticket>>)>,
     extras: Extras,
+    seed: u64,
     rng: Rng,
     config: GeneratorConfig,
 }
@@ -133,6 +145,24 @@ impl Generator {
         )
     }
 
+    /// A generator on `spec`'s development chain: the dev chain under `tiny`
+    /// ([`Generator::dev`]); under any other spec the synthetic genesis whose validators are
+    /// the first $\mathsf{V}$ development keys (`full`: 1,023), all of them held here.
+    pub fn for_spec(
+        spec: &ChainSpec,
+        seed: u64,
+        config: GeneratorConfig,
+    ) -> Result<Generator, GeneratorError> {
+        if *spec == ChainSpec::TINY {
+            return Generator::dev(seed, config);
+        }
+        let keys = dev_key_set(spec.validators);
+        let genesis = marmalade_chainspec::synthetic::synthetic_genesis(spec, &keys)
+            .map_err(|e| GeneratorError::ChainSpec(e.to_string()))?;
+        let key_values = genesis.state.to_key_values(spec).into_iter().collect();
+        Generator::new(*spec, genesis.header, key_values, keys, seed, config)
+    }
+
     /// A generator from `header` with state `key_values` (a trace genesis, say), authoring
     /// with `keys`, drawing from `seed`.
     pub fn new(
@@ -155,6 +185,7 @@ impl Generator {
             genesis_key_values: key_values,
             tickets: None,
             extras: Extras::new(config.extrinsics),
+            seed,
             rng: Rng::new(seed),
             config,
         })
@@ -300,8 +331,24 @@ impl Generator {
             }
         }
         let spec = self.spec;
-        let made: Vec<Result<Vec<Ticket>, AuthoringError>> = self
-            .authors
+        // Whether this epoch has tickets and whose: a function of the seed and η'_2 alone,
+        // so that a resumed session makes the same choice.
+        let draw = u64::from_le_bytes(
+            blake2b_256_concat(&[&self.seed.to_le_bytes(), &entropy])[..8]
+                .try_into()
+                .unwrap_or_default(),
+        );
+        let makers: Vec<&Author> =
+            if (draw >> 11) as f64 / (1u64 << 53) as f64 >= self.config.ticket_epochs {
+                Vec::new()
+            } else {
+                let n = self.authors.len();
+                let first = (draw % n.max(1) as u64) as usize;
+                (0..n.min(self.config.ticket_keys))
+                    .map(|i| &self.authors[(first + i) % n])
+                    .collect()
+            };
+        let made: Vec<Result<Vec<Ticket>, AuthoringError>> = makers
             .par_iter()
             .map(|a| match make_tickets(&spec, state, slot, &a.keys) {
                 Err(AuthoringError::NotInPendingSet) => Ok(Vec::new()),

@@ -5,6 +5,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use marmalade_fuzzer::{Config, Fuzzer, GeneratorConfig};
+use marmalade_types::ChainSpec;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -37,6 +38,17 @@ pub struct Args {
     /// Where a mismatch's reproducer goes (`<DIR>/traces/seed-S-step-N/`).
     #[arg(long, default_value = "fuzz-out")]
     out: PathBuf,
+    /// The chain spec: `tiny` (the dev chain) or `full` (1,023 development validators).
+    #[arg(long, default_value = "tiny")]
+    spec: String,
+    /// The share of epochs in which tickets are submitted (ring proofs are most of a
+    /// session's cost; other epochs are fallback-sealed).
+    #[arg(long, default_value_t = 1.0)]
+    ticket_epochs: f64,
+    /// The most validators that submit tickets in an epoch [default: all under tiny, 12
+    /// under full].
+    #[arg(long)]
+    ticket_keys: Option<usize>,
     /// Seconds a target may take to answer.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -44,6 +56,12 @@ pub struct Args {
 
 /// Runs the session; exit code 1 on a mismatch.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let spec = ChainSpec::from_name(&args.spec)?;
+    let ticket_keys = args.ticket_keys.unwrap_or(if spec == ChainSpec::TINY {
+        usize::MAX
+    } else {
+        12
+    });
     let config = Config {
         seed: args.seed,
         steps: args.steps,
@@ -53,11 +71,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         generator: GeneratorConfig {
             max_skip: args.max_skip,
             fork_share: args.fork_share,
+            ticket_epochs: args.ticket_epochs,
+            ticket_keys,
             ..GeneratorConfig::default()
         },
         timeout: Duration::from_secs(args.timeout),
     };
-    let mut fuzzer = Fuzzer::dev(config)?;
+    let mut fuzzer = Fuzzer::for_spec(&spec, config)?;
     let mut targets = fuzzer.connect(&args.targets)?;
     for (i, t) in targets.iter().enumerate() {
         let p = t.peer();
