@@ -1,0 +1,198 @@
+//! Generated guarantees and assurances (GP section 11) import on our own chain: reports are
+//! guaranteed, some become available and are accumulated by the bootstrap service on the
+//! PVM; every [`WorkMutation`] of a generated extrinsic, in a block sealed properly around
+//! it, is rejected with nothing changed.
+
+use marmalade_authoring::{dev_key_set, slot_author, Author};
+use marmalade_chain::{BlockError, ChainError};
+use marmalade_chainspec::dev::BOOTSTRAP_SERVICE;
+use marmalade_fuzzer::extrinsics::work::{WorkMutation, WorkSource};
+use marmalade_fuzzer::extrinsics::BlockContext;
+use marmalade_fuzzer::{ExtrinsicConfig, Generator, GeneratorConfig, Rng};
+use marmalade_state::StateReader;
+use marmalade_stf::{assurances, reports};
+use marmalade_types::{Extrinsic, Hash};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// The error each mutation must be rejected with: the rule it breaks, checked before any
+/// other the mutated extrinsic might break.
+fn expected(m: WorkMutation) -> BlockError {
+    use WorkMutation::*;
+    match m {
+        AssuranceBadSignature => BlockError::Assurances(assurances::Error::BadSignature),
+        AssuranceWrongAnchor => BlockError::Assurances(assurances::Error::BadAttestationParent),
+        AssuranceCoreNotEngaged => BlockError::Assurances(assurances::Error::CoreNotEngaged),
+        AssurancesUnsorted | AssuranceDuplicate => {
+            BlockError::Assurances(assurances::Error::NotSortedOrUniqueAssurers)
+        }
+        GuaranteeBadSignature => BlockError::Reports(reports::Error::BadSignature),
+        GuaranteeOneSignature => BlockError::Reports(reports::Error::InsufficientGuarantees),
+        GuaranteeUnassignedSigner => BlockError::Reports(reports::Error::WrongAssignment),
+        GuaranteesOutOfOrder => BlockError::Reports(reports::Error::OutOfOrderGuarantee),
+        GuaranteeWrongAuthorizer => BlockError::Reports(reports::Error::CoreUnauthorized),
+        GuaranteeAnchorNotRecent => BlockError::Reports(reports::Error::AnchorNotRecent),
+        GuaranteeBadStateRoot => BlockError::Reports(reports::Error::BadStateRoot),
+        GuaranteeCoreEngaged => BlockError::Reports(reports::Error::CoreEngaged),
+        GuaranteeDuplicatePackage => BlockError::Reports(reports::Error::DuplicatePackage),
+        GuaranteeFutureSlot => BlockError::Reports(reports::Error::FutureReportSlot),
+        GuaranteeGasTooHigh => BlockError::Reports(reports::Error::WorkReportGasTooHigh),
+    }
+}
+
+#[test]
+fn generated_work_imports_accumulates_and_every_mutation_is_rejected() {
+    let config = GeneratorConfig {
+        max_skip: 1,
+        fork_share: 0.1,
+        extrinsics: ExtrinsicConfig {
+            guarantees: 1.0,
+            assurances: 1.0,
+            preimages: 0.0,
+            disputes: 0.0,
+        },
+        ..GeneratorConfig::default()
+    };
+    let mut g = Generator::dev(11, config).expect("dev generator");
+    let spec = *g.spec();
+    let keys = dev_key_set(spec.validators);
+    let mut rng = Rng::new(5);
+    // A second source, only to time `fill` on the same inputs.
+    let mut timed = WorkSource::default();
+    let (mut fill_time, mut fills) = (Duration::ZERO, 0u32);
+
+    let mut applied: BTreeMap<WorkMutation, usize> = BTreeMap::new();
+    let mut guaranteed = BTreeSet::<Hash>::new();
+    let mut accumulated = BTreeSet::<Hash>::new();
+    let (mut assurance_blocks, mut guarantee_blocks, mut two_guarantees) = (0, 0, 0);
+    let end_slot = 2 * spec.epoch_len() as u32 + 2;
+    loop {
+        let parent = g.tip();
+        let parent_root = g.chain().state_root(&parent).unwrap().unwrap();
+        let state = g.chain().state(&parent).unwrap().unwrap();
+        if state.components.tau >= end_slot {
+            break;
+        }
+        let planned = g.plan().expect("plan");
+        let block = planned.block;
+        let x = &block.extrinsic;
+        assurance_blocks += usize::from(!x.assurances.is_empty());
+        guarantee_blocks += usize::from(!x.guarantees.is_empty());
+        two_guarantees += usize::from(x.guarantees.len() >= 2);
+        for gu in &x.guarantees {
+            assert!((2..=3).contains(&gu.signatures.len()));
+            guaranteed.insert(gu.report.package_spec.hash);
+        }
+        let ctx = BlockContext {
+            spec: &spec,
+            parent: &state,
+            parent_hash: parent,
+            parent_root,
+            slot: block.header.slot,
+            keys: &keys,
+        };
+
+        let mut scratch = Extrinsic {
+            tickets: x.tickets.clone(),
+            ..Default::default()
+        };
+        let start = Instant::now();
+        timed
+            .fill(&ctx, &mut rng, true, true, &mut scratch)
+            .expect("fill");
+        fill_time += start.elapsed();
+        fills += 1;
+
+        let who = slot_author(&spec, &*state, block.header.slot, &keys).expect("an author");
+        let author = Author::new(keys[who].clone());
+        for m in WorkMutation::ALL {
+            let Some(bad) = m.apply(x, &ctx, &mut rng) else {
+                continue;
+            };
+            assert_ne!(&bad, x, "{m} changed nothing");
+            let bad = author
+                .seal_block(
+                    &spec,
+                    &*state,
+                    &parent_root,
+                    &parent,
+                    block.header.slot,
+                    bad,
+                )
+                .expect("re-sealed");
+            let head = g.chain().head();
+            match g.import(&bad) {
+                Err(ChainError::Block(e)) => assert_eq!(
+                    format!("{e:?}"),
+                    format!("{:?}", expected(m)),
+                    "{m}: rejected for another reason"
+                ),
+                other => panic!("{m}: {other:?}"),
+            }
+            assert_eq!(g.chain().head(), head, "{m}: the head moved");
+            assert_eq!(
+                g.chain().state_root(&parent).unwrap(),
+                Some(parent_root),
+                "{m}: the parent's root changed"
+            );
+            assert_eq!(
+                g.chain().state_root(&bad.header.hash()).unwrap(),
+                None,
+                "{m}: a state was stored for the mutated block"
+            );
+            *applied.entry(m).or_default() += 1;
+        }
+
+        if let Some(s) = planned.sibling {
+            g.import(&s).expect("the sibling imports");
+        }
+        g.import(&block).expect("the generated block imports");
+        let post = g.chain().state(&planned.hash).unwrap().unwrap();
+        // ξ'[E-1]: the packages accumulated by this block (GP (12.25)).
+        if let Some(last) = post.components.xi.last() {
+            accumulated.extend(last.iter().filter(|p| guaranteed.contains(*p)));
+        }
+        g.advance(planned.hash);
+    }
+
+    eprintln!(
+        "{fills} blocks: fill (assurances and guarantees) {:?} per block; {} packages \
+         guaranteed, {} accumulated; {assurance_blocks} blocks with assurances, \
+         {guarantee_blocks} with guarantees ({two_guarantees} with two); mutations {applied:?}",
+        fill_time / fills.max(1),
+        guaranteed.len(),
+        accumulated.len()
+    );
+    assert!(guarantee_blocks > 0, "no block carried guarantees");
+    assert!(two_guarantees > 0, "no block guaranteed both cores");
+    assert!(assurance_blocks > 0, "no block carried assurances");
+    assert!(
+        accumulated.len() >= 2,
+        "accumulated packages: {}",
+        accumulated.len()
+    );
+    // Accumulation ran the bootstrap service: its last accumulation slot moved on from the
+    // genesis' 0 (GP (12.24)–(12.27)).
+    let head = g.chain().state(&g.tip()).unwrap().unwrap();
+    let info = head
+        .service_info(BOOTSTRAP_SERVICE)
+        .expect("the bootstrap service");
+    assert!(
+        info.last_accumulation_slot > 0,
+        "service 0 never accumulated"
+    );
+    let missing: Vec<_> = WorkMutation::ALL
+        .iter()
+        .filter(|m| !applied.contains_key(m))
+        .collect();
+    assert!(missing.is_empty(), "never applied: {missing:?}");
+}
+
+#[test]
+fn names_are_unique_kebab_case() {
+    let names: BTreeSet<&str> = WorkMutation::ALL.iter().map(|m| m.name()).collect();
+    assert_eq!(names.len(), WorkMutation::ALL.len());
+    for n in names {
+        assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+    }
+}
