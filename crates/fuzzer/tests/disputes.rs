@@ -231,3 +231,55 @@ fn a_bad_verdict_with_two_culprits_imports_within_a_budget_of_two() {
     }
     assert_eq!(culprits, 2, "exactly one bad verdict, its two culprits");
 }
+
+/// With guarantees and assurances, verdicts judge real reports pending in $\rho$: every
+/// block imports, and a report judged wonky or bad leaves its core (GP (10.15)) unless the
+/// same block guarantees a new one there.
+#[test]
+fn verdicts_on_guaranteed_reports_clear_their_cores() {
+    let config = GeneratorConfig {
+        max_skip: 0,
+        fork_share: 0.1,
+        extrinsics: ExtrinsicConfig {
+            guarantees: 0.9,
+            assurances: 0.2,
+            preimages: 0.0,
+            disputes: 0.7,
+        },
+        ..GeneratorConfig::default()
+    };
+    let mut g = Generator::dev(12, config).expect("dev generator");
+    let spec = *g.spec();
+    let mut judged_pending = 0;
+    for _ in 0..2 * spec.epoch_len() {
+        let parent = g.tip();
+        let state = g.chain().state(&parent).unwrap().unwrap();
+        let planned = g.plan().expect("plan");
+        if let Some(s) = &planned.sibling {
+            g.import(s).expect("the sibling imports");
+        }
+        g.import(&planned.block).expect("the block imports");
+        g.advance(planned.hash);
+        let post = g.chain().state(&planned.hash).unwrap().unwrap();
+        for v in &planned.block.extrinsic.disputes.verdicts {
+            let positive = v.votes.iter().filter(|j| j.vote).count();
+            for (core, slot) in state.components.rho.iter().enumerate() {
+                let Some(a) = slot else { continue };
+                if blake2b_256(&a.report.encode()) != v.target {
+                    continue;
+                }
+                judged_pending += 1;
+                if positive < spec.validators_super_majority() {
+                    assert_ne!(
+                        post.components.rho[core].as_ref().map(|a| &a.report),
+                        Some(&a.report),
+                        "a report judged {positive}/{} stayed on core {core}",
+                        v.votes.len()
+                    );
+                }
+            }
+        }
+        assert!(post.components.psi.offenders.len() <= 1);
+    }
+    assert!(judged_pending > 0, "no verdict judged a pending report");
+}

@@ -16,15 +16,24 @@ use std::collections::BTreeSet;
 
 const SEED: u64 = 21;
 
-/// A generator over the dev genesis with the seed's solicitations, adding nothing itself.
-fn generator(keys: &[ValidatorKeys]) -> Generator {
+/// A generator over the dev genesis with the seed's solicitations, adding guarantees and
+/// assurances when `work` (so that service 0 accumulates between provisions), no preimages.
+fn generator(keys: &[ValidatorKeys], work: bool) -> Generator {
     let spec = ChainSpec::TINY;
     let mut genesis = dev_genesis().expect("dev genesis");
     solicit(&spec, &mut genesis.state, SEED).expect("solicit");
     let config = GeneratorConfig {
         max_skip: 1,
         fork_share: 0.0,
-        extrinsics: ExtrinsicConfig::NONE,
+        extrinsics: if work {
+            ExtrinsicConfig {
+                guarantees: 0.6,
+                assurances: 0.8,
+                ..ExtrinsicConfig::NONE
+            }
+        } else {
+            ExtrinsicConfig::NONE
+        },
         ..GeneratorConfig::default()
     };
     Generator::new(
@@ -72,12 +81,13 @@ fn solicit_adds_empty_requests_and_keeps_the_footprint() {
 #[test]
 fn provided_preimages_import_and_every_mutation_is_rejected() {
     let keys = dev_key_set(6);
-    let mut g = generator(&keys);
+    let mut g = generator(&keys, true);
     let spec = *g.spec();
     let mut source = PreimageSource::new(SEED);
     assert!(!source.is_empty());
     let mut rng = Rng::new(5);
     let mut provided = 0usize;
+    let mut with_work = 0usize;
     let mut applied = BTreeSet::new();
     for _ in 0..24 {
         let parent = g.tip();
@@ -94,6 +104,8 @@ fn provided_preimages_import_and_every_mutation_is_rejected() {
             keys: &keys,
         };
         let mut extrinsic = planned.block.extrinsic.clone();
+        with_work +=
+            usize::from(!extrinsic.guarantees.is_empty() || !extrinsic.assurances.is_empty());
         source.fill(&ctx, &mut rng, &mut extrinsic).expect("fill");
         assert!(
             !extrinsic.preimages.is_empty(),
@@ -151,6 +163,7 @@ fn provided_preimages_import_and_every_mutation_is_rejected() {
         ));
     }
     assert!(provided >= 24, "provided {provided}");
+    assert!(with_work > 0, "no block carried guarantees or assurances");
     let missing: Vec<_> = PreimageMutation::ALL
         .iter()
         .filter(|m| !applied.contains(m))
@@ -161,7 +174,7 @@ fn provided_preimages_import_and_every_mutation_is_rejected() {
 #[test]
 fn a_default_source_provides_nothing() {
     let keys = dev_key_set(6);
-    let g = generator(&keys);
+    let g = generator(&keys, false);
     let spec = *g.spec();
     let tip = g.tip();
     let state = g.chain().state(&tip).unwrap().unwrap();
