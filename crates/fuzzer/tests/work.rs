@@ -148,7 +148,7 @@ fn generated_work_imports_accumulates_and_every_mutation_is_rejected() {
         }
         g.import(&block).expect("the generated block imports");
         let post = g.chain().state(&planned.hash).unwrap().unwrap();
-        // ξ'[E-1]: the packages accumulated by this block (GP (12.25)).
+        // ξ'[E-1]: the packages accumulated by this block (GP (12.32)).
         if let Some(last) = post.components.xi.last() {
             accumulated.extend(last.iter().filter(|p| guaranteed.contains(*p)));
         }
@@ -172,7 +172,7 @@ fn generated_work_imports_accumulates_and_every_mutation_is_rejected() {
         accumulated.len()
     );
     // Accumulation ran the bootstrap service: its last accumulation slot moved on from the
-    // genesis' 0 (GP (12.24)–(12.27)).
+    // genesis' 0 (GP (12.30)).
     let head = g.chain().state(&g.tip()).unwrap().unwrap();
     let info = head
         .service_info(BOOTSTRAP_SERVICE)
@@ -195,4 +195,70 @@ fn names_are_unique_kebab_case() {
     for n in names {
         assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
     }
+}
+
+/// Under `full` (1,023 validators, 341 cores, the synthetic genesis): a few blocks of
+/// guarantees and assurances import, and some report is accumulated.
+#[test]
+fn full_spec_work_imports_and_accumulates() {
+    let spec = marmalade_types::ChainSpec::FULL;
+    let config = GeneratorConfig {
+        max_skip: 0,
+        fork_share: 0.0,
+        extrinsics: ExtrinsicConfig {
+            guarantees: 1.0,
+            assurances: 1.0,
+            preimages: 0.0,
+            disputes: 0.0,
+        },
+        // No ring proofs: tickets are not what this test is about.
+        ticket_epochs: 0.0,
+        ..GeneratorConfig::default()
+    };
+    let mut g = Generator::for_spec(&spec, 2, config).expect("full generator");
+    let keys = dev_key_set(spec.validators);
+    let mut timed = WorkSource::default();
+    let mut rng = Rng::new(3);
+    let mut fill_time = Duration::ZERO;
+    let mut guaranteed = BTreeSet::<Hash>::new();
+    let mut accumulated = 0;
+    let blocks = 6;
+    for _ in 0..blocks {
+        let parent = g.tip();
+        let state = g.chain().state(&parent).unwrap().unwrap();
+        let parent_root = g.chain().state_root(&parent).unwrap().unwrap();
+        let planned = g.plan().expect("plan");
+        let ctx = BlockContext {
+            spec: &spec,
+            parent: &state,
+            parent_hash: parent,
+            parent_root,
+            slot: planned.block.header.slot,
+            keys: &keys,
+        };
+        let start = Instant::now();
+        timed
+            .fill(&ctx, &mut rng, true, true, &mut Extrinsic::default())
+            .expect("fill");
+        fill_time += start.elapsed();
+        for gu in &planned.block.extrinsic.guarantees {
+            guaranteed.insert(gu.report.package_spec.hash);
+        }
+        g.import(&planned.block)
+            .expect("the generated block imports");
+        let post = g.chain().state(&planned.hash).unwrap().unwrap();
+        accumulated += post
+            .components
+            .xi
+            .last()
+            .map_or(0, |x| x.iter().filter(|p| guaranteed.contains(*p)).count());
+        g.advance(planned.hash);
+    }
+    eprintln!(
+        "full: fill {:?} per block; {} packages guaranteed, {accumulated} accumulated",
+        fill_time / blocks,
+        guaranteed.len()
+    );
+    assert!(!guaranteed.is_empty(), "nothing guaranteed");
+    assert!(accumulated > 0, "nothing accumulated");
 }
