@@ -65,6 +65,8 @@ fn generated_work_imports_accumulates_and_every_mutation_is_rejected() {
     let mut guaranteed = BTreeSet::<Hash>::new();
     let mut accumulated = BTreeSet::<Hash>::new();
     let (mut assurance_blocks, mut guarantee_blocks, mut two_guarantees) = (0, 0, 0);
+    // Guarantees dated in the previous rotation (checked against M*, GP (11.22)).
+    let mut previous_rotation = 0;
     let end_slot = 2 * spec.epoch_len() as u32 + 2;
     loop {
         let parent = g.tip();
@@ -81,6 +83,10 @@ fn generated_work_imports_accumulates_and_every_mutation_is_rejected() {
         two_guarantees += usize::from(x.guarantees.len() >= 2);
         for gu in &x.guarantees {
             assert!((2..=3).contains(&gu.signatures.len()));
+            assert!(gu.slot <= block.header.slot);
+            previous_rotation += usize::from(
+                gu.slot / spec.rotation_period < block.header.slot / spec.rotation_period,
+            );
             guaranteed.insert(gu.report.package_spec.hash);
         }
         let ctx = BlockContext {
@@ -158,13 +164,18 @@ fn generated_work_imports_accumulates_and_every_mutation_is_rejected() {
     eprintln!(
         "{fills} blocks: fill (assurances and guarantees) {:?} per block; {} packages \
          guaranteed, {} accumulated; {assurance_blocks} blocks with assurances, \
-         {guarantee_blocks} with guarantees ({two_guarantees} with two); mutations {applied:?}",
+         {guarantee_blocks} with guarantees ({two_guarantees} with two, \
+         {previous_rotation} of the previous rotation); mutations {applied:?}",
         fill_time / fills.max(1),
         guaranteed.len(),
         accumulated.len()
     );
     assert!(guarantee_blocks > 0, "no block carried guarantees");
     assert!(two_guarantees > 0, "no block guaranteed both cores");
+    assert!(
+        previous_rotation > 0,
+        "no guarantee of the previous rotation"
+    );
     assert!(assurance_blocks > 0, "no block carried assurances");
     assert!(
         accumulated.len() >= 2,

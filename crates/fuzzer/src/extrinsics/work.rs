@@ -119,7 +119,16 @@ impl WorkSource {
         };
         let engaged = env.rho_ddagger(assurances);
         let authorizer = null_authorizer();
-        let m = env.assignments();
+        // GP (11.26): the guarantee slot is in the current rotation (M) or, now and then,
+        // the previous one (M*, GP (11.22)); one rotation for the whole extrinsic.
+        let rotation = ctx.spec.rotation_period.max(1);
+        let current_start = ctx.slot / rotation * rotation;
+        let (first, last) = if current_start >= rotation && rng.chance(0.25) {
+            (current_start - rotation, current_start - 1)
+        } else {
+            (current_start, ctx.slot)
+        };
+        let m = env.assignments(first);
         // Cores free in ρ‡ (GP (11.29)), with the NULL Authorizer in α[c] (GP (11.29)) and
         // two held, unpunished guarantors.
         let mut viable: Vec<(CoreIndex, Vec<ValidatorIndex>)> = (0..ctx.spec.cores)
@@ -136,8 +145,6 @@ impl WorkSource {
         viable.truncate(count);
         // GP (11.24): ordered by core.
         viable.sort_by_key(|(c, _)| *c);
-        let rotation = ctx.spec.rotation_period.max(1);
-        let rotation_start = ctx.slot / rotation * rotation;
         let mut out = Vec::with_capacity(viable.len());
         for (core, mut signers) in viable {
             let package = self.package(env, service.code_hash, service.min_item_gas, rng);
@@ -150,8 +157,8 @@ impl WorkSource {
             };
             choose(&mut signers, n, rng);
             signers.truncate(n);
-            // GP (11.26): a slot of the current rotation, not after the block's.
-            let slot = rotation_start + rng.below(u64::from(ctx.slot - rotation_start) + 1) as u32;
+            // GP (11.26): any slot of the rotation, not after the block's.
+            let slot = first + rng.below(u64::from(last - first) + 1) as u32;
             out.push(env.sign_guarantee(report, slot, &signers)?);
         }
         Ok(out)
@@ -309,6 +316,8 @@ struct Env<'a> {
     eta: EntropyBuffer,
     /// $\kappa'$ (GP (6.13)).
     kappa_post: &'a [ValidatorData],
+    /// $\lambda'$ (GP (6.13)).
+    lambda_post: &'a [ValidatorData],
     /// The held keys by Ed25519 public key.
     held: HashMap<Ed25519Public, &'a ValidatorKeys>,
 }
@@ -340,13 +349,17 @@ impl<'a> Env<'a> {
         let mut offenders = c.psi.offenders.clone();
         offenders.extend(disputes.culprits.iter().map(|x| x.key));
         offenders.extend(disputes.faults.iter().map(|x| x.key));
-        // GP (6.13), (6.23): on a new epoch η' shifts and κ' = γ_P.
+        // GP (6.13), (6.23): on a new epoch η' shifts, κ' = γ_P and λ' = κ.
         let new_epoch = spec.epoch_of(ctx.slot) > spec.epoch_of(c.tau);
-        let (eta, kappa_post) = if new_epoch {
+        let (eta, kappa_post, lambda_post) = if new_epoch {
             let e = c.eta;
-            (EntropyBuffer([e[0], e[0], e[1], e[2]]), &c.gamma_p[..])
+            (
+                EntropyBuffer([e[0], e[0], e[1], e[2]]),
+                &c.gamma_p[..],
+                &c.kappa[..],
+            )
         } else {
-            (c.eta, &c.kappa[..])
+            (c.eta, &c.kappa[..], &c.lambda[..])
         };
         let held = ctx.keys.iter().map(|k| (k.ed25519.public(), k)).collect();
         Env {
@@ -355,6 +368,7 @@ impl<'a> Env<'a> {
             offenders,
             eta,
             kappa_post,
+            lambda_post,
             held,
         }
     }
@@ -461,16 +475,24 @@ impl<'a> Env<'a> {
             .collect()
     }
 
-    /// $\mathbf{M}$ (GP (11.21)) at this block: $P(\eta'_2, \tau')$ and $\Phi(\kappa')$ with
-    /// $\psi'_O$.
-    fn assignments(&self) -> GuarantorAssignments {
-        GuarantorAssignments::current(
-            self.ctx.spec,
-            &self.eta,
-            self.ctx.slot,
-            self.kappa_post,
-            &self.offenders,
-        )
+    /// The assignment a guarantee dated `t` is checked against (GP (11.26)): $\mathbf{M}$
+    /// (GP (11.21)) when `t` is in the block's rotation, else $\mathbf{M}^*$ (GP (11.22)),
+    /// with $\eta'$, $\kappa'$, $\lambda'$ and $\psi'_O$.
+    fn assignments(&self, t: TimeSlot) -> GuarantorAssignments {
+        let (spec, tau) = (self.ctx.spec, self.ctx.slot);
+        let rotation = spec.rotation_period.max(1);
+        if t / rotation == tau / rotation {
+            GuarantorAssignments::current(spec, &self.eta, tau, self.kappa_post, &self.offenders)
+        } else {
+            GuarantorAssignments::previous(
+                spec,
+                &self.eta,
+                tau,
+                self.kappa_post,
+                self.lambda_post,
+                &self.offenders,
+            )
+        }
     }
 
     /// The held validators $\mathbf{M}$ assigns to `core`, with a key $\Phi$ left.
@@ -485,19 +507,20 @@ impl<'a> Env<'a> {
             .collect()
     }
 
-    /// The guarantee of `report` at `slot` signed by `signers` with their keys in
-    /// $\kappa'$ (GP (11.23)–(11.26)); the credentials sorted by validator index.
+    /// The guarantee of `report` at `slot` signed by `signers` with their keys in the
+    /// assignment of `slot` (GP (11.23)–(11.26)); the credentials sorted by validator index.
     fn sign_guarantee(
         &self,
         report: WorkReport,
         slot: TimeSlot,
         signers: &[ValidatorIndex],
     ) -> Result<ReportGuarantee, WorkError> {
+        let m = self.assignments(slot);
         let signatures = signers
             .iter()
             .filter_map(|&v| {
-                let k = self.kappa_post.get(usize::from(v))?;
-                let keys = self.held.get(&k.ed25519)?;
+                let k = m.get(usize::from(v))?.1?;
+                let keys = self.held.get(&k)?;
                 Some((v, sign_report(&report, &keys.ed25519)))
             })
             .collect();
@@ -679,7 +702,7 @@ impl WorkMutation {
             WorkMutation::GuaranteeUnassignedSigner => {
                 let i = rng.index(ng);
                 let g = x.guarantees.get(i)?;
-                let m = env.assignments();
+                let m = env.assignments(g.slot);
                 let core = g.report.core_index;
                 let others: Vec<usize> = (0..ctx.spec.validators)
                     .filter(|&v| {
@@ -729,7 +752,7 @@ impl WorkMutation {
                 let engaged = env.rho_ddagger(&x.assurances);
                 let cores: Vec<usize> = (0..ctx.spec.cores).filter(|&c| engaged[c]).collect();
                 let core = *cores.get(rng.index(cores.len()))? as CoreIndex;
-                let signers = env.guarantors(&env.assignments(), core);
+                let signers = env.guarantors(&env.assignments(g.slot), core);
                 if signers.len() < 2 {
                     return None;
                 }
@@ -743,7 +766,7 @@ impl WorkMutation {
                 let engaged = env.rho_ddagger(&x.assurances);
                 let used: HashSet<CoreIndex> =
                     x.guarantees.iter().map(|g| g.report.core_index).collect();
-                let m = env.assignments();
+                let m = env.assignments(g.slot);
                 let cores: Vec<CoreIndex> = (0..ctx.spec.cores)
                     .filter(|&c| !engaged[c] && !used.contains(&(c as CoreIndex)))
                     .map(|c| c as CoreIndex)
