@@ -3,11 +3,11 @@
 //! mutation is refused by the author's own check and, placed in the block, by import.
 
 use marmalade_authoring::{dev_key_set, Author, AuthoringError, ValidatorKeys};
-use marmalade_chain::extrinsic_hash;
+use marmalade_chain::{BlockError, ChainError};
 use marmalade_chainspec::dev_genesis;
 use marmalade_codec::Encode;
 use marmalade_crypto::blake2b_256;
-use marmalade_fuzzer::extrinsics::disputes::{DisputeMutation, DisputeSource};
+use marmalade_fuzzer::extrinsics::disputes::{reseal_unchecked, DisputeMutation, DisputeSource};
 use marmalade_fuzzer::extrinsics::{BlockContext, ExtrinsicConfig};
 use marmalade_fuzzer::{Generator, GeneratorConfig, Rng};
 use marmalade_stf::disputes::{transition, Prior};
@@ -53,8 +53,8 @@ fn generator(keys: &[ValidatorKeys], seed: u64, disputes: bool) -> (Generator, [
 }
 
 /// Checks that `m` applied to `block`'s extrinsic is refused: the author does not seal it
-/// (the disputes transition fails on the parent) and the block carrying it (its extrinsic
-/// hash corrected, its seal left) does not import, nothing changed.
+/// (the disputes transition fails on the parent), and the block carrying it, signed again by
+/// [`reseal_unchecked`], fails import on its disputes, nothing changed.
 fn assert_rejected(
     g: &mut Generator,
     block: &marmalade_types::Block,
@@ -79,11 +79,14 @@ fn assert_rejected(
         Err(e) => panic!("{m}: sealing failed for another reason: {e}"),
         Ok(_) => panic!("{m}: the author sealed invalid disputes"),
     }
-    let mut carried = block.clone();
-    carried.extrinsic = bad;
-    carried.header.extrinsic_hash = extrinsic_hash(&carried.extrinsic);
+    let carried = reseal_unchecked(ctx.spec, ctx.parent, block, &author.keys, bad)
+        .expect("the block's own seal input is found");
     let head = g.chain().head();
-    assert!(g.import(&carried).is_err(), "{m}: the block imported");
+    match g.import(&carried) {
+        Err(ChainError::Block(BlockError::Disputes(_))) => {}
+        Err(e) => panic!("{m}: rejected for another reason: {e}"),
+        Ok(_) => panic!("{m}: the block imported"),
+    }
     assert_eq!(g.chain().head(), head, "{m}: the head moved");
     assert_eq!(
         g.chain().state_root(&parent).unwrap(),
@@ -135,6 +138,10 @@ fn generated_disputes_import_and_every_mutation_is_rejected() {
             }
         }
 
+        // Signing again over the block's own extrinsic gives the block back (the seal is
+        // deterministic over the same input and header).
+        let again = reseal_unchecked(&spec, &state, &block, &author.keys, block.extrinsic.clone());
+        assert_eq!(again.as_ref(), Some(&block));
         g.import(&block).expect("the block with disputes imports");
         g.advance(planned.hash);
         let post = g.chain().state(&planned.hash).unwrap().unwrap();
