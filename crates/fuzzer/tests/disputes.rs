@@ -290,3 +290,52 @@ fn verdicts_on_guaranteed_reports_clear_their_cores() {
     }
     assert!(judged_pending > 0, "no verdict judged a pending report");
 }
+
+/// On `full` (1,023 validators) the source makes good and bad verdicts of 683 judgments with
+/// their offenders on the synthetic genesis, valid by the disputes transition, and every
+/// mutation breaks it.
+#[test]
+fn full_spec_verdicts_and_mutations() {
+    let spec = ChainSpec::FULL;
+    let keys = dev_key_set(spec.validators);
+    let genesis =
+        marmalade_chainspec::synthetic::synthetic_genesis(&spec, &keys).expect("full genesis");
+    let ctx = BlockContext {
+        spec: &spec,
+        parent: &genesis.state,
+        parent_hash: genesis.header_hash,
+        parent_root: genesis.state_root,
+        slot: 1,
+        keys: &keys,
+    };
+    let prior = Prior::of(&genesis.state.components);
+    let mut rng = Rng::new(9);
+    let mut source = DisputeSource::default().with_shares(0.5, 0.5);
+    let (mut culprits, mut faults) = (0, 0);
+    for _ in 0..6 {
+        let mut e = marmalade_types::Extrinsic::default();
+        source.fill(&ctx, &mut rng, &mut e).expect("fill");
+        let d = &e.disputes;
+        assert!(!d.verdicts.is_empty());
+        assert!(d
+            .verdicts
+            .iter()
+            .all(|v| v.votes.len() == spec.validators_super_majority()));
+        let post = transition(&spec, &prior, d).expect("valid on full");
+        assert!(post.psi.offenders.len() <= spec.validators / 6);
+        culprits += d.culprits.len();
+        faults += d.faults.len();
+        for m in DisputeMutation::ALL {
+            if let Some(bad) = m.apply(&e, &ctx, &mut rng) {
+                assert!(
+                    transition(&spec, &prior, &bad.disputes).is_err(),
+                    "{m} is valid on full"
+                );
+            }
+        }
+    }
+    assert!(
+        culprits >= 2 && faults >= 1,
+        "culprits {culprits}, faults {faults}"
+    );
+}
