@@ -273,3 +273,38 @@ fn full_spec_work_imports_and_accumulates() {
     assert!(!guaranteed.is_empty(), "nothing guaranteed");
     assert!(accumulated > 0, "nothing accumulated");
 }
+
+/// Longer sessions (no tickets, to keep them quick): every block imports, over epochs and
+/// rotations, with reports guaranteed on anchors of all ages of recent history (two equal
+/// packages on the same anchors would be rejected as one package reported twice).
+#[test]
+fn long_sessions_import() {
+    for seed in 0..4 {
+        let config = GeneratorConfig {
+            max_skip: 2,
+            fork_share: 0.1,
+            extrinsics: ExtrinsicConfig {
+                guarantees: 0.9,
+                assurances: 0.9,
+                preimages: 0.0,
+                disputes: 0.0,
+            },
+            ticket_epochs: 0.0,
+            ..GeneratorConfig::default()
+        };
+        let mut g = Generator::dev(seed, config).expect("dev generator");
+        let mut guarantees = 0;
+        for i in 0..100 {
+            let p = g.plan().expect("plan");
+            guarantees += p.block.extrinsic.guarantees.len();
+            if let Some(s) = p.sibling {
+                g.import(&s)
+                    .unwrap_or_else(|e| panic!("seed {seed}, sibling of block {i}: {e}"));
+            }
+            g.import(&p.block)
+                .unwrap_or_else(|e| panic!("seed {seed}, block {i}: {e}"));
+            g.advance(p.hash);
+        }
+        assert!(guarantees > 50, "seed {seed}: {guarantees} guarantees");
+    }
+}
