@@ -32,8 +32,7 @@ use marmalade_chainspec::dev::{BOOTSTRAP_SERVICE, NULL_AUTHORIZER};
 use marmalade_codec::Encode;
 use marmalade_crypto::hash::{blake2b_256, blake2b_256_concat};
 use marmalade_guarantor::{
-    build_report, guarantee, package_hash, sign_report, Bundle, CodeCache, GuaranteeError,
-    NoSegmentRoots,
+    build_report, guarantee, sign_report, Bundle, CodeCache, GuaranteeError, NoSegmentRoots,
 };
 use marmalade_state::StateReader;
 use marmalade_stf::reports::GuarantorAssignments;
@@ -65,17 +64,14 @@ pub const MAX_GUARANTEES: usize = 3;
 /// available and is accumulated).
 const AVAILABLE_SHARE: f64 = 0.6;
 
-/// How many reports the cache keeps before it is emptied.
-const CACHE_LEN: usize = 64;
+/// How many parent slots are remembered before the memory is emptied.
+const SLOTS_LEN: usize = 256;
 
 /// The source of guarantees and assurances.
 #[derive(Default)]
 pub struct WorkSource {
     /// Decoded service code (the NULL Authorizer and the bootstrap service), across blocks.
     code: CodeCache,
-    /// The reports made, by package hash and core: a package planned again (a sibling, a
-    /// mutation's re-signing) is not refined again.
-    reports: HashMap<(Hash, CoreIndex), WorkReport>,
     /// The slots of the parents seen, by header hash: the lookup anchor may be an older
     /// ancestor when its slot is known (the state records none).
     slots: HashMap<Hash, TimeSlot>,
@@ -91,7 +87,7 @@ impl WorkSource {
         guarantee: bool,
         extrinsic: &mut Extrinsic,
     ) -> Result<(), WorkError> {
-        if self.slots.len() > 4 * CACHE_LEN {
+        if self.slots.len() > SLOTS_LEN {
             self.slots.clear();
         }
         self.slots
@@ -235,18 +231,15 @@ impl WorkSource {
         }
     }
 
-    /// $\Xi(\mathbf{p}, c)$ (GP (14.12)) by the guarantor on the parent's state, once per
-    /// package and core.
+    /// $\Xi(\mathbf{p}, c)$ (GP (14.12)) by the guarantor on the parent's state. Packages
+    /// are unique by construction (see [`payload`]), so no report is kept for later: what
+    /// is worth keeping is the decoded code, in `self.code`.
     fn report(
-        &mut self,
+        &self,
         ctx: &BlockContext<'_>,
         core: CoreIndex,
         package: WorkPackage,
     ) -> Result<WorkReport, WorkError> {
-        let key = (package_hash(&package), core);
-        if let Some(r) = self.reports.get(&key) {
-            return Ok(r.clone());
-        }
         let bundle = Bundle {
             package,
             extrinsics: Vec::new(),
@@ -261,10 +254,6 @@ impl WorkSource {
             &NoSegmentRoots,
             &self.code,
         )?;
-        if self.reports.len() >= CACHE_LEN {
-            self.reports.clear();
-        }
-        self.reports.insert(key, work.report.clone());
         Ok(work.report)
     }
 }
