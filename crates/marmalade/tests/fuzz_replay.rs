@@ -3,13 +3,16 @@
 //! the same process one after the other (so a session must leave the target ready for the
 //! next). State roots must match the recording byte for byte; `Error` answers by kind.
 
+mod support {
+    pub mod fuzz_target;
+}
+
 use marmalade_fuzz::{replay, replay_socket, Recording, ReplayReport};
 use marmalade_types::ChainSpec;
-use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::fuzz_target::TargetProcess;
 
 /// How long one answer may take (block import of a tiny block is milliseconds).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
@@ -30,73 +33,6 @@ fn examples_dir() -> PathBuf {
     dir
 }
 
-/// A `marmalade fuzz-target` process on a socket in its own temporary folder; killed and
-/// cleaned up on drop.
-struct TargetProcess {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-}
-
-impl TargetProcess {
-    fn start(name: &str) -> TargetProcess {
-        let dir = std::env::temp_dir().join(format!("mfr-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("t.sock");
-        let child = Command::new(env!("CARGO_BIN_EXE_marmalade"))
-            .arg("fuzz-target")
-            .arg("--socket")
-            .arg(&socket)
-            .args(["--spec", "tiny"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting marmalade fuzz-target");
-        let mut target = TargetProcess { child, dir, socket };
-        target.wait_for_socket();
-        target
-    }
-
-    /// Waits until the socket file exists (the listener binds and listens in one step, so a
-    /// connection made after that is queued until accepted). Does not connect: a connection
-    /// would be a session of its own.
-    fn wait_for_socket(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("fuzz-target exited early with {status}");
-            }
-            let ready =
-                std::fs::symlink_metadata(&self.socket).is_ok_and(|m| m.file_type().is_socket());
-            if ready {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no socket at {} after 30 s",
-                self.socket.display()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn assert_running(&mut self) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            panic!("fuzz-target exited with {status}");
-        }
-    }
-}
-
-impl Drop for TargetProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// The handshake and `Initialize` of both recordings, on one process: the answered root must
 /// be the recorded root of the given key/values (no block import involved).
 #[test]
@@ -106,7 +42,7 @@ fn handshake_and_initialize() {
     for session in ["forks", "no_forks"] {
         let mut rec = Recording::load(examples.join(session)).unwrap();
         rec.exchanges.truncate(2);
-        let stream = UnixStream::connect(&target.socket).unwrap();
+        let stream = UnixStream::connect(target.socket()).unwrap();
         stream.set_read_timeout(Some(ANSWER_TIMEOUT)).unwrap();
         let report = replay(&stream, &rec, ChainSpec::TINY);
         drop(stream);
@@ -128,7 +64,7 @@ fn replay_recorded_sessions() {
     let mut failures = Vec::new();
     for session in ["forks", "no_forks"] {
         let started = Instant::now();
-        let report = replay_session(&target.socket, &examples.join(session));
+        let report = replay_session(target.socket(), &examples.join(session));
         eprintln!("{session}: {report} in {:.1?}", started.elapsed());
         if !report.is_success() {
             failures.push(format!("{session}: {report}"));
