@@ -422,11 +422,24 @@ impl Fuzzer {
             tickets_mark: self.tickets_mark.clone(),
         };
         let spec = *self.generator.spec();
-        let n = MutationKind::ALL.len();
+        let kinds = MutationKind::all();
+        let n = kinds.len();
         let first = self.generator.rng().index(n);
         for i in 0..n {
-            let kind = MutationKind::ALL[(first + i) % n];
-            if let Some(b) = mutate(kind, block, &spec, &ctx, self.generator.rng()) {
+            let kind = kinds[(first + i) % n];
+            let mutated = match kind {
+                MutationKind::Work(m) => self
+                    .generator
+                    .with_extrinsic(block, |e, c, r| m.apply(e, c, r))?,
+                MutationKind::Preimage(m) => self
+                    .generator
+                    .with_extrinsic(block, |e, c, r| m.apply(e, c, r))?,
+                MutationKind::Dispute(m) => self
+                    .generator
+                    .with_extrinsic(block, |e, c, r| m.apply(e, c, r))?,
+                _ => mutate(kind, block, &spec, &ctx, self.generator.rng()),
+            };
+            if let Some(b) = mutated {
                 return Ok(Some((kind, b)));
             }
         }

@@ -10,13 +10,16 @@
 //! the same parent (a fork of depth one). The driver imports what it sends into the oracle
 //! ([`Generator::import`]) and moves the tip to the planned block ([`Generator::advance`]).
 
-use crate::extrinsics::{BlockContext, Extras, ExtrinsicConfig, ExtrinsicError};
+use crate::extrinsics::{
+    disputes, preimages, BlockContext, Extras, ExtrinsicConfig, ExtrinsicError,
+};
 use crate::rng::Rng;
 use marmalade_authoring::{
     dev_key_set, make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket,
     ValidatorKeys,
 };
 use marmalade_chain::{Chain, ChainError};
+use marmalade_chainspec::Genesis;
 use marmalade_crypto::blake2b_256_concat;
 use marmalade_state::{State, StateKey};
 use marmalade_types::{Block, ChainSpec, Extrinsic, Hash, Header, HeaderHash, StateRoot, TimeSlot};
@@ -99,8 +102,9 @@ pub struct Generator {
     genesis_header: Header,
     genesis_key_values: Vec<(StateKey, Vec<u8>)>,
     tip: HeaderHash,
-    /// $\eta'_2$ the cached tickets were made for, and the tickets of every key.
-    tickets: Option<(Hash, Arc<Vec<Ticket>>)>,
+    /// $\eta'_2$ and the number of offenders $|\psi_O|$ the cached tickets were made with
+    /// (a new offender may change the ring they prove membership of), and the tickets.
+    tickets: Option<(Hash, usize, Arc<Vec<Ticket>>)>,
     extras: Extras,
     seed: u64,
     rng: Rng,
@@ -120,25 +124,14 @@ impl std::fmt::Debug for Generator {
 pub const DEV_VALIDATORS: usize = 6;
 
 impl Generator {
-    /// A generator on the built-in dev chain (tiny, the six JIP-5 development validators).
+    /// A generator on the built-in dev chain (tiny, the six JIP-5 development validators),
+    /// its genesis soliciting the blobs that blocks will provide ([`preimages::solicit`]).
     pub fn dev(seed: u64, config: GeneratorConfig) -> Result<Generator, GeneratorError> {
-        let file = marmalade_chainspec::dev_spec()
+        let genesis = marmalade_chainspec::dev_genesis()
             .map_err(|e| GeneratorError::ChainSpec(e.to_string()))?;
-        let params = file
-            .params(&ChainSpec::TINY)
-            .map_err(|e| GeneratorError::ChainSpec(e.to_string()))?;
-        let genesis = file
-            .genesis(&params)
-            .map_err(|e| GeneratorError::ChainSpec(e.to_string()))?;
-        let key_values = file
-            .genesis_state
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect();
-        Generator::new(
-            params,
-            genesis.header,
-            key_values,
+        Generator::from_genesis(
+            ChainSpec::TINY,
+            genesis,
             dev_key_set(DEV_VALIDATORS),
             seed,
             config,
@@ -159,8 +152,21 @@ impl Generator {
         let keys = dev_key_set(spec.validators);
         let genesis = marmalade_chainspec::synthetic::synthetic_genesis(spec, &keys)
             .map_err(|e| GeneratorError::ChainSpec(e.to_string()))?;
-        let key_values = genesis.state.to_key_values(spec).into_iter().collect();
-        Generator::new(*spec, genesis.header, key_values, keys, seed, config)
+        Generator::from_genesis(*spec, genesis, keys, seed, config)
+    }
+
+    /// A generator from a synthetic `genesis` held by `keys`, with the solicitations of
+    /// [`preimages::solicit`] added to its state.
+    fn from_genesis(
+        spec: ChainSpec,
+        mut genesis: Genesis,
+        keys: Vec<ValidatorKeys>,
+        seed: u64,
+        config: GeneratorConfig,
+    ) -> Result<Generator, GeneratorError> {
+        preimages::solicit(&spec, &mut genesis.state, seed).map_err(ExtrinsicError::from)?;
+        let key_values = genesis.state.to_key_values(&spec).into_iter().collect();
+        Generator::new(spec, genesis.header, key_values, keys, seed, config)
     }
 
     /// A generator from `header` with state `key_values` (a trace genesis, say), authoring
@@ -184,7 +190,7 @@ impl Generator {
             genesis_header: header,
             genesis_key_values: key_values,
             tickets: None,
-            extras: Extras::new(config.extrinsics),
+            extras: Extras::new(config.extrinsics, seed),
             seed,
             rng: Rng::new(seed),
             config,
@@ -235,6 +241,58 @@ impl Generator {
     /// Makes `hash` (an imported block) the parent of the next planned block.
     pub fn advance(&mut self, hash: HeaderHash) {
         self.tip = hash;
+    }
+
+    /// `block` with its extrinsic replaced by what `change` makes of it (given the block's
+    /// context: its parent's state, its slot, every key), re-sealed by the same author on the
+    /// same parent, so that the change is a node's only reason to reject it. `None` if
+    /// `change` declines or the block can no longer be sealed (e.g. disputes that no longer
+    /// judge: the author's own check fails, GP (10.1)–(10.20)).
+    pub fn with_extrinsic(
+        &mut self,
+        block: &Block,
+        change: impl FnOnce(&Extrinsic, &BlockContext<'_>, &mut Rng) -> Option<Extrinsic>,
+    ) -> Result<Option<Block>, GeneratorError> {
+        let parent = block.header.parent;
+        let state = self
+            .chain
+            .state(&parent)?
+            .ok_or(GeneratorError::NoState(parent))?;
+        let root = self
+            .chain
+            .state_root(&parent)?
+            .ok_or(GeneratorError::NoState(parent))?;
+        let keys: Vec<ValidatorKeys> = self.authors.iter().map(|a| a.keys.clone()).collect();
+        let ctx = BlockContext {
+            spec: &self.spec,
+            parent: &state,
+            parent_hash: parent,
+            parent_root: root,
+            slot: block.header.slot,
+            keys: &keys,
+        };
+        let Some(extrinsic) = change(&block.extrinsic, &ctx, &mut self.rng) else {
+            return Ok(None);
+        };
+        let Some(author) = self.authors.get(usize::from(block.header.author_index)) else {
+            return Ok(None);
+        };
+        // Disputes the author's own transition refuses keep the seal's VRF input instead.
+        let sealed = author.seal_block(
+            &self.spec,
+            &*state,
+            &root,
+            &parent,
+            block.header.slot,
+            extrinsic.clone(),
+        );
+        Ok(match sealed {
+            Ok(b) => Some(b),
+            Err(AuthoringError::Disputes(_)) => {
+                disputes::reseal_unchecked(&self.spec, &state, block, &author.keys, extrinsic)
+            }
+            Err(_) => None,
+        })
     }
 
     /// The tip's state and root.
@@ -305,6 +363,12 @@ impl Generator {
                 keys: &keys,
             };
             self.extras.fill(&ctx, &mut self.rng, &mut extrinsic)?;
+            let d = &extrinsic.disputes;
+            if !d.culprits.is_empty() || !d.faults.is_empty() {
+                // New offenders leave the pending ring at an epoch change (γ'_P = Φ(ι), GP
+                // (6.13)–(6.14)), so tickets made for the parent's ring may no longer verify.
+                extrinsic.tickets.clear();
+            }
             let block = self.authors[who]
                 .seal_block(&self.spec, state, root, &self.tip, slot, extrinsic)?;
             return Ok((block, slot));
@@ -325,8 +389,9 @@ impl Generator {
         let c = &state.components;
         let new_epoch = self.spec.epoch_of(slot) > self.spec.epoch_of(c.tau);
         let entropy = if new_epoch { c.eta[1] } else { c.eta[2] };
-        if let Some((e, t)) = &self.tickets {
-            if *e == entropy {
+        let offenders = c.psi.offenders.len();
+        if let Some((e, o, t)) = &self.tickets {
+            if (*e, *o) == (entropy, offenders) {
                 return Ok(Arc::clone(t));
             }
         }
@@ -360,7 +425,7 @@ impl Generator {
             all.extend(t?);
         }
         let all = Arc::new(all);
-        self.tickets = Some((entropy, Arc::clone(&all)));
+        self.tickets = Some((entropy, offenders, Arc::clone(&all)));
         Ok(all)
     }
 }

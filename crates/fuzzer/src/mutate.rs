@@ -7,6 +7,9 @@
 //! the extrinsic before the seal reaches the ticket rules (GP (6.29)–(6.32)); dropping an
 //! extrinsic element keeps $\mathbf{H}_X$, which then no longer matches.
 
+use crate::extrinsics::disputes::DisputeMutation;
+use crate::extrinsics::preimages::PreimageMutation;
+use crate::extrinsics::work::WorkMutation;
 use crate::rng::Rng;
 use marmalade_chain::extrinsic_hash;
 use marmalade_types::{Block, ChainSpec, EpochMark, HeaderHash, TicketsMark, TimeSlot};
@@ -46,11 +49,17 @@ pub enum MutationKind {
     TicketAttempt,
     /// A ticket dropped from the extrinsic, $\mathbf{H}_X$ kept (GP (5.4)).
     ExtrinsicElementDropped,
+    /// A guarantee or assurance broken, the block re-sealed around it (GP section 11).
+    Work(WorkMutation),
+    /// A preimage broken, the block re-sealed around it (GP (12.35)–(12.38)).
+    Preimage(PreimageMutation),
+    /// A dispute broken, the block re-sealed around it (GP (10.2)–(10.14)).
+    Dispute(DisputeMutation),
 }
 
 impl MutationKind {
-    /// Every kind.
-    pub const ALL: [MutationKind; 16] = [
+    /// The kinds [`mutate`] applies to a block alone (header and tickets; not re-sealed).
+    pub const BLOCK: [MutationKind; 16] = [
         MutationKind::SlotNotAfterParent,
         MutationKind::SlotFarFuture,
         MutationKind::ParentHash,
@@ -69,9 +78,23 @@ impl MutationKind {
         MutationKind::ExtrinsicElementDropped,
     ];
 
+    /// Every kind: [`MutationKind::BLOCK`], then the extrinsic kinds, which need the block's
+    /// context and a new seal ([`crate::Generator::with_extrinsic`]).
+    pub fn all() -> Vec<MutationKind> {
+        MutationKind::BLOCK
+            .into_iter()
+            .chain(WorkMutation::ALL.map(MutationKind::Work))
+            .chain(PreimageMutation::ALL.map(MutationKind::Preimage))
+            .chain(DisputeMutation::ALL.map(MutationKind::Dispute))
+            .collect()
+    }
+
     /// A short `kebab-case` name, for reports and file names.
     pub const fn name(self) -> &'static str {
         match self {
+            MutationKind::Work(m) => m.name(),
+            MutationKind::Preimage(m) => m.name(),
+            MutationKind::Dispute(m) => m.name(),
             MutationKind::SlotNotAfterParent => "slot-not-after-parent",
             MutationKind::SlotFarFuture => "slot-far-future",
             MutationKind::ParentHash => "parent-hash",
@@ -118,7 +141,8 @@ fn flip_bit(bytes: &mut [u8], rng: &mut Rng) {
 }
 
 /// `block` mutated by `kind`, or `None` when the kind does not apply to it (ticket kinds on a
-/// block without tickets, a tickets marker to add with none seen yet).
+/// block without tickets, a tickets marker to add with none seen yet, and the extrinsic
+/// kinds, which [`crate::Generator::with_extrinsic`] applies).
 pub fn mutate(
     kind: MutationKind,
     block: &Block,
@@ -213,6 +237,9 @@ pub fn mutate(
             }
             let i = rng.index(tickets.len());
             tickets.remove(i);
+        }
+        MutationKind::Work(_) | MutationKind::Preimage(_) | MutationKind::Dispute(_) => {
+            return None
         }
     }
     (b != *block).then_some(b)

@@ -92,10 +92,12 @@ pub struct Extras {
 }
 
 impl Extras {
-    /// Sources adding extrinsics as `config` says.
-    pub fn new(config: ExtrinsicConfig) -> Extras {
+    /// Sources adding extrinsics as `config` says; the preimages are those that
+    /// [`preimages::solicit`] with the same `seed` requested.
+    pub fn new(config: ExtrinsicConfig, seed: u64) -> Extras {
         Extras {
             config,
+            preimages: preimages::PreimageSource::new(seed),
             ..Default::default()
         }
     }
