@@ -677,7 +677,15 @@ impl WorkMutation {
             WorkMutation::AssuranceDuplicate => {
                 let i = rng.index(na);
                 let a = x.assurances.get(i)?.clone();
-                x.assurances.insert(i + 1, a);
+                // E_A holds at most V assurances (GP (11.10)): a full extrinsic gets the copy
+                // in place of a neighbour, so that only the uniqueness rule is broken.
+                if na < ctx.spec.validators {
+                    x.assurances.insert(i + 1, a);
+                } else if i + 1 < na {
+                    x.assurances[i + 1] = a;
+                } else {
+                    x.assurances[i.checked_sub(1)?] = a;
+                }
             }
             WorkMutation::GuaranteeBadSignature => {
                 let g = x.guarantees.get_mut(rng.index(ng))?;
