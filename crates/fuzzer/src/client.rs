@@ -126,7 +126,23 @@ impl TargetClient {
 
     /// `ImportBlock`: the posterior root or the target's rejection.
     pub fn import_block(&mut self, block: &Block) -> Result<ImportAnswer, ClientError> {
-        match self.request(&Message::ImportBlock(Box::new(block.clone())))? {
+        self.send_import(block)?;
+        self.recv_import()
+    }
+
+    /// Sends `ImportBlock` without waiting for the answer ([`TargetClient::recv_import`]), so
+    /// that several targets (and the oracle) import the same block at the same time.
+    pub fn send_import(&mut self, block: &Block) -> Result<(), ClientError> {
+        let msg = Message::ImportBlock(Box::new(block.clone()));
+        write_message(&mut self.stream, &msg, MAX_FRAME_LEN)?;
+        Ok(())
+    }
+
+    /// The answer to the `ImportBlock` sent last: the posterior root or the rejection.
+    pub fn recv_import(&mut self) -> Result<ImportAnswer, ClientError> {
+        read_frame_into(&mut self.stream, &mut self.buf, MAX_FRAME_LEN)?;
+        let answer = Message::decode_with(&self.buf, &self.spec).map_err(ClientError::Malformed)?;
+        match answer {
             Message::StateRoot(r) => Ok(ImportAnswer::Root(r)),
             Message::Error(e) => Ok(ImportAnswer::Error(e)),
             other => Err(ClientError::Unexpected {

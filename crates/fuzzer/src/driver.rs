@@ -42,6 +42,8 @@ pub struct Config {
     pub generator: GeneratorConfig,
     /// How long a target may take to answer.
     pub timeout: Duration,
+    /// Mutation kinds never applied (e.g. one a target answers by closing the connection).
+    pub skip_mutations: Vec<MutationKind>,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             out_dir: None,
             generator: GeneratorConfig::default(),
             timeout: Duration::from_secs(60),
+            skip_mutations: Vec::new(),
         }
     }
 }
@@ -298,6 +301,13 @@ impl Fuzzer {
                     self.initialize(targets)?;
                     started = Some(Instant::now());
                 }
+                if sending {
+                    // Every target imports while the oracle does.
+                    for (i, t) in targets.iter_mut().enumerate() {
+                        t.send_import(&out.block)
+                            .map_err(|error| DriverError::Target { target: i, error })?;
+                    }
+                }
                 let expected = self.generator.import(&out.block).map_err(|e| e.to_string());
                 if out.mutation.is_none() {
                     if let Err(error) = &expected {
@@ -310,7 +320,7 @@ impl Fuzzer {
                 if sending {
                     for (i, t) in targets.iter_mut().enumerate() {
                         let got = t
-                            .import_block(&out.block)
+                            .recv_import()
                             .map_err(|error| DriverError::Target { target: i, error })?;
                         let agree = match (&expected, &got) {
                             (Ok(e), ImportAnswer::Root(g)) => e == g,
@@ -422,7 +432,11 @@ impl Fuzzer {
             tickets_mark: self.tickets_mark.clone(),
         };
         let spec = *self.generator.spec();
-        let kinds = MutationKind::all();
+        let mut kinds = MutationKind::all();
+        kinds.retain(|k| !self.config.skip_mutations.contains(k));
+        if kinds.is_empty() {
+            return Ok(None);
+        }
         let n = kinds.len();
         let first = self.generator.rng().index(n);
         for i in 0..n {

@@ -44,6 +44,11 @@ pub struct GeneratorConfig {
     /// which keys rotates with the epoch. With `full` (1,023 keys) a few suffice to exercise
     /// the ticket rules; an epoch is then sealed by tickets only if $\mathsf{E}$ were made.
     pub ticket_keys: usize,
+    /// Whether the genesis validators carry no metadata (instead of the development
+    /// addresses). GP (6.14) nulls an offender's whole key, metadata included; typeberry
+    /// 0.11.0 keeps the metadata, a divergence that shows only with non-zero metadata, so
+    /// sessions against it set this to get past their first offender.
+    pub zero_metadata: bool,
 }
 
 impl Default for GeneratorConfig {
@@ -54,6 +59,7 @@ impl Default for GeneratorConfig {
             extrinsics: ExtrinsicConfig::default(),
             ticket_epochs: 1.0,
             ticket_keys: usize::MAX,
+            zero_metadata: false,
         }
     }
 }
@@ -165,6 +171,14 @@ impl Generator {
         config: GeneratorConfig,
     ) -> Result<Generator, GeneratorError> {
         preimages::solicit(&spec, &mut genesis.state, seed).map_err(ExtrinsicError::from)?;
+        if config.zero_metadata {
+            let c = &mut genesis.state.components;
+            for set in [&mut c.gamma_p, &mut c.iota, &mut c.kappa, &mut c.lambda] {
+                for v in set.0.iter_mut() {
+                    v.metadata = [0; 128];
+                }
+            }
+        }
         let key_values = genesis.state.to_key_values(&spec).into_iter().collect();
         Generator::new(spec, genesis.header, key_values, keys, seed, config)
     }

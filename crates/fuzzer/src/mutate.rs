@@ -89,6 +89,11 @@ impl MutationKind {
             .collect()
     }
 
+    /// The kind named `name` ([`MutationKind::name`]).
+    pub fn from_name(name: &str) -> Option<MutationKind> {
+        MutationKind::all().into_iter().find(|k| k.name() == name)
+    }
+
     /// A short `kebab-case` name, for reports and file names.
     pub const fn name(self) -> &'static str {
         match self {

@@ -120,3 +120,31 @@ fn two_correct_targets_agree_and_a_faulty_one_is_caught() {
     drop(targets);
     c.join().unwrap();
 }
+
+/// Skipped kinds are never sent: with every kind but `seal` skipped and every block
+/// mutated, each mutation sent is a `seal` one.
+#[test]
+fn skipped_mutation_kinds_are_never_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("t.sock");
+    let t = serve(&sock, None);
+    let seal = marmalade_fuzzer::MutationKind::Seal;
+    let mut fuzzer = Fuzzer::dev(Config {
+        seed: 3,
+        steps: 12,
+        mutate_share: 1.0,
+        skip_mutations: marmalade_fuzzer::MutationKind::all()
+            .into_iter()
+            .filter(|k| *k != seal)
+            .collect(),
+        ..Config::default()
+    })
+    .unwrap();
+    let mut targets = fuzzer.connect(&[sock]).unwrap();
+    let report = fuzzer.run(&mut targets, |_| {}).unwrap();
+    assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+    assert!(report.invalid >= 4, "{report:?}");
+    assert_eq!(report.mutations.keys().collect::<Vec<_>>(), vec![&seal]);
+    drop(targets);
+    t.join().unwrap();
+}

@@ -4,7 +4,7 @@
 //! (see [`marmalade_fuzzer::driver`]).
 
 use indicatif::{ProgressBar, ProgressStyle};
-use marmalade_fuzzer::{Config, Fuzzer, GeneratorConfig};
+use marmalade_fuzzer::{Config, Fuzzer, GeneratorConfig, MutationKind};
 use marmalade_types::ChainSpec;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +49,16 @@ pub struct Args {
     /// under full].
     #[arg(long)]
     ticket_keys: Option<usize>,
+    /// Genesis validators without metadata. GP (6.14) nulls an offender's whole key;
+    /// typeberry 0.11.0 keeps its metadata, so sessions against it need this to go on past
+    /// the first offender.
+    #[arg(long)]
+    zero_metadata: bool,
+    /// A mutation kind never to apply (repeatable), by name as the report prints it; e.g.
+    /// `guarantee-one-signature` and typeberry 0.11.0, whose decoder closes the connection
+    /// on a guarantee with fewer than two credentials instead of answering with an error.
+    #[arg(long = "skip-mutation")]
+    skip_mutations: Vec<String>,
     /// Seconds a target may take to answer.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -62,6 +72,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         12
     });
+    let skip_mutations = args
+        .skip_mutations
+        .iter()
+        .map(|n| MutationKind::from_name(n).ok_or_else(|| anyhow::anyhow!("no mutation kind {n}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let config = Config {
         seed: args.seed,
         steps: args.steps,
@@ -73,9 +88,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             fork_share: args.fork_share,
             ticket_epochs: args.ticket_epochs,
             ticket_keys,
+            zero_metadata: args.zero_metadata,
             ..GeneratorConfig::default()
         },
         timeout: Duration::from_secs(args.timeout),
+        skip_mutations,
     };
     let mut fuzzer = Fuzzer::for_spec(&spec, config)?;
     let mut targets = fuzzer.connect(&args.targets)?;
