@@ -452,6 +452,24 @@ mod tests {
 
     const TINY: ChainSpec = ChainSpec::TINY;
 
+    /// Φ nulls an offender's whole key, metadata included (GP (6.14): `[0, 0, …]` ∈ K);
+    /// typeberry 0.11.0 keeps the metadata (found by `marmalade fuzz`, see
+    /// `crates/conformance/testdata/fuzz`).
+    #[test]
+    fn blacklist_filter_nulls_the_whole_key() {
+        let key = |i: u8| ValidatorData {
+            bandersnatch: [i; 32],
+            ed25519: [i + 1; 32],
+            bls: [i + 2; 144],
+            metadata: [i + 3; 128],
+        };
+        let keys = [key(1), key(10)];
+        let filtered = blacklist_filter(&keys, &[[11; 32]]);
+        assert_eq!(filtered[0], keys[0]);
+        assert_eq!(filtered[1], ValidatorData::NULL);
+        assert_eq!(filtered[1].metadata, [0; 128]);
+    }
+
     /// The Safrole components as owned values, so that a test can chain blocks.
     #[derive(Debug, Clone, PartialEq, Eq)]
     struct TestState {
