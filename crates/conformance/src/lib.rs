@@ -113,7 +113,13 @@ pub fn detect(path: &Path) -> Option<Kind> {
             return config_of(path).map(|cfg| Kind::Stf(sub, cfg));
         }
     }
-    if ext == "bin" && has_component(path, "traces") && file != "genesis.bin" {
+    // Trace steps are numbered (`00000001.bin`); `genesis.bin` and a fuzz reproducer's
+    // `target-post.bin` (a state, not a step) sit beside them.
+    let numbered = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+    if ext == "bin" && has_component(path, "traces") && numbered {
         return Some(Kind::Trace);
     }
     if has_component(path, "codec") && ext == "bin" {

@@ -336,7 +336,10 @@ impl Generator {
             } else {
                 other
             };
-            Some(self.block_from(&state, &root, other)?.0)
+            // A slot no key may seal (an offender's fallback slot) moves a block on to the
+            // next, so the two may meet: a sibling must be another block.
+            let (sibling, sibling_slot) = self.block_from(&state, &root, other)?;
+            (sibling_slot != slot).then_some(sibling)
         } else {
             None
         };
