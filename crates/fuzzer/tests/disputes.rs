@@ -253,6 +253,8 @@ fn verdicts_on_guaranteed_reports_clear_their_cores() {
             preimages: 0.0,
             disputes: 0.7,
         },
+        // No ring proofs: tickets are the mutations and disputes tests' business.
+        ticket_epochs: 0.0,
         ..GeneratorConfig::default()
     };
     let mut g = Generator::dev(12, config).expect("dev generator");

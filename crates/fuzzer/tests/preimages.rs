@@ -35,6 +35,8 @@ fn generator(keys: &[ValidatorKeys], work: bool) -> Generator {
         } else {
             ExtrinsicConfig::NONE
         },
+        // No ring proofs: tickets are the mutations and disputes tests' business.
+        ticket_epochs: 0.0,
         ..GeneratorConfig::default()
     };
     Generator::new(

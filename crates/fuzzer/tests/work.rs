@@ -51,6 +51,8 @@ fn generated_work_imports_accumulates_and_every_mutation_is_rejected() {
             preimages: 0.0,
             disputes: 0.0,
         },
+        // No ring proofs: tickets are the mutations and disputes tests' business.
+        ticket_epochs: 0.0,
         ..GeneratorConfig::default()
     };
     let mut g = Generator::dev(11, config).expect("dev generator");
