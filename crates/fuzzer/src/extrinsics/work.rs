@@ -225,7 +225,10 @@ impl WorkSource {
                 lookup_anchor_slot,
                 prerequisites: Vec::new(),
             },
-            authorization: Vec::new(),
+            // The NULL Authorizer ignores its token; a fresh one makes every package unique
+            // (two equal packages on the same anchors would be one package reported twice,
+            // GP (11.32), (11.38)).
+            authorization: rng.bytes32().to_vec(),
             authorizer_config: Vec::new(),
             items,
         }
@@ -258,17 +261,27 @@ impl WorkSource {
     }
 }
 
+/// How many storage keys the payloads draw from: service 0's storage stays within this many
+/// items however long a session runs (an ever-growing state would measure a target's
+/// scaling, not its correctness).
+const STORAGE_KEYS: u64 = 64;
+
 /// A bootstrap-service payload touching only its storage: `0x16 0x00 n ++ h_1 … h_n` writes
-/// each $h_i$ under itself; `0x05 n ++ (0x20 ++ h_i)…` deletes the items keyed $h_i$
-/// (mostly absent: the keys are fresh). Each holds at least one fresh hash, which makes
-/// every package unique: two equal packages on the same anchors would be one package
-/// reported twice (GP (11.32), (11.38)).
+/// each $h_i$ under itself; `0x05 n ++ (0x20 ++ h_i)…` deletes the items keyed $h_i$; the
+/// keys come from a pool of [`STORAGE_KEYS`], so writes add, overwrite and deletes remove.
+/// (Packages are unique by their authorization token, see [`WorkSource`]'s package.)
 fn payload(rng: &mut Rng) -> Vec<u8> {
-    if rng.chance(0.75) {
+    fn key(rng: &mut Rng) -> Hash {
+        blake2b_256_concat(&[
+            b"marmalade fuzz storage",
+            &rng.below(STORAGE_KEYS).to_le_bytes(),
+        ])
+    }
+    if rng.chance(0.6) {
         let n = 1 + rng.below(3) as u8;
         let mut p = vec![0x16, 0x00, n];
         for _ in 0..n {
-            p.extend_from_slice(&rng.bytes32());
+            p.extend_from_slice(&key(rng));
         }
         p
     } else {
@@ -276,7 +289,7 @@ fn payload(rng: &mut Rng) -> Vec<u8> {
         let mut p = vec![0x05, n];
         for _ in 0..n {
             p.push(32);
-            p.extend_from_slice(&rng.bytes32());
+            p.extend_from_slice(&key(rng));
         }
         p
     }
