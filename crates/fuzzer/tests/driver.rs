@@ -137,6 +137,11 @@ fn skipped_mutation_kinds_are_never_sent() {
             .into_iter()
             .filter(|k| *k != seal)
             .collect(),
+        generator: marmalade_fuzzer::GeneratorConfig {
+            // No ring proofs: tickets are not the subject.
+            ticket_epochs: 0.0,
+            ..Default::default()
+        },
         ..Config::default()
     })
     .unwrap();

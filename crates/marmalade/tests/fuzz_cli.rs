@@ -13,7 +13,16 @@ fn fuzz_our_target_72_steps_without_mismatch() {
     let target = TargetProcess::start("cli");
     let out = target.dir().join("out");
     let output = Command::new(env!("CARGO_BIN_EXE_marmalade"))
-        .args(["fuzz", "--steps", "72", "--seed", "1", "--target"])
+        .args([
+            "fuzz",
+            "--steps",
+            "72",
+            "--seed",
+            "1",
+            "--ticket-epochs",
+            "0.5",
+            "--target",
+        ])
         .arg(target.socket())
         .arg("--out")
         .arg(&out)
