@@ -112,27 +112,41 @@ fn run_serves_best_block_over_rpc() {
 
     // Prometheus: the heights and the import histogram follow the blocks.
     let metrics_addr = metrics_addr.unwrap_or_else(|| panic!("no prometheus address: {seen}"));
-    let mut s = TcpStream::connect(metrics_addr).expect("connects");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .expect("writes");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("reads");
-    let value = |name: &str| -> f64 {
+    let scrape = || -> String {
+        let mut s = TcpStream::connect(metrics_addr).expect("connects");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("writes");
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("reads");
+        text
+    };
+    let value = |text: &str, name: &str| -> f64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
             .unwrap_or_else(|| panic!("no {name} in {text}"))
     };
-    assert!(value("marmalade_best_block_height ") >= 1.0, "{text}");
-    assert!(value("marmalade_blocks_authored_total ") >= 1.0, "{text}");
-    assert!(
-        value("marmalade_block_import_seconds_count ") >= 1.0,
-        "{text}"
-    );
-    assert_eq!(value("marmalade_peers "), 0.0, "{text}");
+    // The metrics follow an import a moment after the chain (and RPC) show it: scrape until
+    // they do, within a bound.
+    let start = Instant::now();
+    let text = loop {
+        let text = scrape();
+        let caught_up = value(&text, "marmalade_best_block_height ") >= 1.0
+            && value(&text, "marmalade_blocks_authored_total ") >= 1.0
+            && value(&text, "marmalade_block_import_seconds_count ") >= 1.0;
+        if caught_up {
+            break text;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the metrics never showed the authored block: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(value(&text, "marmalade_peers "), 0.0, "{text}");
 
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
