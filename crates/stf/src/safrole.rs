@@ -69,6 +69,46 @@ impl<'a> Prior<'a> {
     }
 }
 
+/// The key sets and entropy history after the epoch rotation of a block at some slot
+/// (GP (6.13), (6.23)): everything of the transition that needs neither the seal nor the
+/// ring root $\gamma'_Z$, so it is cheap (a block producer's helpers read it before the
+/// block exists).
+#[derive(Debug, Clone)]
+pub struct Rotation<'a> {
+    /// $\eta'$ but $\eta'_0$, which is still $\eta_0$ here: $\eta'_0$ needs the seal
+    /// (GP (6.22)).
+    pub eta: EntropyBuffer,
+    /// $\gamma'_P$: $\Phi(\iota)$ on a new epoch (owned), else $\gamma_P$ (GP (6.13)–(6.14)).
+    pub gamma_p: Cow<'a, ValidatorsData>,
+    /// $\kappa'$: $\gamma_P$ on a new epoch, else $\kappa$ (GP (6.13)).
+    pub kappa: &'a ValidatorsData,
+    /// $\lambda'$: $\kappa$ on a new epoch, else $\lambda$ (GP (6.13)).
+    pub lambda: &'a ValidatorsData,
+}
+
+/// The epoch rotation for a block at `slot` on `pre` (GP (6.13), (6.23)): on a new epoch
+/// the entropy history shifts, $\gamma'_P = \Phi(\iota)$ with the offenders
+/// $\psi'_O$ nulled (GP (6.14)), $\kappa' = \gamma_P$ and $\lambda' = \kappa$; else
+/// all stay. The slot is not checked (see [`transition`]).
+pub fn rotate<'a>(spec: &ChainSpec, pre: &Prior<'a>, slot: TimeSlot) -> Rotation<'a> {
+    let eta = pre.eta;
+    if spec.epoch_of(slot) > spec.epoch_of(pre.tau) {
+        Rotation {
+            eta: EntropyBuffer([eta[0], eta[0], eta[1], eta[2]]),
+            gamma_p: Cow::Owned(ValidatorsData(blacklist_filter(pre.iota, pre.offenders))),
+            kappa: pre.gamma_p,
+            lambda: pre.kappa,
+        }
+    } else {
+        Rotation {
+            eta: *eta,
+            gamma_p: Cow::Borrowed(pre.gamma_p),
+            kappa: pre.kappa,
+            lambda: pre.lambda,
+        }
+    }
+}
+
 /// What one block's Safrole transition produces: the posterior components and the header
 /// markers. The key sets are borrowed from the prior state (on a new epoch they rotate,
 /// GP (6.13)); $\gamma'_P$ and $\gamma'_S$ are owned only when they are new.
@@ -302,30 +342,22 @@ pub fn transition<'a>(
         return Err(Error::BadTicketAttempt);
     }
 
-    // GP (6.22)–(6.23): η'_0 = H(η_0 ⌢ Y(H_V)); the history rotates on a new epoch.
     let eta = pre.eta;
-    let mut post_eta = if new_epoch {
-        EntropyBuffer([eta[0], eta[0], eta[1], eta[2]])
-    } else {
-        *eta
-    };
+    let Rotation {
+        eta: mut post_eta,
+        gamma_p: gamma_k,
+        kappa,
+        lambda,
+    } = rotate(spec, pre, slot);
+    // GP (6.22): η'_0 = H(η_0 ⌢ Y(H_V)).
     post_eta[0] = blake2b_256(&[&eta[0][..], &entropy[..]].concat());
-
-    // GP (6.13)–(6.14): on a new epoch γ'_P = Φ(ι), κ' = γ_P, λ' = κ and γ'_Z is the ring
-    // root of γ'_P's Bandersnatch keys (offenders' null keys become the padding point there,
-    // GP appendix G).
-    let (gamma_k, kappa, lambda, gamma_z) = if new_epoch {
-        let gamma_k = ValidatorsData(blacklist_filter(pre.iota, pre.offenders));
+    // GP (6.13): γ'_Z is the ring root of γ'_P's Bandersnatch keys on a new epoch
+    // (offenders' null keys become the padding point there, GP appendix G).
+    let gamma_z = if new_epoch {
         let keys: Vec<BandersnatchPublic> = gamma_k.iter().map(|k| k.bandersnatch).collect();
-        let gamma_z = bandersnatch::ring_commitment(&keys).map_err(|_| Error::Reserved)?;
-        (Cow::Owned(gamma_k), pre.gamma_p, pre.kappa, gamma_z)
+        bandersnatch::ring_commitment(&keys).map_err(|_| Error::Reserved)?
     } else {
-        (
-            Cow::Borrowed(pre.gamma_p),
-            pre.kappa,
-            pre.lambda,
-            *pre.gamma_z,
-        )
+        *pre.gamma_z
     };
 
     // GP (6.29), (6.31): each proof is a ring VRF proof under γ'_Z with context

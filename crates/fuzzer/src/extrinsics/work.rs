@@ -36,6 +36,7 @@ use marmalade_guarantor::{
 };
 use marmalade_state::StateReader;
 use marmalade_stf::reports::GuarantorAssignments;
+use marmalade_stf::safrole;
 use marmalade_types::constants::ASSURANCE_TIMEOUT_PERIOD;
 use marmalade_types::{
     AvailAssurance, AvailabilityAssignment, CoreIndex, DisputesExtrinsic, Ed25519Public,
@@ -354,17 +355,10 @@ impl<'a> Env<'a> {
         offenders.extend(disputes.culprits.iter().map(|x| x.key));
         offenders.extend(disputes.faults.iter().map(|x| x.key));
         // GP (6.13), (6.23): on a new epoch η' shifts, κ' = γ_P and λ' = κ.
-        let new_epoch = spec.epoch_of(ctx.slot) > spec.epoch_of(c.tau);
-        let (eta, kappa_post, lambda_post) = if new_epoch {
-            let e = c.eta;
-            (
-                EntropyBuffer([e[0], e[0], e[1], e[2]]),
-                &c.gamma_p[..],
-                &c.kappa[..],
-            )
-        } else {
-            (c.eta, &c.kappa[..], &c.lambda[..])
-        };
+        // ψ'_O only shapes γ'_P, which no rule here reads.
+        let rotation = safrole::rotate(spec, &safrole::Prior::of(c, &[]), ctx.slot);
+        let (eta, kappa_post, lambda_post) =
+            (rotation.eta, &rotation.kappa[..], &rotation.lambda[..]);
         let held = ctx.keys.iter().map(|k| (k.ed25519.public(), k)).collect();
         Env {
             ctx: *ctx,
