@@ -216,6 +216,52 @@ impl Author {
         header.seal = bandersnatch::ietf_sign(secret, &role.input, &header.encode_unsigned());
         Ok(Block { header, extrinsic })
     }
+
+    /// `block`, sealed by this author on `parent_state`, with `extrinsic` in place of its
+    /// own and the header signed again around it, the extrinsic not checked:
+    /// $\mathbf{H}_X$ of the new extrinsic (GP (5.4)), $\mathbf{H}_O$ its culprits' then
+    /// faults' keys as GP (10.20) would have them, and the seal made again over the same VRF
+    /// input (GP (6.15)–(6.16)), so that the seal output and with it $\mathbf{H}_V$
+    /// (GP (6.17)) stay valid. A fuzzer's invalid extrinsic, which [`Author::seal_block`]
+    /// refuses, so reaches a node with a valid seal, its extrinsic the fault to find. (The
+    /// epoch marker of an epoch's first block is kept; it names $\gamma'_P$ with the
+    /// original block's offenders nulled.)
+    ///
+    /// `None` if this author did not seal `block` with one of the inputs the parent allows:
+    /// $\mathsf{X}_F \frown \eta'_3$ or $\mathsf{X}_T \frown \eta'_3 \frown a$, with
+    /// $\eta'_3$ the parent's $\eta_3$, or $\eta_2$ in a new epoch (GP (6.23)).
+    pub fn reseal(
+        &self,
+        spec: &ChainSpec,
+        parent_state: &dyn StateReader,
+        block: &Block,
+        extrinsic: Extrinsic,
+    ) -> Option<Block> {
+        let c = parent_state.components();
+        let output = bandersnatch::vrf_output(&block.header.seal)?;
+        let eta3 = if spec.epoch_of(block.header.slot) > spec.epoch_of(c.tau) {
+            &c.eta[2]
+        } else {
+            &c.eta[3]
+        };
+        let secret = &self.keys.bandersnatch;
+        let input = std::iter::once(bandersnatch::fallback_seal_input(eta3))
+            .chain(
+                (0..spec.tickets_per_validator).map(|a| bandersnatch::ticket_seal_input(eta3, a)),
+            )
+            .find(|input| secret.vrf_output(input) == output)?;
+        let mut header = block.header.clone();
+        header.extrinsic_hash = extrinsic_hash(&extrinsic);
+        let d = &extrinsic.disputes;
+        header.offenders_mark = d
+            .culprits
+            .iter()
+            .map(|c| c.key)
+            .chain(d.faults.iter().map(|f| f.key))
+            .collect();
+        header.seal = bandersnatch::ietf_sign(secret, &input, &header.encode_unsigned());
+        Some(Block { header, extrinsic })
+    }
 }
 
 /// The index in `candidates` of the first keys that may seal a block at `slot` on

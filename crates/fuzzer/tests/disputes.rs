@@ -9,7 +9,7 @@ use marmalade_chain::{BlockError, ChainError};
 use marmalade_chainspec::dev_genesis;
 use marmalade_codec::Encode;
 use marmalade_crypto::blake2b_256;
-use marmalade_fuzzer::extrinsics::disputes::{reseal_unchecked, DisputeMutation, DisputeSource};
+use marmalade_fuzzer::extrinsics::disputes::{DisputeMutation, DisputeSource};
 use marmalade_fuzzer::extrinsics::{BlockContext, ExtrinsicConfig};
 use marmalade_fuzzer::{Generator, GeneratorConfig, Rng};
 use marmalade_stf::disputes::{transition, Prior};
@@ -56,7 +56,7 @@ fn generator(keys: &[ValidatorKeys], seed: u64, disputes: bool) -> (Generator, [
 
 /// Checks that `m` applied to `block`'s extrinsic is refused: the author does not seal it
 /// (the disputes transition fails on the parent), and the block carrying it, signed again by
-/// [`reseal_unchecked`], fails import on its disputes, nothing changed.
+/// `Author::reseal`, fails import on its disputes, nothing changed.
 fn assert_rejected(
     g: &mut Generator,
     block: &marmalade_types::Block,
@@ -81,7 +81,8 @@ fn assert_rejected(
         Err(e) => panic!("{m}: sealing failed for another reason: {e}"),
         Ok(_) => panic!("{m}: the author sealed invalid disputes"),
     }
-    let carried = reseal_unchecked(ctx.spec, ctx.parent, block, &author.keys, bad)
+    let carried = author
+        .reseal(ctx.spec, ctx.parent, block, bad)
         .expect("the block's own seal input is found");
     match support::import_rejected(g, &carried, &parent, &m) {
         ChainError::Block(BlockError::Disputes(_)) => {}
@@ -134,7 +135,7 @@ fn generated_disputes_import_and_every_mutation_is_rejected() {
 
         // Signing again over the block's own extrinsic gives the block back (the seal is
         // deterministic over the same input and header).
-        let again = reseal_unchecked(&spec, &state, &block, &author.keys, block.extrinsic.clone());
+        let again = author.reseal(&spec, &*state, &block, block.extrinsic.clone());
         assert_eq!(again.as_ref(), Some(&block));
         g.import(&block).expect("the block with disputes imports");
         g.advance(planned.hash);

@@ -745,49 +745,6 @@ impl DisputeMutation {
     }
 }
 
-/// `block` (sealed by `keys` on the state `parent`) with `extrinsic` in place of its own and
-/// the header signed again around it, the disputes not checked: $\mathbf{H}_X$ of the new
-/// extrinsic (GP (5.4)), $\mathbf{H}_O$ its culprits' then faults' keys as GP (10.20) would
-/// have them, and the seal made again over the same VRF input (GP (6.15)–(6.16)), so that the
-/// seal output and with it $\mathbf{H}_V$ (GP (6.17)) stay valid. A [`DisputeMutation`]'s
-/// extrinsic, which [`marmalade_authoring::Author::seal_block`] refuses, so reaches a node
-/// with a valid seal, its disputes the fault to find. (The epoch marker of an epoch's first
-/// block is kept; it names $\gamma'_P$ with the original block's offenders nulled.)
-///
-/// `None` if `keys` did not seal `block` with one of the inputs the parent allows:
-/// $\mathsf{X}_F \frown \eta'_3$ or $\mathsf{X}_T \frown \eta'_3 \frown a$, with
-/// $\eta'_3$ the parent's $\eta_3$, or $\eta_2$ in a new epoch (GP (6.23)).
-pub fn reseal_unchecked(
-    spec: &marmalade_types::ChainSpec,
-    parent: &marmalade_state::State,
-    block: &marmalade_types::Block,
-    keys: &ValidatorKeys,
-    extrinsic: Extrinsic,
-) -> Option<marmalade_types::Block> {
-    use marmalade_crypto::bandersnatch;
-    let output = bandersnatch::vrf_output(&block.header.seal)?;
-    let eta = &parent.components.eta;
-    let eta3 = if spec.epoch_of(block.header.slot) > spec.epoch_of(parent.components.tau) {
-        &eta[2]
-    } else {
-        &eta[3]
-    };
-    let input = std::iter::once(bandersnatch::fallback_seal_input(eta3))
-        .chain((0..spec.tickets_per_validator).map(|a| bandersnatch::ticket_seal_input(eta3, a)))
-        .find(|input| keys.bandersnatch.vrf_output(input) == output)?;
-    let mut header = block.header.clone();
-    header.extrinsic_hash = marmalade_chain::extrinsic_hash(&extrinsic);
-    let d = &extrinsic.disputes;
-    header.offenders_mark = d
-        .culprits
-        .iter()
-        .map(|c| c.key)
-        .chain(d.faults.iter().map(|f| f.key))
-        .collect();
-    header.seal = bandersnatch::ietf_sign(&keys.bandersnatch, &input, &header.encode_unsigned());
-    Some(marmalade_types::Block { header, extrinsic })
-}
-
 impl std::fmt::Display for DisputeMutation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
