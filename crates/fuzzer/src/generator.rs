@@ -10,9 +10,7 @@
 //! the same parent (a fork of depth one). The driver imports what it sends into the oracle
 //! ([`Generator::import`]) and moves the tip to the planned block ([`Generator::advance`]).
 
-use crate::extrinsics::{
-    disputes, preimages, BlockContext, Extras, ExtrinsicConfig, ExtrinsicError,
-};
+use crate::extrinsics::{preimages, BlockContext, Extras, ExtrinsicConfig, ExtrinsicError};
 use crate::rng::Rng;
 use marmalade_authoring::{
     dev_key_set, make_tickets, select_tickets, slot_author, Author, AuthoringError, Ticket,
@@ -105,6 +103,9 @@ pub struct Generator {
     spec: ChainSpec,
     chain: Chain,
     authors: Vec<Author>,
+    /// The authors' keys, once more as one slice: what the extrinsic sources and
+    /// [`slot_author`] take.
+    keys: Vec<ValidatorKeys>,
     genesis_header: Header,
     genesis_key_values: Vec<(StateKey, Vec<u8>)>,
     tip: HeaderHash,
@@ -199,7 +200,8 @@ impl Generator {
         Ok(Generator {
             spec,
             chain,
-            authors: keys.into_iter().map(Author::new).collect(),
+            authors: keys.iter().cloned().map(Author::new).collect(),
+            keys,
             tip: header.hash(),
             genesis_header: header,
             genesis_key_values: key_values,
@@ -276,14 +278,13 @@ impl Generator {
             .chain
             .state_root(&parent)?
             .ok_or(GeneratorError::NoState(parent))?;
-        let keys: Vec<ValidatorKeys> = self.authors.iter().map(|a| a.keys.clone()).collect();
         let ctx = BlockContext {
             spec: &self.spec,
             parent: &state,
             parent_hash: parent,
             parent_root: root,
             slot: block.header.slot,
-            keys: &keys,
+            keys: &self.keys,
         };
         let Some(extrinsic) = change(&block.extrinsic, &ctx, &mut self.rng) else {
             return Ok(None);
@@ -303,7 +304,7 @@ impl Generator {
         Ok(match sealed {
             Ok(b) => Some(b),
             Err(AuthoringError::Disputes(_)) => {
-                disputes::reseal_unchecked(&self.spec, &state, block, &author.keys, extrinsic)
+                author.reseal(&self.spec, &*state, block, extrinsic)
             }
             Err(_) => None,
         })
@@ -360,10 +361,9 @@ impl Generator {
         root: &StateRoot,
         from: TimeSlot,
     ) -> Result<(Block, TimeSlot), GeneratorError> {
-        let keys: Vec<ValidatorKeys> = self.authors.iter().map(|a| a.keys.clone()).collect();
         let window = self.spec.epoch_len() as u32 * 2;
         for slot in (from..from.saturating_add(window)).take(window as usize) {
-            let Some(who) = slot_author(&self.spec, state, slot, &keys) else {
+            let Some(who) = slot_author(&self.spec, state, slot, &self.keys) else {
                 continue;
             };
             let tickets = self.tickets_for(state, slot)?;
@@ -377,7 +377,7 @@ impl Generator {
                 parent_hash: self.tip,
                 parent_root: *root,
                 slot,
-                keys: &keys,
+                keys: &self.keys,
             };
             self.extras.fill(&ctx, &mut self.rng, &mut extrinsic)?;
             let d = &extrinsic.disputes;
