@@ -40,6 +40,8 @@ fn generator(keys: &[ValidatorKeys], seed: u64, disputes: bool) -> (Generator, [
             disputes: if disputes { 1.0 } else { 0.0 },
             ..ExtrinsicConfig::NONE
         },
+        // No ring proofs: tickets are not the subject.
+        ticket_epochs: 0.0,
         ..GeneratorConfig::default()
     };
     let g = Generator::new(

@@ -79,6 +79,11 @@ fn two_correct_targets_agree_and_a_faulty_one_is_caught() {
         seed: 11,
         steps: 30,
         mutate_share: 0.5,
+        generator: marmalade_fuzzer::GeneratorConfig {
+            // No ring proofs: tickets are not the subject.
+            ticket_epochs: 0.0,
+            ..Default::default()
+        },
         ..Config::default()
     };
     let mut fuzzer = Fuzzer::dev(config.clone()).unwrap();
