@@ -10,26 +10,21 @@
 //! accumulates `0x16 0x00 n ++ h_1 … h_n` by writing each hash under itself (as
 //! `crates/marmalade/tests/in_core.rs` reads them off the trace).
 
+mod support {
+    pub mod work;
+}
+
 use marmalade_codec::Encode;
-use marmalade_conformance::trace::{find_null_authorizer, load_genesis};
 use marmalade_crypto::hash::blake2b_256;
-use marmalade_node::{dev_key_set, genesis_chain, Genesis, Node, RpcBackend};
+use marmalade_node::{dev_key_set, genesis_chain, Node, RpcBackend};
 use marmalade_rpc::BackendError;
 use marmalade_state::StateReader;
-use marmalade_types::{ChainSpec, RefineContext, WorkItem, WorkPackage};
 use std::time::{Duration, Instant};
-
-const SPEC: ChainSpec = ChainSpec::TINY;
-const SERVICE: u32 = 0;
+use support::work::{SERVICE, SPEC};
 
 #[test]
 fn submitted_package_is_guaranteed_assured_and_accumulated() {
-    let g = load_genesis("storage");
-    let genesis = Genesis {
-        header: g.header.clone(),
-        state: g.state.key_values(),
-    };
-    marmalade_crypto::bandersnatch::prepare_ring(SPEC.validators).expect("ring");
+    let genesis = support::work::storage_genesis();
     let chain = genesis_chain(SPEC, &genesis, marmalade_chain::FixedDepth(3)).expect("genesis");
     let mut node = Node::with_chain(chain, dev_key_set(SPEC.validators));
     let rpc = node.rpc_backend();
@@ -45,46 +40,10 @@ fn submitted_package_is_guaranteed_assured_and_accumulated() {
 
     // The package: one item for the bootstrap service writing `key`, the genesis's null
     // authorizer of core 0, its context anchored on the head (GP (11.33)–(11.35)).
-    let head = node.best_hash().expect("a head");
-    let (state, root) = node
-        .read_chain(|c| {
-            Ok::<_, marmalade_chain::ChainError>((c.state(&head)?, c.state_root(&head)?))
-        })
-        .expect("reads");
-    let (state, root) = (state.expect("head state"), root.expect("head root"));
+    let (head, state, root) = support::work::head_state(&node);
     let c = state.components();
-    let last = c.beta.history.last().expect("recent history");
-    let (auth_code_host, auth_code_hash) = c.alpha[0]
-        .iter()
-        .find_map(|a| find_null_authorizer(&state, a))
-        .expect("a null authorizer in core 0's pool");
     let key = blake2b_256(b"node work path");
-    let mut payload = vec![0x16, 0x00, 1];
-    payload.extend_from_slice(&key);
-    let package = WorkPackage {
-        auth_code_host,
-        auth_code_hash,
-        context: RefineContext {
-            anchor: head,
-            state_root: root,
-            beefy_root: last.beefy_root,
-            lookup_anchor: head,
-            lookup_anchor_slot: c.tau,
-            prerequisites: Vec::new(),
-        },
-        authorization: Vec::new(),
-        authorizer_config: Vec::new(),
-        items: vec![WorkItem {
-            service: SERVICE,
-            code_hash: state.service_info(SERVICE).expect("service 0").code_hash,
-            refine_gas_limit: SPEC.refine_gas / 2,
-            accumulate_gas_limit: 5_000_000,
-            export_count: 0,
-            payload,
-            import_segments: Vec::new(),
-            extrinsic: Vec::new(),
-        }],
-    };
+    let package = support::work::storage_write_package(&state, root, head, 0, key);
     let package_hash = blake2b_256(&package.encode());
     assert!(matches!(
         rpc.submit_work_package(0, vec![1, 2, 3], Vec::new()),

@@ -17,9 +17,12 @@
 //! Blocks are authored by the test, slot by slot, by whichever node's key may seal the slot,
 //! and travel over UP 0 / CE 128.
 
+mod support {
+    pub mod work;
+}
+
 use marmalade_authoring::trivial_seed;
 use marmalade_codec::Encode;
-use marmalade_conformance::trace::{find_null_authorizer, load_genesis};
 use marmalade_crypto::hash::blake2b_256;
 use marmalade_jamnp::work::WorkPackageSubmission;
 use marmalade_jamnp::Message;
@@ -33,14 +36,13 @@ use marmalade_node::{dev_keys, genesis_chain, Genesis, Node};
 use marmalade_state::StateReader;
 use marmalade_stf::reports::guarantors::GuarantorAssignments;
 use marmalade_stf::safrole;
-use marmalade_types::{ChainSpec, CoreIndex, RefineContext, WorkItem, WorkPackage};
+use marmalade_types::CoreIndex;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::work::{SERVICE, SPEC};
 
-const SPEC: ChainSpec = ChainSpec::TINY;
-const SERVICE: u32 = 0;
 /// How long any one step may take.
 const STEP: Duration = Duration::from_secs(30);
 
@@ -77,12 +79,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn package_submitted_over_ce133_is_guaranteed_assured_and_accumulated_across_nodes() {
-    let g = load_genesis("storage");
-    let genesis = Genesis {
-        header: g.header.clone(),
-        state: g.state.key_values(),
-    };
-    marmalade_crypto::bandersnatch::prepare_ring(SPEC.validators).expect("ring");
+    let genesis = support::work::storage_genesis();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -106,14 +103,7 @@ fn package_submitted_over_ce133_is_guaranteed_assured_and_accumulated_across_nod
 
     // The genesis state, and the guarantor assignment of the slot after it as the GP
     // defines it (GP (11.19)–(11.21)): made here from the STF's pieces.
-    let head = nodes[0].node.best_hash().expect("a head");
-    let (state, root) = nodes[0]
-        .node
-        .read_chain(|c| {
-            Ok::<_, marmalade_chain::ChainError>((c.state(&head)?, c.state_root(&head)?))
-        })
-        .expect("reads");
-    let (state, root) = (state.expect("head state"), root.expect("head root"));
+    let (head, state, root) = support::work::head_state(&nodes[0].node);
     let c = state.components();
     // Each node's endpoint key is its validator's Ed25519 key: that is how co-guarantors
     // and assurers are found.
@@ -121,15 +111,9 @@ fn package_submitted_over_ce133_is_guaranteed_assured_and_accumulated_across_nod
         assert_eq!(n.net.network().key(), c.kappa[v].ed25519, "node {v}'s key");
     }
     let slot = c.tau + 1;
-    let saf = safrole::transition(
-        &SPEC,
-        &safrole::Prior::of(c, &c.psi.offenders),
-        slot,
-        &[0; 32],
-        &[],
-    )
-    .expect("safrole");
-    let m = GuarantorAssignments::current(&SPEC, &saf.eta, slot, saf.kappa, &c.psi.offenders);
+    let rotation = safrole::rotate(&SPEC, &safrole::Prior::of(c, &c.psi.offenders), slot);
+    let m =
+        GuarantorAssignments::current(&SPEC, &rotation.eta, slot, rotation.kappa, &c.psi.offenders);
     // Core 1: its shards are rotated (JAMNP-S "Shard assignment", i = (cR + v) mod V).
     let core: CoreIndex = 1;
     let assigned: Vec<usize> = (0..SPEC.validators)
@@ -145,38 +129,8 @@ fn package_submitted_over_ce133_is_guaranteed_assured_and_accumulated_across_nod
         .expect("a validator of another core");
 
     // The package, as in tests/work.rs: one item for service 0 writing `key`.
-    let last = c.beta.history.last().expect("recent history");
-    let (auth_code_host, auth_code_hash) = c.alpha[usize::from(core)]
-        .iter()
-        .find_map(|a| find_null_authorizer(&state, a))
-        .expect("a null authorizer in the core's pool");
     let key = blake2b_256(b"node work path over the network");
-    let mut payload = vec![0x16, 0x00, 1];
-    payload.extend_from_slice(&key);
-    let package = WorkPackage {
-        auth_code_host,
-        auth_code_hash,
-        context: RefineContext {
-            anchor: head,
-            state_root: root,
-            beefy_root: last.beefy_root,
-            lookup_anchor: head,
-            lookup_anchor_slot: c.tau,
-            prerequisites: Vec::new(),
-        },
-        authorization: Vec::new(),
-        authorizer_config: Vec::new(),
-        items: vec![WorkItem {
-            service: SERVICE,
-            code_hash: state.service_info(SERVICE).expect("service 0").code_hash,
-            refine_gas_limit: SPEC.refine_gas / 2,
-            accumulate_gas_limit: 5_000_000,
-            export_count: 0,
-            payload,
-            import_segments: Vec::new(),
-            extrinsic: Vec::new(),
-        }],
-    };
+    let package = support::work::storage_write_package(&state, root, head, core, key);
     let package_hash = blake2b_256(&package.encode());
     let submission = WorkPackageSubmission {
         core_index: core,
