@@ -51,6 +51,7 @@ use marmalade_types::{
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::mpsc;
 
@@ -337,18 +338,23 @@ impl BlockNet {
     /// Keeps a connection to `peer` at `addr` (with backoff, [`Network::keep_connected`]).
     /// Callable from any thread.
     pub fn keep_connected(&self, peer: PeerId, addr: SocketAddr) {
-        if peer != self.network.key() {
-            let _runtime = self.runtime.enter();
-            self.network.keep_connected(peer, addr);
-        }
+        self.keep(peer, addr, false);
     }
 
     /// Keeps a connection to the bootnode `peer` at `addr`, dialling at once
     /// ([`Network::keep_connected_eagerly`]: a bootnode does not know us to connect first).
     pub fn keep_connected_to_bootnode(&self, peer: PeerId, addr: SocketAddr) {
+        self.keep(peer, addr, true);
+    }
+
+    fn keep(&self, peer: PeerId, addr: SocketAddr, eagerly: bool) {
         if peer != self.network.key() {
             let _runtime = self.runtime.enter();
-            self.network.keep_connected_eagerly(peer, addr);
+            if eagerly {
+                self.network.keep_connected_eagerly(peer, addr);
+            } else {
+                self.network.keep_connected(peer, addr);
+            }
         }
     }
 
@@ -363,6 +369,18 @@ impl BlockNet {
     pub fn synced(&self) -> bool {
         let heads = lock(&self.shared.heads);
         !heads.is_empty() && heads.values().all(|h| self.shared.chain.knows(h))
+    }
+
+    /// Waits until [`BlockNet::synced`], `deadline` or `stop`, whichever comes first; returns
+    /// whether the node is synced.
+    pub fn wait_synced(&self, deadline: std::time::Instant, stop: &AtomicBool) -> bool {
+        loop {
+            let synced = self.synced();
+            if synced || std::time::Instant::now() >= deadline || stop.load(Ordering::Relaxed) {
+                return synced;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     /// Keeps `block` to serve, and announces it to every peer: call for each block the node

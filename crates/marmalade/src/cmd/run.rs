@@ -239,16 +239,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let (Some(n), false) = (&network, args.virtual_slots) {
         let wait =
             std::time::Duration::from_millis(args.slot_ms.saturating_mul(2).clamp(1_000, 12_000));
-        let deadline = std::time::Instant::now() + wait;
-        while !n.net().synced()
-            && std::time::Instant::now() < deadline
-            && !stop.load(std::sync::atomic::Ordering::Relaxed)
-        {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let synced = n.net().wait_synced(std::time::Instant::now() + wait, &stop);
         tracing::info!(
             target: "marmalade_node",
-            synced = n.net().synced(),
+            synced,
             peers = n.net().peer_count(),
             "authoring"
         );
