@@ -4,7 +4,7 @@
 //! (see [`marmalade_fuzzer::driver`]).
 
 use indicatif::{ProgressBar, ProgressStyle};
-use marmalade_fuzzer::{Config, Fuzzer, GeneratorConfig, MutationKind};
+use marmalade_fuzzer::{Config, ExtrinsicConfig, Fuzzer, GeneratorConfig, MutationKind};
 use marmalade_types::ChainSpec;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +59,19 @@ pub struct Args {
     /// on a guarantee with fewer than two credentials instead of answering with an error.
     #[arg(long = "skip-mutation")]
     skip_mutations: Vec<String>,
+    /// The share of blocks with new guarantees (refined work reports, GP (11.23)–(11.26)).
+    #[arg(long, default_value_t = ExtrinsicConfig::default().guarantees)]
+    guarantees: f64,
+    /// The share of blocks with assurances of pending reports (GP (11.10)–(11.17)).
+    #[arg(long, default_value_t = ExtrinsicConfig::default().assurances)]
+    assurances: f64,
+    /// The share of blocks providing solicited preimages (GP (12.35)–(12.38)).
+    #[arg(long, default_value_t = ExtrinsicConfig::default().preimages)]
+    preimages: f64,
+    /// The share of blocks with disputes. Judgements stay in ψ for good (GP (10.16)–(10.19)),
+    /// so a long session's state grows with this share.
+    #[arg(long, default_value_t = ExtrinsicConfig::default().disputes)]
+    disputes: f64,
     /// Seconds a target may take to answer.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -89,7 +102,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ticket_epochs: args.ticket_epochs,
             ticket_keys,
             zero_metadata: args.zero_metadata,
-            ..GeneratorConfig::default()
+            extrinsics: ExtrinsicConfig {
+                guarantees: args.guarantees,
+                assurances: args.assurances,
+                preimages: args.preimages,
+                disputes: args.disputes,
+            },
         },
         timeout: Duration::from_secs(args.timeout),
         skip_mutations,
@@ -108,7 +126,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let report = fuzzer.run(&mut targets, |p| bar.set_position(p.step))?;
+    // Without a terminal (a long session's log) the bar is hidden: a line per 1,000 steps.
+    let report = fuzzer.run(&mut targets, |p| {
+        bar.set_position(p.step);
+        if bar.is_hidden() && p.step % 1000 == 0 {
+            eprintln!(
+                "step {}/{}: {} sent in {:.0} s",
+                p.step,
+                p.steps,
+                p.sent,
+                p.elapsed.as_secs_f64()
+            );
+        }
+    })?;
     bar.finish_and_clear();
     let secs = report.elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
