@@ -44,6 +44,10 @@ pub struct Config {
     pub timeout: Duration,
     /// Mutation kinds never applied (e.g. one a target answers by closing the connection).
     pub skip_mutations: Vec<MutationKind>,
+    /// `Initialize` the targets again at the tip after this many steps sent, as a fuzzer
+    /// does between sessions (`None`: once, at the start). The oracle's chain goes on; a
+    /// target whose per-block cost grows with what it has imported starts afresh.
+    pub reinitialize_every: Option<u64>,
 }
 
 impl Default for Config {
@@ -57,6 +61,7 @@ impl Default for Config {
             generator: GeneratorConfig::default(),
             timeout: Duration::from_secs(60),
             skip_mutations: Vec::new(),
+            reinitialize_every: None,
         }
     }
 }
@@ -177,6 +182,9 @@ pub struct Report {
     pub forks: u64,
     /// Mutations sent, by kind.
     pub mutations: BTreeMap<MutationKind, u64>,
+    /// `Initialize` messages sent to each target after the first
+    /// ([`Config::reinitialize_every`]).
+    pub reinitializations: u64,
     /// The first mismatch, which ended the session.
     pub mismatch: Option<Mismatch>,
     /// Time from the targets' initialization to the end.
@@ -267,7 +275,17 @@ impl Fuzzer {
         let mut report = Report::default();
         let mut started: Option<Instant> = None;
         let mut step = 0u64;
+        let mut sent_at_init = 0u64;
         while step < self.config.steps {
+            let due = self
+                .config
+                .reinitialize_every
+                .is_some_and(|n| report.sent - sent_at_init >= n.max(1));
+            if started.is_some() && due {
+                self.initialize(targets)?;
+                sent_at_init = report.sent;
+                report.reinitializations += 1;
+            }
             let planned = self.generator.plan()?;
             let parent = self.generator.tip();
             let mut outgoing = Vec::new();

@@ -158,3 +158,34 @@ fn skipped_mutation_kinds_are_never_sent() {
     drop(targets);
     t.join().unwrap();
 }
+
+/// Targets initialized again every five steps go on with the oracle's chain: the same roots
+/// after each `Initialize` at the tip.
+#[test]
+fn targets_initialized_again_at_the_tip_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("t.sock");
+    let t = serve(&sock, None);
+    let mut fuzzer = Fuzzer::dev(Config {
+        seed: 8,
+        steps: 17,
+        reinitialize_every: Some(5),
+        // One block a step, so that `Initialize` comes after steps 5, 10 and 15.
+        mutate_share: 0.0,
+        generator: marmalade_fuzzer::GeneratorConfig {
+            fork_share: 0.0,
+            // No ring proofs: tickets are not the subject.
+            ticket_epochs: 0.0,
+            ..Default::default()
+        },
+        ..Config::default()
+    })
+    .unwrap();
+    let mut targets = fuzzer.connect(&[sock]).unwrap();
+    let report = fuzzer.run(&mut targets, |_| {}).unwrap();
+    assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+    assert_eq!(report.sent, 17);
+    assert_eq!(report.reinitializations, 3, "after steps 5, 10 and 15");
+    drop(targets);
+    t.join().unwrap();
+}
