@@ -79,11 +79,7 @@ fn two_correct_targets_agree_and_a_faulty_one_is_caught() {
         seed: 11,
         steps: 30,
         mutate_share: 0.5,
-        generator: marmalade_fuzzer::GeneratorConfig {
-            // No ring proofs: tickets are not the subject.
-            ticket_epochs: 0.0,
-            ..Default::default()
-        },
+        generator: no_tickets(),
         ..Config::default()
     };
     let mut fuzzer = Fuzzer::dev(config.clone()).unwrap();
@@ -130,11 +126,8 @@ fn two_correct_targets_agree_and_a_faulty_one_is_caught() {
 /// mutated, each mutation sent is a `seal` one.
 #[test]
 fn skipped_mutation_kinds_are_never_sent() {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("t.sock");
-    let t = serve(&sock, None);
     let seal = marmalade_fuzzer::MutationKind::Seal;
-    let mut fuzzer = Fuzzer::dev(Config {
+    let report = session_with_one_target(Config {
         seed: 3,
         steps: 12,
         mutate_share: 1.0,
@@ -142,31 +135,19 @@ fn skipped_mutation_kinds_are_never_sent() {
             .into_iter()
             .filter(|k| *k != seal)
             .collect(),
-        generator: marmalade_fuzzer::GeneratorConfig {
-            // No ring proofs: tickets are not the subject.
-            ticket_epochs: 0.0,
-            ..Default::default()
-        },
+        generator: no_tickets(),
         ..Config::default()
-    })
-    .unwrap();
-    let mut targets = fuzzer.connect(&[sock]).unwrap();
-    let report = fuzzer.run(&mut targets, |_| {}).unwrap();
+    });
     assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
     assert!(report.invalid >= 4, "{report:?}");
     assert_eq!(report.mutations.keys().collect::<Vec<_>>(), vec![&seal]);
-    drop(targets);
-    t.join().unwrap();
 }
 
 /// Targets initialized again every five steps go on with the oracle's chain: the same roots
 /// after each `Initialize` at the tip.
 #[test]
 fn targets_initialized_again_at_the_tip_agree() {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("t.sock");
-    let t = serve(&sock, None);
-    let mut fuzzer = Fuzzer::dev(Config {
+    let report = session_with_one_target(Config {
         seed: 8,
         steps: 17,
         reinitialize_every: Some(5),
@@ -174,18 +155,32 @@ fn targets_initialized_again_at_the_tip_agree() {
         mutate_share: 0.0,
         generator: marmalade_fuzzer::GeneratorConfig {
             fork_share: 0.0,
-            // No ring proofs: tickets are not the subject.
-            ticket_epochs: 0.0,
-            ..Default::default()
+            ..no_tickets()
         },
         ..Config::default()
-    })
-    .unwrap();
-    let mut targets = fuzzer.connect(&[sock]).unwrap();
-    let report = fuzzer.run(&mut targets, |_| {}).unwrap();
+    });
     assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
     assert_eq!(report.sent, 17);
     assert_eq!(report.reinitializations, 3, "after steps 5, 10 and 15");
+}
+
+/// Generation without ring proofs: tickets are not the subject.
+fn no_tickets() -> marmalade_fuzzer::GeneratorConfig {
+    marmalade_fuzzer::GeneratorConfig {
+        ticket_epochs: 0.0,
+        ..Default::default()
+    }
+}
+
+/// A dev-chain session of `config` against one correct target.
+fn session_with_one_target(config: Config) -> marmalade_fuzzer::Report {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("t.sock");
+    let t = serve(&sock, None);
+    let mut fuzzer = Fuzzer::dev(config).unwrap();
+    let mut targets = fuzzer.connect(&[sock]).unwrap();
+    let report = fuzzer.run(&mut targets, |_| {}).unwrap();
     drop(targets);
     t.join().unwrap();
+    report
 }
